@@ -1,0 +1,25 @@
+"""What the billing core refuses, as exceptions a channel turns into words."""
+
+
+class BillingError(Exception):
+    """Base of every refusal of the billing core."""
+
+
+class IdentityNotVerified(BillingError):
+    """The MRN and birth date do not identify a member now.
+
+    Deliberately one exception for "no such MRN", "wrong birth date" and "locked out":
+    a caller must not learn which.
+    """
+
+
+class MemberNotFound(BillingError):
+    """No member with that id (a session pointing at a removed member)."""
+
+
+class FeedRejected(BillingError):
+    """A billing feed file was refused whole; `problems` lists every bad row and field."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(f"{len(problems)} problem(s) in the billing feed")
+        self.problems = problems

@@ -1,0 +1,200 @@
+"""Tables of the billing core. Money is integer cents; times are UTC.
+
+A member's medical record number and birth date are never stored: the member is
+found by a keyed digest of the MRN, and the birth date is checked against a keyed
+digest of both (see billing_core.identity). Only the last digits of the MRN are kept,
+for people who need to tell members apart.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from billing_core.db import Base
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite drops the zone otherwise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; use UTC-aware times")
+        return value
+
+    def process_result_value(self, value, dialect):
+        from datetime import UTC
+
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC) if value is not None else None
+
+
+class CoverageType(enum.StrEnum):
+    MEDICARE = "medicare"
+    INDIVIDUAL_EXCHANGE = "individual_exchange"
+    INDIVIDUAL = "individual"
+    COBRA = "cobra"
+    EMPLOYER_GROUP = "employer_group"
+
+    @property
+    def pays_premium_here(self) -> bool:
+        # Employer-group members' premiums are paid by the employer.
+        return self is not CoverageType.EMPLOYER_GROUP
+
+
+class PaymentStatus(enum.StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+def _enum(kind: type[enum.Enum], name: str) -> Enum:
+    # Stored as plain text so adding a value needs no database enum migration.
+    return Enum(kind, name=name, native_enum=False, values_callable=lambda e: [m.value for m in e],
+                length=32, validate_strings=True)
+
+
+class Member(Base):
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mrn_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    mrn_last4: Mapped[str] = mapped_column(String(4))
+    birth_digest: Mapped[str] = mapped_column(String(64))
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    region_key: Mapped[str] = mapped_column(String(16), index=True)
+    state: Mapped[str] = mapped_column(String(2))
+    coverage_type: Mapped[CoverageType] = mapped_column(_enum(CoverageType, "coverage_type"))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    monthly_premium_cents: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    bills: Mapped[list[MedicalBill]] = relationship(
+        back_populates="member", order_by="MedicalBill.date_of_service", cascade="all, delete-orphan"
+    )
+    premiums: Mapped[list[PremiumInvoice]] = relationship(
+        back_populates="member", order_by="PremiumInvoice.coverage_month",
+        cascade="all, delete-orphan",
+    )
+
+
+class MedicalBill(Base):
+    __tablename__ = "medical_bills"
+    __table_args__ = (UniqueConstraint("member_id", "bill_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    bill_number: Mapped[str] = mapped_column(String(40))
+    date_of_service: Mapped[date] = mapped_column(Date)
+    facility: Mapped[str] = mapped_column(String(200))
+    provider: Mapped[str] = mapped_column(String(200))
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    paid_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    due_date: Mapped[date] = mapped_column(Date)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    member: Mapped[Member] = relationship(back_populates="bills")
+
+    @property
+    def balance_cents(self) -> int:
+        return max(self.amount_cents - self.paid_cents, 0)
+
+
+class PremiumInvoice(Base):
+    """The premium for one coverage month (the first day of that month)."""
+
+    __tablename__ = "premium_invoices"
+    __table_args__ = (UniqueConstraint("member_id", "coverage_month"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    coverage_month: Mapped[date] = mapped_column(Date)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    paid_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    member: Mapped[Member] = relationship(back_populates="premiums")
+
+    @property
+    def balance_cents(self) -> int:
+        return max(self.amount_cents - self.paid_cents, 0)
+
+
+class Payment(Base):
+    """A payment attempt. Card and bank details are only a gateway token, brand and last 4."""
+
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    confirmation_number: Mapped[str] = mapped_column(String(20), unique=True)
+    status: Mapped[PaymentStatus] = mapped_column(_enum(PaymentStatus, "payment_status"), index=True)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    target_kind: Mapped[str] = mapped_column(String(20))
+    target_reference: Mapped[str | None] = mapped_column(String(40))
+    method_kind: Mapped[str] = mapped_column(String(20))
+    method_brand: Mapped[str | None] = mapped_column(String(30))
+    method_last4: Mapped[str | None] = mapped_column(String(4))
+    gateway: Mapped[str] = mapped_column(String(20))
+    gateway_reference: Mapped[str | None] = mapped_column(String(100))
+    failure_reason: Mapped[str | None] = mapped_column(String(100))
+    channel: Mapped[str] = mapped_column(String(20), default="phone")
+    call_sid: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class IdentityGuard(Base):
+    """Failed identifications for one MRN or one calling number, and its lock-out.
+
+    The key is a keyed digest, so neither the MRN nor the phone number is stored.
+    """
+
+    __tablename__ = "identity_guards"
+
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    key_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    lockouts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditEvent(Base):
+    """Who saw or did what, by call; names the kind of data, never its value."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_call", "call_sid", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    call_sid: Mapped[str | None] = mapped_column(String(64))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[dict | None] = mapped_column(JSON)

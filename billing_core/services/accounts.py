@@ -1,0 +1,109 @@
+"""What a member owes: medical bills and premium, as plain values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from billing_core.exceptions import MemberNotFound
+from billing_core.models import CoverageType, Member
+from billing_core.regions import RegionCatalog
+from billing_core.services import audit
+from billing_core.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True)
+class BillLine:
+    bill_number: str
+    date_of_service: date
+    facility: str
+    provider: str
+    amount_cents: int
+    balance_cents: int
+    due_date: date
+
+
+@dataclass(frozen=True)
+class PremiumLine:
+    coverage_month: date
+    amount_cents: int
+    balance_cents: int
+    due_date: date
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    member_id: int
+    first_name: str
+    region_key: str
+    state: str
+    language: str
+    coverage_type: CoverageType
+    monthly_premium_cents: int | None
+    bills: tuple[BillLine, ...]
+    premiums_due: tuple[PremiumLine, ...]
+
+    @property
+    def medical_balance_cents(self) -> int:
+        return sum(bill.balance_cents for bill in self.bills)
+
+    @property
+    def premium_balance_cents(self) -> int:
+        return sum(line.balance_cents for line in self.premiums_due)
+
+    @property
+    def pays_premium_here(self) -> bool:
+        return self.coverage_type.pays_premium_here
+
+
+def account_summary(
+    uow: UnitOfWork,
+    *,
+    member_id: int,
+    regions: RegionCatalog,
+    now: datetime,
+    channel: str,
+    call_sid: str | None = None,
+) -> AccountSummary:
+    """Return the member's open medical bills (oldest first) and unpaid premiums, and audit it."""
+    with uow:
+        member = uow.session.scalars(
+            select(Member)
+            .where(Member.id == member_id)
+            .options(selectinload(Member.bills), selectinload(Member.premiums))
+        ).one_or_none()
+        if member is None:
+            raise MemberNotFound(member_id)
+        region = regions.get(member.region_key)
+        bills = tuple(
+            BillLine(b.bill_number, b.date_of_service, b.facility, b.provider, b.amount_cents,
+                     b.balance_cents, b.due_date)
+            for b in sorted(member.bills, key=lambda b: (b.due_date, b.date_of_service))
+            if b.balance_cents > 0
+        )
+        premiums = ()
+        if member.coverage_type.pays_premium_here:
+            premiums = tuple(
+                PremiumLine(p.coverage_month, p.amount_cents, p.balance_cents,
+                            region.premium_due.due_date(p.coverage_month, member.state))
+                for p in member.premiums
+                if p.balance_cents > 0
+            )
+        audit.record(uow, at=now, action="balances_read", channel=channel, call_sid=call_sid,
+                     member_id=member.id,
+                     detail={"bills": len(bills), "premiums": len(premiums)})
+        uow.commit()
+        return AccountSummary(
+            member_id=member.id,
+            first_name=member.first_name,
+            region_key=member.region_key,
+            state=member.state,
+            language=member.language,
+            coverage_type=member.coverage_type,
+            monthly_premium_cents=member.monthly_premium_cents,
+            bills=bills,
+            premiums_due=premiums,
+        )

@@ -1,0 +1,120 @@
+"""Identify a member by MRN and birth date, with lock-outs that grow across calls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from billing_core.exceptions import IdentityNotVerified
+from billing_core.identity import IdentityHasher
+from billing_core.models import IdentityGuard, Member
+from billing_core.services import audit
+from billing_core.unit_of_work import UnitOfWork
+
+MRN = "mrn"
+CALLER = "caller"
+
+
+@dataclass(frozen=True)
+class LockoutPolicy:
+    """How many failures lock an MRN or a calling number, and for how long each time."""
+
+    mrn_failures: int = 3
+    caller_failures: int = 6
+    # Each lock-out of the same MRN or number lasts longer; the last one repeats.
+    durations: tuple[timedelta, ...] = (
+        timedelta(minutes=15),
+        timedelta(hours=1),
+        timedelta(hours=4),
+        timedelta(hours=24),
+    )
+
+    def threshold(self, kind: str) -> int:
+        return self.mrn_failures if kind == MRN else self.caller_failures
+
+    def duration(self, lockouts: int) -> timedelta:
+        return self.durations[min(lockouts, len(self.durations)) - 1]
+
+
+@dataclass(frozen=True)
+class IdentifiedMember:
+    member_id: int
+    first_name: str
+    region_key: str
+    language: str
+
+
+def identify(
+    uow: UnitOfWork,
+    *,
+    hasher: IdentityHasher,
+    policy: LockoutPolicy,
+    now: datetime,
+    mrn_digest: str,
+    birth_date: date,
+    caller: str | None,
+    channel: str,
+    call_sid: str | None = None,
+) -> IdentifiedMember:
+    """Return the member, or raise IdentityNotVerified for a mismatch or a lock-out alike."""
+    keys = [(MRN, mrn_digest)] + ([(CALLER, hasher.caller(caller))] if caller else [])
+    with uow:
+        guards = [_guard(uow, kind, key) for kind, key in keys]
+        if any(g.locked_until is not None and g.locked_until > now for g in guards):
+            # Attempts during a lock-out do not extend it: the owner is not punished
+            # for someone else's guessing, and the lock still holds.
+            audit.record(uow, at=now, action="identification_refused_locked", channel=channel,
+                         call_sid=call_sid)
+            uow.commit()
+            raise IdentityNotVerified()
+
+        member = uow.session.scalars(
+            select(Member).where(Member.mrn_digest == mrn_digest)
+        ).one_or_none()
+        if member is None or member.birth_digest != hasher.birth(mrn_digest, birth_date):
+            for guard in guards:
+                _count_failure(guard, policy, now)
+            audit.record(
+                uow, at=now, action="identification_failed", channel=channel, call_sid=call_sid,
+                detail={"locked": [g.kind for g in guards if g.locked_until and g.locked_until > now]},
+            )
+            uow.commit()
+            raise IdentityNotVerified()
+
+        for guard in guards:
+            # A proven identity clears its record; the row is kept only while it matters.
+            uow.session.delete(guard)
+        audit.record(uow, at=now, action="identified", channel=channel, call_sid=call_sid,
+                     member_id=member.id)
+        uow.commit()
+        return IdentifiedMember(member.id, member.first_name, member.region_key, member.language)
+
+
+def _guard(uow: UnitOfWork, kind: str, key_digest: str) -> IdentityGuard:
+    """Return the guard row, locked for update, creating it if this is its first use."""
+    session = uow.session
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # Insert-or-ignore first, so two calls racing on a new MRN both end up locking one row.
+    session.execute(
+        insert(IdentityGuard)
+        .values(kind=kind, key_digest=key_digest, failures=0, lockouts=0)
+        .on_conflict_do_nothing()
+    )
+    return session.scalars(
+        select(IdentityGuard)
+        .where(IdentityGuard.kind == kind, IdentityGuard.key_digest == key_digest)
+        .with_for_update()
+    ).one()
+
+
+def _count_failure(guard: IdentityGuard, policy: LockoutPolicy, now: datetime) -> None:
+    guard.failures += 1
+    guard.last_failure_at = now
+    if guard.failures >= policy.threshold(guard.kind):
+        guard.lockouts += 1
+        guard.failures = 0
+        guard.locked_until = now + policy.duration(guard.lockouts)

@@ -1,0 +1,83 @@
+"""The phone channel: Twilio voice webhooks in front of the billing core."""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask
+from twilio.request_validator import RequestValidator
+
+from billing_core.clock import SystemClock
+from billing_core.core import BillingCore
+from billing_core.db import make_engine
+from billing_core.identity import IdentityHasher
+from billing_core.regions import load_regions
+from billing_core.services.identification import LockoutPolicy
+from ivr import config
+from ivr.call_state import CallStore
+from ivr.i18n import load_languages, load_translations
+
+log = logging.getLogger(__name__)
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the webhook application; test_config overrides the environment."""
+    app = Flask(__name__, instance_relative_config=True, static_folder=None)
+    app.config.from_mapping(config.from_environment(config.current_environment(),
+                                                    app.instance_path))
+    if test_config:
+        app.config.update(test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    _configure_logging(app)
+
+    if app.config["IVR_TWILIO_AUTH_TOKEN"] == config.DEV_AUTH_TOKEN and not app.testing:
+        log.warning("IVR_TWILIO_AUTH_TOKEN is not set: webhooks are checked against the "
+                    "development token, which only the simulator uses")
+
+    # The regions file is checked here, so a bad file stops the app before it answers a call.
+    regions = load_regions(app.config["IVR_REGIONS_FILE"])
+    engine = app.config.get("ENGINE") or make_engine(app.config["DATABASE_URL"],
+                                                      hide_parameters=True)
+    clock = app.config.get("CLOCK") or SystemClock()
+    core = BillingCore(
+        engine=engine,
+        hasher=IdentityHasher(app.config["IVR_IDENTITY_KEY"]),
+        regions=regions,
+        clock=clock,
+        lockout_policy=LockoutPolicy(
+            mrn_failures=app.config["IVR_LOCKOUT_MRN_FAILURES"],
+            caller_failures=app.config["IVR_LOCKOUT_CALLER_FAILURES"],
+        ),
+    )
+    languages = load_languages({"en": app.config["IVR_VOICE_EN"],
+                                "es": app.config["IVR_VOICE_ES"]})
+    app.extensions["billing"] = core
+    app.extensions["call_store"] = CallStore(
+        core.session_factory, timedelta(minutes=app.config["IVR_CALL_TTL_MINUTES"])
+    )
+    app.extensions["twilio_validator"] = RequestValidator(app.config["IVR_TWILIO_AUTH_TOKEN"])
+    app.extensions["languages"] = languages
+    app.extensions["translations"] = {
+        code: load_translations(language.locale) for code, language in languages.items()
+    }
+
+    from ivr import calls
+    from ivr.flows import agent, balances, entry, identify, menu, status, ways_to_pay
+
+    calls.install(app)
+    for module in (entry, identify, menu, balances, ways_to_pay, agent, status):
+        app.register_blueprint(module.bp)
+
+    from ivr import cli
+
+    cli.register(app)
+    return app
+
+
+def _configure_logging(app: Flask) -> None:
+    level = getattr(logging, str(app.config["IVR_LOG_LEVEL"]).upper(), logging.INFO)
+    logging.getLogger("ivr").setLevel(level)
+    logging.getLogger("billing_core").setLevel(level)

@@ -1,0 +1,94 @@
+"""A call's state between webhooks, in the database and keyed by CallSid.
+
+Any worker on any host can answer any webhook of a call. The state never holds
+card data, a full MRN or a birth date: only digests and what the flow needs next.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import JSON, String, delete
+from sqlalchemy.orm import Mapped, mapped_column
+
+from billing_core.db import Base
+from billing_core.models import UTCDateTime
+
+
+class CallSession(Base):
+    __tablename__ = "call_sessions"
+
+    call_sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class CallState(dict[str, Any]):
+    """The state of one call: a dict with a few named helpers."""
+
+    def __init__(self, call_sid: str, data: dict[str, Any], *, is_new: bool, expired: bool):
+        super().__init__(data)
+        self.call_sid = call_sid
+        self.is_new = is_new
+        self.expired = expired
+        self.ended = False  # set when the call is over: nothing more is saved
+
+    @property
+    def member_id(self) -> int | None:
+        return self.get("member_id")
+
+    def count_failure(self, step: str) -> int:
+        """Count a no-input or invalid answer at a step; return how many in a row."""
+        failures = dict(self.get("failures", {}))
+        failures[step] = failures.get(step, 0) + 1
+        self["failures"] = failures
+        return failures[step]
+
+    def clear_failures(self, step: str) -> None:
+        failures = dict(self.get("failures", {}))
+        if failures.pop(step, None) is not None:
+            self["failures"] = failures
+
+
+class CallStore:
+    """Load and save call states; expired ones are treated as gone."""
+
+    def __init__(self, session_factory, ttl: timedelta) -> None:
+        self._session_factory = session_factory
+        self._ttl = ttl
+
+    def load(self, call_sid: str, now: datetime) -> CallState:
+        """Return the call's state; a new, empty one for an unknown or expired call."""
+        if not call_sid:
+            return CallState("", {}, is_new=True, expired=False)
+        with self._session_factory() as session:
+            row = session.get(CallSession, call_sid)
+            if row is None:
+                return CallState(call_sid, {}, is_new=True, expired=False)
+            if row.expires_at <= now:
+                return CallState(call_sid, {}, is_new=True, expired=True)
+            return CallState(call_sid, dict(row.data), is_new=False, expired=False)
+
+    def save(self, state: CallState, now: datetime) -> None:
+        with self._session_factory() as session, session.begin():
+            row = session.get(CallSession, state.call_sid)
+            if row is None:
+                session.add(CallSession(call_sid=state.call_sid, data=dict(state), created_at=now,
+                                        updated_at=now, expires_at=now + self._ttl))
+            else:
+                row.data = dict(state)
+                row.updated_at = now
+                row.expires_at = now + self._ttl
+
+    def end(self, call_sid: str) -> None:
+        """Forget the call: its state is wiped, not kept as history."""
+        with self._session_factory() as session, session.begin():
+            session.execute(delete(CallSession).where(CallSession.call_sid == call_sid))
+
+    def purge_expired(self, now: datetime) -> int:
+        with self._session_factory() as session, session.begin():
+            result = session.execute(delete(CallSession).where(CallSession.expires_at <= now))
+            return result.rowcount or 0

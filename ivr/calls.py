@@ -1,0 +1,112 @@
+"""The call behind each webhook: signature check, state load and save, voice, and failures."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, current_app, g, request
+from twilio.twiml.voice_response import Dial, Hangup, Redirect, VoiceResponse
+from werkzeug.exceptions import HTTPException
+
+from billing_core.core import BillingCore
+from billing_core.regions import Region
+from ivr.call_state import CallState, CallStore
+from ivr.prompts import Prompt
+from ivr.security import require_twilio_signature
+from ivr.speech import Voice
+from ivr.twiml import twiml
+
+log = logging.getLogger(__name__)
+
+# Webhooks that may meet a call the app has no state for: the start and the end.
+CALL_STARTS = frozenset({"entry.incoming", "status.call_status"})
+
+
+def billing() -> BillingCore:
+    return current_app.extensions["billing"]
+
+
+def call() -> CallState:
+    return g.call
+
+
+def voice() -> Voice:
+    return g.voice
+
+
+def region() -> Region:
+    return billing().regions.get(call().get("region"))
+
+
+def voice_for(language: str) -> Voice:
+    languages = current_app.extensions["languages"]
+    code = language if language in languages else "en"
+    return Voice(languages[code], current_app.extensions["translations"][code])
+
+
+def install(app: Flask) -> None:
+    """Wire the per-webhook steps into the app."""
+    app.before_request(_before_webhook)
+    app.after_request(_after_webhook)
+    app.register_error_handler(Exception, _on_failure)
+
+
+def _before_webhook():
+    g.voice = voice_for("en")
+    require_twilio_signature()
+    store: CallStore = current_app.extensions["call_store"]
+    call_sid = request.form.get("CallSid", "")[:64]
+    g.call = store.load(call_sid, billing().clock.now())
+    g.voice = voice_for(g.call.get("language", "en"))
+    if g.call.is_new and request.endpoint not in CALL_STARTS:
+        # Twilio moved on without us (the state expired or was never made): start over
+        # rather than guess where the caller was.
+        log.info("call %s: no state at %s, restarting", call_sid, request.path)
+        return restart()
+    return None
+
+
+def _after_webhook(response):
+    state: CallState | None = g.get("call")
+    if state is not None and state.call_sid and response.status_code == 200 and not state.ended:
+        current_app.extensions["call_store"].save(state, billing().clock.now())
+    return response
+
+
+def restart():
+    from flask import url_for
+
+    response = VoiceResponse()
+    response.append(voice().say(Prompt.CALL_RESTARTED))
+    response.append(Redirect(url_for("entry.incoming")))
+    return twiml(response)
+
+
+def _on_failure(error: Exception):
+    if isinstance(error, HTTPException):
+        return error
+    # The caller hears an apology and a way to a person; the log gets what failed, never
+    # what the caller entered (the form is not logged, and the engine hides SQL parameters).
+    log.exception("call %s: %s failed at %s", request.form.get("CallSid", "-")[:64],
+                  type(error).__name__, request.path)
+    g.call = None  # nothing of a failed step is saved
+    speaker = voice_for("en")
+    g.voice = speaker
+    national = current_app.extensions["billing"].regions.national
+    response = VoiceResponse()
+    response.append(speaker.say(Prompt.SYSTEM_TROUBLE))
+    try:
+        is_open = national.billing_is_open(billing().clock.now())
+    except Exception:  # noqa: BLE001 - a broken clock must not stop the apology
+        is_open = False
+    if is_open:
+        response.append(speaker.say(Prompt.TRANSFERRING))
+        response.append(Dial(national.billing.number))
+    else:
+        from ivr.flows.agent import hours_and_number
+
+        for say in hours_and_number(speaker, national):
+            response.append(say)
+        response.append(speaker.say(Prompt.GOODBYE))
+        response.append(Hangup())
+    return twiml(response)

@@ -1,0 +1,68 @@
+"""What the member owes: each medical bill, the total, and the premium."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from twilio.twiml.voice_response import Say
+
+from billing_core.models import CoverageType
+from billing_core.services.accounts import AccountSummary
+from ivr.calls import billing, call, voice
+from ivr.flows.identified import member_required
+from ivr.flows.info import after_page, page
+from ivr.prompts import Prompt
+from ivr.speech import Day, Money, Month
+
+bp = Blueprint("balances", __name__, url_prefix="/voice/balances")
+
+
+@bp.post("")
+@member_required
+def read():
+    """Read the member's balances."""
+    summary = billing().account_summary(call().member_id, channel="phone",
+                                        call_sid=call().call_sid)
+    return page(balance_sentences(summary), Prompt.BALANCES_AGAIN, "balances.after")
+
+
+@bp.post("/after")
+@member_required
+def after():
+    """Repeat the balances or go back to the main menu."""
+    return after_page("balances.read")
+
+
+def balance_sentences(summary: AccountSummary) -> list[Say]:
+    """Return the sentences that tell a member what they owe."""
+    say = voice().say
+    sentences = []
+    bills = summary.bills
+    if not bills:
+        sentences.append(say(Prompt.NO_MEDICAL_BILLS))
+    else:
+        if len(bills) == 1:
+            sentences.append(say(Prompt.ONE_MEDICAL_BILL))
+        else:
+            sentences.append(say(Prompt.MEDICAL_BILLS, count=len(bills)))
+        for bill in bills:
+            sentences.append(say(Prompt.MEDICAL_BILL, date_of_service=Day(bill.date_of_service),
+                                 facility=bill.facility, balance=Money(bill.balance_cents),
+                                 due_date=Day(bill.due_date)))
+        if len(bills) > 1:
+            sentences.append(say(Prompt.MEDICAL_TOTAL, total=Money(summary.medical_balance_cents)))
+
+    if not summary.pays_premium_here:
+        sentences.append(say(Prompt.PREMIUM_EMPLOYER))
+        return sentences
+    if summary.monthly_premium_cents:
+        sentences.append(say(Prompt.PREMIUM_MONTHLY, amount=Money(summary.monthly_premium_cents)))
+    if summary.premiums_due:
+        for premium in summary.premiums_due:
+            sentences.append(say(Prompt.PREMIUM_DUE, month=Month(premium.coverage_month),
+                                 balance=Money(premium.balance_cents),
+                                 due_date=Day(premium.due_date)))
+    else:
+        sentences.append(say(Prompt.PREMIUM_PAID_UP))
+    if summary.coverage_type is CoverageType.INDIVIDUAL_EXCHANGE:
+        sentences.append(say(Prompt.PREMIUM_EXCHANGE_BINDER))
+    return sentences

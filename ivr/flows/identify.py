@@ -1,0 +1,121 @@
+"""Identify the caller by medical record number and date of birth.
+
+A mismatch never says which of the two was wrong, nor whether the MRN exists,
+and nothing about the member is spoken before both match.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from flask import Blueprint, current_app, request
+
+from billing_core.exceptions import IdentityNotVerified
+from billing_core.identity import normalize_mrn
+from ivr.calls import billing, call, voice
+from ivr.flows.steps import REPEAT_KEY, SPECIALIST_KEY, answered, ask, done, go, no_answer, retry
+from ivr.prompts import Prompt
+from ivr.speech import Day, Digits
+
+bp = Blueprint("identify", __name__, url_prefix="/voice/identify")
+log = logging.getLogger(__name__)
+
+MRN_DIGITS = range(4, 16)
+EXAMPLE_BIRTH_DATE = date(1980, 3, 5)
+
+
+@bp.post("/mrn")
+def ask_mrn():
+    """Ask for the medical record number."""
+    prompts = [voice().say(Prompt.ASK_MRN)]
+    if not call().get("mrn_help_given"):
+        call()["mrn_help_given"] = True
+        prompts.append(voice().say(Prompt.MRN_WHERE))
+    return ask(prompts, "identify.mrn_answer")
+
+
+@bp.post("/mrn/answer")
+def mrn_answer():
+    """Keep a digest of the MRN entered and ask for the date of birth."""
+    digits = answered()
+    if digits is None or digits == "":
+        return no_answer("mrn", "identify.ask_mrn")
+    if digits == REPEAT_KEY:
+        return go("identify.ask_mrn")
+    if digits == SPECIALIST_KEY:
+        return go("agent.transfer")
+    mrn = normalize_mrn(digits)
+    if mrn != digits or len(mrn) not in MRN_DIGITS:
+        return retry("mrn", "identify.ask_mrn", Prompt.MRN_INVALID)
+    done("mrn")
+    # Only a keyed digest is kept between webhooks, never the MRN itself.
+    call()["mrn_digest"] = billing().mrn_digest(mrn)
+    return go("identify.ask_birth_date")
+
+
+@bp.post("/birth-date")
+def ask_birth_date():
+    """Ask for the date of birth as MMDDYYYY."""
+    if "mrn_digest" not in call():
+        return go("identify.ask_mrn")
+    example = EXAMPLE_BIRTH_DATE
+    prompts = [
+        voice().say(Prompt.ASK_BIRTH_DATE),
+        voice().say(Prompt.BIRTH_DATE_EXAMPLE, example_date=Day(example),
+                    example_digits=Digits(example.strftime("%m%d%Y"))),
+    ]
+    return ask(prompts, "identify.birth_date_answer", num_digits=8)
+
+
+@bp.post("/birth-date/answer")
+def birth_date_answer():
+    """Check the MRN and birth date together and move on, or refuse neutrally."""
+    state = call()
+    if "mrn_digest" not in state:
+        return go("identify.ask_mrn")
+    digits = answered()
+    if digits is None or digits == "":
+        return no_answer("birth_date", "identify.ask_birth_date")
+    if digits == REPEAT_KEY:
+        return go("identify.ask_birth_date")
+    if digits == SPECIALIST_KEY:
+        return go("agent.transfer")
+    birth_date = parse_birth_date(digits, today=billing().clock.now().date())
+    if birth_date is None:
+        return retry("birth_date", "identify.ask_birth_date", Prompt.BIRTH_DATE_INVALID)
+    done("birth_date")
+    mrn_digest = state.pop("mrn_digest")
+    try:
+        member = billing().identify(
+            mrn_digest=mrn_digest,
+            birth_date=birth_date,
+            caller=request.form.get("From") or None,
+            channel="phone",
+            call_sid=state.call_sid,
+        )
+    except IdentityNotVerified:
+        state["identification_failures"] = state.get("identification_failures", 0) + 1
+        log.info("call %s: identification failed (%d this call)", state.call_sid,
+                 state["identification_failures"])
+        if state["identification_failures"] >= current_app.config["IVR_MAX_TRIES"]:
+            return go("agent.transfer", voice().say(Prompt.NOT_MATCHED),
+                      voice().say(Prompt.NOT_VERIFIED), reason="not-verified")
+        return go("identify.ask_mrn", voice().say(Prompt.NOT_MATCHED),
+                  voice().say(Prompt.TRY_AGAIN))
+    state.update(member_id=member.member_id, region=member.region_key, national=False)
+    log.info("call %s: member identified", state.call_sid)
+    return go("menu.main", voice().say(Prompt.IDENTIFIED, name=member.first_name))
+
+
+def parse_birth_date(digits: str, *, today: date) -> date | None:
+    """Return the date keyed as MMDDYYYY, or None if it is not a real, past date."""
+    if len(digits) != 8 or not digits.isdigit():
+        return None
+    try:
+        parsed = date(int(digits[4:]), int(digits[:2]), int(digits[2:4]))
+    except ValueError:
+        return None
+    if parsed > today or parsed.year < 1900:
+        return None
+    return parsed
