@@ -37,19 +37,34 @@ class BillingCore:
         return self.hasher.mrn(mrn)
 
     def identify(
-        self, *, mrn_digest: str, birth_date: date, caller: str | None, channel: str,
+        self,
+        *,
+        mrn_digest: str,
+        birth_date: date,
+        caller: str | None,
+        channel: str,
         call_sid: str | None = None,
     ) -> identification.IdentifiedMember:
         return identification.identify(
-            self.unit_of_work(), hasher=self.hasher, policy=self.lockout_policy,
-            now=self.clock.now(), mrn_digest=mrn_digest, birth_date=birth_date, caller=caller,
-            channel=channel, call_sid=call_sid,
+            self.unit_of_work(),
+            hasher=self.hasher,
+            policy=self.lockout_policy,
+            now=self.clock.now(),
+            mrn_digest=mrn_digest,
+            birth_date=birth_date,
+            caller=caller,
+            channel=channel,
+            call_sid=call_sid,
         )
 
     def account_summary(
         self, member_id: int, *, channel: str, call_sid: str | None = None
     ) -> accounts.AccountSummary:
         return accounts.account_summary(
-            self.unit_of_work(), member_id=member_id, regions=self.regions,
-            now=self.clock.now(), channel=channel, call_sid=call_sid,
+            self.unit_of_work(),
+            member_id=member_id,
+            regions=self.regions,
+            now=self.clock.now(),
+            channel=channel,
+            call_sid=call_sid,
         )

@@ -11,7 +11,7 @@ class Base(DeclarativeBase):
 
 
 def make_engine(url: str, **options) -> Engine:
-    """Create an engine; SQLite gets WAL and a busy timeout so concurrent webhooks wait, not fail."""
+    """Create an engine; SQLite gets WAL and a busy timeout so concurrent webhooks wait."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **options)
 

@@ -70,8 +70,14 @@ class PaymentStatus(enum.StrEnum):
 
 def _enum(kind: type[enum.Enum], name: str) -> Enum:
     # Stored as plain text so adding a value needs no database enum migration.
-    return Enum(kind, name=name, native_enum=False, values_callable=lambda e: [m.value for m in e],
-                length=32, validate_strings=True)
+    return Enum(
+        kind,
+        name=name,
+        native_enum=False,
+        values_callable=lambda e: [m.value for m in e],
+        length=32,
+        validate_strings=True,
+    )
 
 
 class Member(Base):
@@ -94,10 +100,13 @@ class Member(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     bills: Mapped[list[MedicalBill]] = relationship(
-        back_populates="member", order_by="MedicalBill.date_of_service", cascade="all, delete-orphan"
+        back_populates="member",
+        order_by="MedicalBill.date_of_service",
+        cascade="all, delete-orphan",
     )
     premiums: Mapped[list[PremiumInvoice]] = relationship(
-        back_populates="member", order_by="PremiumInvoice.coverage_month",
+        back_populates="member",
+        order_by="PremiumInvoice.coverage_month",
         cascade="all, delete-orphan",
     )
 
@@ -153,7 +162,9 @@ class Payment(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
     idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
     confirmation_number: Mapped[str] = mapped_column(String(20), unique=True)
-    status: Mapped[PaymentStatus] = mapped_column(_enum(PaymentStatus, "payment_status"), index=True)
+    status: Mapped[PaymentStatus] = mapped_column(
+        _enum(PaymentStatus, "payment_status"), index=True
+    )
     amount_cents: Mapped[int] = mapped_column(BigInteger)
     target_kind: Mapped[str] = mapped_column(String(20))
     target_reference: Mapped[str | None] = mapped_column(String(40))

@@ -172,8 +172,13 @@ def parse_regions(document: Any) -> RegionCatalog:
         raise RegionConfigError("national", "national", "must be a mapping")
     national = _parse_region(
         "national",
-        {"name": "member billing", "time_zone": "America/Los_Angeles", **defaults, **national_entry,
-         "states": sorted({s for r in regions.values() for s in r.states})},
+        {
+            "name": "member billing",
+            "time_zone": "America/Los_Angeles",
+            **defaults,
+            **national_entry,
+            "states": sorted({s for r in regions.values() for s in r.states}),
+        },
         defaults,
         needs_lines=False,
     )
@@ -215,8 +220,10 @@ def _parse_region(
     hours = _hours(billing_entry.get("hours"), fail)
 
     address = entry.get("check_address")
-    if not isinstance(address, list) or not address or not all(
-        isinstance(line, str) and line.strip() for line in address
+    if (
+        not isinstance(address, list)
+        or not address
+        or not all(isinstance(line, str) and line.strip() for line in address)
     ):
         raise fail("check_address", "must be a list of address lines")
 
@@ -305,7 +312,9 @@ def _premium_due(raw: Any, fail, states: list[str]) -> PremiumDuePolicy:
         raise fail("premium_due", "must be a mapping with a rule")
     rule_name = raw.get("rule")
     if rule_name not in DUE_RULES:
-        raise fail("premium_due.rule", f"unknown rule {rule_name!r}; use one of {sorted(DUE_RULES)}")
+        raise fail(
+            "premium_due.rule", f"unknown rule {rule_name!r}; use one of {sorted(DUE_RULES)}"
+        )
     overrides_raw = raw.get("state_overrides") or {}
     if not isinstance(overrides_raw, dict):
         raise fail("premium_due.state_overrides", "must map state codes to rules")

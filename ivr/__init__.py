@@ -26,21 +26,25 @@ log = logging.getLogger(__name__)
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the webhook application; test_config overrides the environment."""
     app = Flask(__name__, instance_relative_config=True, static_folder=None)
-    app.config.from_mapping(config.from_environment(config.current_environment(),
-                                                    app.instance_path))
+    app.config.from_mapping(
+        config.from_environment(config.current_environment(), app.instance_path)
+    )
     if test_config:
         app.config.update(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
     _configure_logging(app)
 
     if app.config["IVR_TWILIO_AUTH_TOKEN"] == config.DEV_AUTH_TOKEN and not app.testing:
-        log.warning("IVR_TWILIO_AUTH_TOKEN is not set: webhooks are checked against the "
-                    "development token, which only the simulator uses")
+        log.warning(
+            "IVR_TWILIO_AUTH_TOKEN is not set: webhooks are checked against the "
+            "development token, which only the simulator uses"
+        )
 
     # The regions file is checked here, so a bad file stops the app before it answers a call.
     regions = load_regions(app.config["IVR_REGIONS_FILE"])
-    engine = app.config.get("ENGINE") or make_engine(app.config["DATABASE_URL"],
-                                                      hide_parameters=True)
+    engine = app.config.get("ENGINE") or make_engine(
+        app.config["DATABASE_URL"], hide_parameters=True
+    )
     clock = app.config.get("CLOCK") or SystemClock()
     core = BillingCore(
         engine=engine,
@@ -52,8 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             caller_failures=app.config["IVR_LOCKOUT_CALLER_FAILURES"],
         ),
     )
-    languages = load_languages({"en": app.config["IVR_VOICE_EN"],
-                                "es": app.config["IVR_VOICE_ES"]})
+    languages = load_languages({"en": app.config["IVR_VOICE_EN"], "es": app.config["IVR_VOICE_ES"]})
     app.extensions["billing"] = core
     app.extensions["call_store"] = CallStore(
         core.session_factory, timedelta(minutes=app.config["IVR_CALL_TTL_MINUTES"])

@@ -76,8 +76,15 @@ class CallStore:
         with self._session_factory() as session, session.begin():
             row = session.get(CallSession, state.call_sid)
             if row is None:
-                session.add(CallSession(call_sid=state.call_sid, data=dict(state), created_at=now,
-                                        updated_at=now, expires_at=now + self._ttl))
+                session.add(
+                    CallSession(
+                        call_sid=state.call_sid,
+                        data=dict(state),
+                        created_at=now,
+                        updated_at=now,
+                        expires_at=now + self._ttl,
+                    )
+                )
             else:
                 row.data = dict(state)
                 row.updated_at = now

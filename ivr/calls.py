@@ -87,8 +87,12 @@ def _on_failure(error: Exception):
         return error
     # The caller hears an apology and a way to a person; the log gets what failed, never
     # what the caller entered (the form is not logged, and the engine hides SQL parameters).
-    log.exception("call %s: %s failed at %s", request.form.get("CallSid", "-")[:64],
-                  type(error).__name__, request.path)
+    log.exception(
+        "call %s: %s failed at %s",
+        request.form.get("CallSid", "-")[:64],
+        type(error).__name__,
+        request.path,
+    )
     g.call = None  # nothing of a failed step is saved
     speaker = voice_for("en")
     g.voice = speaker

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import click
 from alembic import command as alembic_command
 from alembic.config import Config as AlembicConfig
@@ -72,8 +71,10 @@ def regions_list() -> None:
     for region in catalog.regions.values():
         lines = ", ".join(region.pay_lines)
         relay = f"; relay: {', '.join(region.relay_lines)}" if region.relay_lines else ""
-        click.echo(f"{region.key:5} {region.name}: {lines}{relay} "
-                   f"({region.time_zone.key}; specialists {region.billing.number})")
+        click.echo(
+            f"{region.key:5} {region.name}: {lines}{relay} "
+            f"({region.time_zone.key}; specialists {region.billing.number})"
+        )
 
 
 @click.group()
@@ -96,5 +97,3 @@ def demo() -> None:
     """Create the schema and load the demo members (see README)."""
     migrate(current_app.config["DATABASE_URL"])
     click.echo("demo data: not yet available")
-
-

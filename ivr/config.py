@@ -34,8 +34,7 @@ def from_environment(environ: Mapping[str, str], instance_path: str) -> dict[str
         "IVR_TWILIO_ACCOUNT_SID": environ.get("IVR_TWILIO_ACCOUNT_SID", ""),
         "IVR_PUBLIC_BASE_URL": environ.get("IVR_PUBLIC_BASE_URL", ""),
         "IVR_IDENTITY_KEY": environ.get("IVR_IDENTITY_KEY") or DEV_IDENTITY_KEY,
-        "IVR_REGIONS_FILE": environ.get("IVR_REGIONS_FILE")
-        or str(PROJECT_ROOT / "regions.yaml"),
+        "IVR_REGIONS_FILE": environ.get("IVR_REGIONS_FILE") or str(PROJECT_ROOT / "regions.yaml"),
         "IVR_CALL_TTL_MINUTES": _int(environ, "IVR_CALL_TTL_MINUTES", 120),
         "IVR_GATHER_TIMEOUT": _int(environ, "IVR_GATHER_TIMEOUT", 6),
         "IVR_MAX_TRIES": _int(environ, "IVR_MAX_TRIES", 3),

@@ -60,9 +60,12 @@ def database_url(request, tmp_path_factory) -> Iterator[str]:
         yield url
     finally:
         with admin.connect() as connection:
-            connection.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"
-            ), {"name": name})
+            connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"
+                ),
+                {"name": name},
+            )
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
 
@@ -95,8 +98,9 @@ def regions():
 
 @pytest.fixture
 def core(clean_db: Engine, clock: ManualClock, regions) -> BillingCore:
-    return BillingCore(engine=clean_db, hasher=IdentityHasher(IDENTITY_KEY), regions=regions,
-                       clock=clock)
+    return BillingCore(
+        engine=clean_db, hasher=IdentityHasher(IDENTITY_KEY), regions=regions, clock=clock
+    )
 
 
 PUBLIC_BASE_URL = "https://ivr.example.test"
@@ -107,11 +111,13 @@ AUTH_TOKEN = "test-twilio-auth-token"
 def app(core: BillingCore, clock: ManualClock):
     from ivr import create_app
 
-    return create_app({
-        "TESTING": True,
-        "ENGINE": core.engine,
-        "CLOCK": clock,
-        "IVR_PUBLIC_BASE_URL": PUBLIC_BASE_URL,
-        "IVR_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "IVR_IDENTITY_KEY": IDENTITY_KEY,
-    })
+    return create_app(
+        {
+            "TESTING": True,
+            "ENGINE": core.engine,
+            "CLOCK": clock,
+            "IVR_PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+            "IVR_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "IVR_IDENTITY_KEY": IDENTITY_KEY,
+        }
+    )

@@ -79,22 +79,39 @@ def account_summary(
             raise MemberNotFound(member_id)
         region = regions.get(member.region_key)
         bills = tuple(
-            BillLine(b.bill_number, b.date_of_service, b.facility, b.provider, b.amount_cents,
-                     b.balance_cents, b.due_date)
+            BillLine(
+                b.bill_number,
+                b.date_of_service,
+                b.facility,
+                b.provider,
+                b.amount_cents,
+                b.balance_cents,
+                b.due_date,
+            )
             for b in sorted(member.bills, key=lambda b: (b.due_date, b.date_of_service))
             if b.balance_cents > 0
         )
         premiums = ()
         if member.coverage_type.pays_premium_here:
             premiums = tuple(
-                PremiumLine(p.coverage_month, p.amount_cents, p.balance_cents,
-                            region.premium_due.due_date(p.coverage_month, member.state))
+                PremiumLine(
+                    p.coverage_month,
+                    p.amount_cents,
+                    p.balance_cents,
+                    region.premium_due.due_date(p.coverage_month, member.state),
+                )
                 for p in member.premiums
                 if p.balance_cents > 0
             )
-        audit.record(uow, at=now, action="balances_read", channel=channel, call_sid=call_sid,
-                     member_id=member.id,
-                     detail={"bills": len(bills), "premiums": len(premiums)})
+        audit.record(
+            uow,
+            at=now,
+            action="balances_read",
+            channel=channel,
+            call_sid=call_sid,
+            member_id=member.id,
+            detail={"bills": len(bills), "premiums": len(premiums)},
+        )
         uow.commit()
         return AccountSummary(
             member_id=member.id,

@@ -21,6 +21,12 @@ def record(
 ) -> None:
     """Add an audit event to the unit of work; the caller's commit keeps it."""
     uow.session.add(
-        AuditEvent(at=at, action=action, channel=channel, call_sid=call_sid,
-                   member_id=member_id, detail=detail)
+        AuditEvent(
+            at=at,
+            action=action,
+            channel=channel,
+            call_sid=call_sid,
+            member_id=member_id,
+            detail=detail,
+        )
     )

@@ -66,8 +66,13 @@ def identify(
         if any(g.locked_until is not None and g.locked_until > now for g in guards):
             # Attempts during a lock-out do not extend it: the owner is not punished
             # for someone else's guessing, and the lock still holds.
-            audit.record(uow, at=now, action="identification_refused_locked", channel=channel,
-                         call_sid=call_sid)
+            audit.record(
+                uow,
+                at=now,
+                action="identification_refused_locked",
+                channel=channel,
+                call_sid=call_sid,
+            )
             uow.commit()
             raise IdentityNotVerified()
 
@@ -78,8 +83,14 @@ def identify(
             for guard in guards:
                 _count_failure(guard, policy, now)
             audit.record(
-                uow, at=now, action="identification_failed", channel=channel, call_sid=call_sid,
-                detail={"locked": [g.kind for g in guards if g.locked_until and g.locked_until > now]},
+                uow,
+                at=now,
+                action="identification_failed",
+                channel=channel,
+                call_sid=call_sid,
+                detail={
+                    "locked": [g.kind for g in guards if g.locked_until and g.locked_until > now]
+                },
             )
             uow.commit()
             raise IdentityNotVerified()
@@ -87,8 +98,14 @@ def identify(
         for guard in guards:
             # A proven identity clears its record; the row is kept only while it matters.
             uow.session.delete(guard)
-        audit.record(uow, at=now, action="identified", channel=channel, call_sid=call_sid,
-                     member_id=member.id)
+        audit.record(
+            uow,
+            at=now,
+            action="identified",
+            channel=channel,
+            call_sid=call_sid,
+            member_id=member.id,
+        )
         uow.commit()
         return IdentifiedMember(member.id, member.first_name, member.region_key, member.language)
 

@@ -26,8 +26,11 @@ def transfer():
     """Connect the caller to the region's billing line, or tell its hours when closed."""
     line = region()
     if line.billing_is_open(billing().clock.now()):
-        log.info("call %s: transferring to a billing specialist (%s)", call().call_sid,
-                 request.args.get("reason", "asked"))
+        log.info(
+            "call %s: transferring to a billing specialist (%s)",
+            call().call_sid,
+            request.args.get("reason", "asked"),
+        )
         response = VoiceResponse()
         response.append(voice().say(Prompt.TRANSFERRING))
         dial = Dial(action=url_for("agent.after_dial"), method="POST", timeout=RING_SECONDS)
@@ -44,8 +47,9 @@ def after_dial():
     if request.form.get("DialCallStatus", "") == "completed":
         call().ended = True
         return goodbye()
-    return back_to_menu_or_goodbye([voice().say(Prompt.SPECIALIST_BUSY),
-                                    *hours_and_number(voice(), region())])
+    return back_to_menu_or_goodbye(
+        [voice().say(Prompt.SPECIALIST_BUSY), *hours_and_number(voice(), region())]
+    )
 
 
 def back_to_menu_or_goodbye(says: list[Say]):
@@ -66,8 +70,11 @@ def hours_and_number(speaker: Voice, line: Region) -> list[Say]:
     spans = Listing(tuple(_span(speaker, span) for span in line.billing.hours))
     return [
         speaker.say(Prompt.SPECIALIST_HOURS, hours=spans, time_zone=ZoneName(line.time_zone)),
-        speaker.say(Prompt.SPECIALIST_NUMBER, number=PhoneNumber(line.billing.number),
-                    tty=Digits(line.billing.tty)),
+        speaker.say(
+            Prompt.SPECIALIST_NUMBER,
+            number=PhoneNumber(line.billing.number),
+            tty=Digits(line.billing.tty),
+        ),
     ]
 
 
@@ -78,5 +85,7 @@ def _span(speaker: Voice, span: OpeningHours) -> Fragment:
         day_text = Fragment(Prompt.DAY_RANGE, {"first": names[days[0]], "last": names[days[-1]]})
     else:
         day_text = Listing(tuple(names[day] for day in days))
-    return Fragment(Prompt.HOURS_SPAN, {"days": day_text, "opens": ClockTime(span.opens),
-                                        "closes": ClockTime(span.closes)})
+    return Fragment(
+        Prompt.HOURS_SPAN,
+        {"days": day_text, "opens": ClockTime(span.opens), "closes": ClockTime(span.closes)},
+    )

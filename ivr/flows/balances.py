@@ -20,8 +20,7 @@ bp = Blueprint("balances", __name__, url_prefix="/voice/balances")
 @member_required
 def read():
     """Read the member's balances."""
-    summary = billing().account_summary(call().member_id, channel="phone",
-                                        call_sid=call().call_sid)
+    summary = billing().account_summary(call().member_id, channel="phone", call_sid=call().call_sid)
     return page(balance_sentences(summary), Prompt.BALANCES_AGAIN, "balances.after")
 
 
@@ -45,9 +44,15 @@ def balance_sentences(summary: AccountSummary) -> list[Say]:
         else:
             sentences.append(say(Prompt.MEDICAL_BILLS, count=len(bills)))
         for bill in bills:
-            sentences.append(say(Prompt.MEDICAL_BILL, date_of_service=Day(bill.date_of_service),
-                                 facility=bill.facility, balance=Money(bill.balance_cents),
-                                 due_date=Day(bill.due_date)))
+            sentences.append(
+                say(
+                    Prompt.MEDICAL_BILL,
+                    date_of_service=Day(bill.date_of_service),
+                    facility=bill.facility,
+                    balance=Money(bill.balance_cents),
+                    due_date=Day(bill.due_date),
+                )
+            )
         if len(bills) > 1:
             sentences.append(say(Prompt.MEDICAL_TOTAL, total=Money(summary.medical_balance_cents)))
 
@@ -58,9 +63,14 @@ def balance_sentences(summary: AccountSummary) -> list[Say]:
         sentences.append(say(Prompt.PREMIUM_MONTHLY, amount=Money(summary.monthly_premium_cents)))
     if summary.premiums_due:
         for premium in summary.premiums_due:
-            sentences.append(say(Prompt.PREMIUM_DUE, month=Month(premium.coverage_month),
-                                 balance=Money(premium.balance_cents),
-                                 due_date=Day(premium.due_date)))
+            sentences.append(
+                say(
+                    Prompt.PREMIUM_DUE,
+                    month=Month(premium.coverage_month),
+                    balance=Money(premium.balance_cents),
+                    due_date=Day(premium.due_date),
+                )
+            )
     else:
         sentences.append(say(Prompt.PREMIUM_PAID_UP))
     if summary.coverage_type is CoverageType.INDIVIDUAL_EXCHANGE:

@@ -19,8 +19,9 @@ def incoming():
     if "region" not in state:
         dialed = request.form.get("To") or request.form.get("Called") or ""
         region, relay_line = regions.for_dialed_number(dialed)
-        state.update(region=region.key, national=region is regions.national,
-                     language="en", relay=relay_line)
+        state.update(
+            region=region.key, national=region is regions.national, language="en", relay=relay_line
+        )
     region = regions.get(state["region"])
     if state.get("national"):
         greeting = voice().say(Prompt.GREETING_NATIONAL, plan=regions.plan_name)

@@ -62,8 +62,11 @@ def ask_birth_date():
     example = EXAMPLE_BIRTH_DATE
     prompts = [
         voice().say(Prompt.ASK_BIRTH_DATE),
-        voice().say(Prompt.BIRTH_DATE_EXAMPLE, example_date=Day(example),
-                    example_digits=Digits(example.strftime("%m%d%Y"))),
+        voice().say(
+            Prompt.BIRTH_DATE_EXAMPLE,
+            example_date=Day(example),
+            example_digits=Digits(example.strftime("%m%d%Y")),
+        ),
     ]
     return ask(prompts, "identify.birth_date_answer", num_digits=8)
 
@@ -96,13 +99,21 @@ def birth_date_answer():
         )
     except IdentityNotVerified:
         state["identification_failures"] = state.get("identification_failures", 0) + 1
-        log.info("call %s: identification failed (%d this call)", state.call_sid,
-                 state["identification_failures"])
+        log.info(
+            "call %s: identification failed (%d this call)",
+            state.call_sid,
+            state["identification_failures"],
+        )
         if state["identification_failures"] >= current_app.config["IVR_MAX_TRIES"]:
-            return go("agent.transfer", voice().say(Prompt.NOT_MATCHED),
-                      voice().say(Prompt.NOT_VERIFIED), reason="not-verified")
-        return go("identify.ask_mrn", voice().say(Prompt.NOT_MATCHED),
-                  voice().say(Prompt.TRY_AGAIN))
+            return go(
+                "agent.transfer",
+                voice().say(Prompt.NOT_MATCHED),
+                voice().say(Prompt.NOT_VERIFIED),
+                reason="not-verified",
+            )
+        return go(
+            "identify.ask_mrn", voice().say(Prompt.NOT_MATCHED), voice().say(Prompt.TRY_AGAIN)
+        )
     state.update(member_id=member.member_id, region=member.region_key, national=False)
     log.info("call %s: member identified", state.call_sid)
     return go("menu.main", voice().say(Prompt.IDENTIFIED, name=member.first_name))

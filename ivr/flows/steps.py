@@ -83,8 +83,12 @@ def retry(step: str, ask_endpoint: str, reason: Prompt, **url_values: str):
     tries = call().count_failure(step)
     if tries >= current_app.config["IVR_MAX_TRIES"]:
         call().clear_failures(step)
-        return go("agent.transfer", voice().say(reason), voice().say(Prompt.HAVING_TROUBLE),
-                  reason="trouble")
+        return go(
+            "agent.transfer",
+            voice().say(reason),
+            voice().say(Prompt.HAVING_TROUBLE),
+            reason="trouble",
+        )
     return go(ask_endpoint, voice().say(reason), **url_values)
 
 

@@ -21,18 +21,32 @@ def member(core) -> Member:
     now = core.clock.now()
     digest = core.hasher.mrn(MRN)
     with core.unit_of_work() as uow:
-        member = Member(mrn_digest=digest, mrn_last4=MRN[-4:], birth_digest=core.hasher.birth(digest, BIRTH),
-                        first_name="Ana", last_name="Lopez", region_key="ncal", state="CA",
-                        coverage_type=CoverageType.INDIVIDUAL, language="en",
-                        created_at=now, updated_at=now)
+        member = Member(
+            mrn_digest=digest,
+            mrn_last4=MRN[-4:],
+            birth_digest=core.hasher.birth(digest, BIRTH),
+            first_name="Ana",
+            last_name="Lopez",
+            region_key="ncal",
+            state="CA",
+            coverage_type=CoverageType.INDIVIDUAL,
+            language="en",
+            created_at=now,
+            updated_at=now,
+        )
         uow.session.add(member)
         uow.commit()
         return member
 
 
 def identify(core, birth=BIRTH, caller=CALLER, mrn=MRN):
-    return core.identify(mrn_digest=core.mrn_digest(mrn), birth_date=birth, caller=caller,
-                         channel="test", call_sid="CA-test")
+    return core.identify(
+        mrn_digest=core.mrn_digest(mrn),
+        birth_date=birth,
+        caller=caller,
+        channel="test",
+        call_sid="CA-test",
+    )
 
 
 def test_the_right_mrn_and_birth_date_identify_the_member(core, member):
@@ -66,7 +80,9 @@ def test_each_lockout_of_the_same_mrn_lasts_longer(core, member):
                 identify(core, birth=date(2001, 1, 1), caller=f"+1415555{attempt:04d}")
         locked_at = core.clock.now()
         with core.unit_of_work() as uow:
-            locked_until = uow.session.get(IdentityGuard, ("mrn", core.mrn_digest(MRN))).locked_until
+            locked_until = uow.session.get(
+                IdentityGuard, ("mrn", core.mrn_digest(MRN))
+            ).locked_until
         lengths.append(locked_until - locked_at)
         core.clock.set(locked_until + timedelta(seconds=1))
     assert lengths == [timedelta(minutes=15), timedelta(hours=1), timedelta(hours=4)]
@@ -119,5 +135,6 @@ def test_failures_racing_from_many_calls_are_all_counted(core, member, database_
         assert guard.lockouts == 1
         assert guard.locked_until == core.clock.now() + timedelta(minutes=15)
         caller_rows = uow.session.scalar(
-            select(func.count()).select_from(IdentityGuard).where(IdentityGuard.kind == "caller"))
+            select(func.count()).select_from(IdentityGuard).where(IdentityGuard.kind == "caller")
+        )
     assert caller_rows == 12

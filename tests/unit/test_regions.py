@@ -28,7 +28,11 @@ PAY_LINES = {
 
 def written_three_ways(number: str) -> list[str]:
     digits = number.replace("-", "")  # 18773659900
-    return [f"+{digits}", f"({digits[1:4]}) {digits[4:7]}-{digits[7:]}", f"{digits[1:4]}.{digits[4:7]}.{digits[7:]}"]
+    return [
+        f"+{digits}",
+        f"({digits[1:4]}) {digits[4:7]}-{digits[7:]}",
+        f"{digits[1:4]}.{digits[4:7]}.{digits[7:]}",
+    ]
 
 
 @pytest.mark.parametrize("key", sorted(PAY_LINES))
@@ -94,12 +98,21 @@ def region(document: dict, key: str) -> dict:
         (lambda d: region(d, "ga").update(pay_lines=[]), "ga", "pay_lines"),
         (lambda d: region(d, "hi").update(pay_lines=["1-877-365-9900"]), "hi", "pay_lines"),
         (lambda d: region(d, "mas").update(states=["MD", "XX"]), "mas", "states"),
-        (lambda d: region(d, "mas")["premium_due"]["state_overrides"].update(MD="whenever"),
-         "mas", "premium_due.state_overrides.MD"),
-        (lambda d: region(d, "hi")["billing"]["hours"][0].update(close="25:00"), "hi",
-         "billing.hours[0].close"),
-        (lambda d: region(d, "hi")["billing"]["hours"][0].update(days="someday"), "hi",
-         "billing.hours[0].days"),
+        (
+            lambda d: region(d, "mas")["premium_due"]["state_overrides"].update(MD="whenever"),
+            "mas",
+            "premium_due.state_overrides.MD",
+        ),
+        (
+            lambda d: region(d, "hi")["billing"]["hours"][0].update(close="25:00"),
+            "hi",
+            "billing.hours[0].close",
+        ),
+        (
+            lambda d: region(d, "hi")["billing"]["hours"][0].update(days="someday"),
+            "hi",
+            "billing.hours[0].days",
+        ),
         (lambda d: region(d, "wa").update(check_address=[]), "wa", "check_address"),
         (lambda d: region(d, "nw").update(languages=["fr"]), "nw", "languages"),
         (lambda d: region(d, "scal").update(name=""), "scal", "name"),
@@ -119,5 +132,10 @@ def test_the_app_does_not_start_with_a_bad_regions_file(tmp_path):
     bad = tmp_path / "regions.yaml"
     bad.write_text(yaml.safe_dump(broken(lambda d: region(d, "co").update(time_zone="Mars/Base"))))
     with pytest.raises(RegionConfigError, match="region 'co', field 'time_zone'"):
-        create_app({"TESTING": True, "IVR_REGIONS_FILE": str(bad),
-                    "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"})
+        create_app(
+            {
+                "TESTING": True,
+                "IVR_REGIONS_FILE": str(bad),
+                "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}",
+            }
+        )

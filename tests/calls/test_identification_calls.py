@@ -1,0 +1,157 @@
+"""Identification on the phone: neutral refusals, three tries, lock-outs across calls."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from tests.members import add_member
+
+MRN = "20000002"
+BIRTH_KEYS = "07221975"
+NCAL = "+18773659900"
+NOT_MATCHED = "The information you entered does not match our records."
+
+
+@pytest.fixture
+def member(core) -> int:
+    return add_member(
+        core,
+        mrn=MRN,
+        birth_date=date(1975, 7, 22),
+        first_name="Rosa",
+        bills=[
+            ("B-1", date(2026, 9, 14), "Oakland Medical Center", 25000, 5000, date(2026, 12, 15))
+        ],
+    )
+
+
+def identify(call, mrn=MRN, birth=BIRTH_KEYS):
+    call.press(mrn + "#")
+    call.press(birth)
+
+
+def test_the_right_mrn_and_birth_date_reach_the_main_menu_by_name(twilio, member):
+    call = twilio.call(to=NCAL, from_="+14155550123")
+    identify(call)
+    heard = call.heard_since_input
+    assert heard[0] == "Thank you, Rosa."
+    assert heard[1:6] == [
+        "Main menu.",
+        "To hear your balances, press 1.",
+        "To hear how to pay by mail, and other ways to pay, press 2.",
+        "To speak with a billing specialist, press 0.",
+        "To hear these options again, press star.",
+    ]
+
+
+def test_three_wrong_birth_dates_end_identification_neutrally_with_a_specialist(
+    twilio, member, clock
+):
+    call = twilio.call(to=NCAL, from_="+14155550123")
+    spoken_after_mrn = []
+    for _ in range(3):
+        identify(call, birth="01011990")
+        spoken_after_mrn.extend(call.heard_since_input)
+    # Each failure says the same neutral sentence, never which field or that the MRN exists.
+    assert spoken_after_mrn.count(NOT_MATCHED) == 3
+    assert "We could not verify your information on this call." in spoken_after_mrn
+    assert "Please hold while we connect you to a billing specialist." in spoken_after_mrn
+    assert call.dialed == ["+18002181059"]
+    whole_call = " ".join(call.heard)
+    for member_fact in ["Rosa", "Tester", "Oakland", "$200.00", "balance is"]:
+        assert member_fact not in whole_call
+
+
+def test_after_hours_the_unverified_caller_hears_the_hours_and_goodbye(twilio, member, clock):
+    clock.set(datetime(2026, 11, 29, 18, 0, tzinfo=UTC))  # Sunday 10:00 in California
+    call = twilio.call(to=NCAL, from_="+14155550123")
+    for _ in range(3):
+        identify(call, birth="01011990")
+    said = call.heard_since_input
+    assert "Our billing specialists are not available right now." in said
+    assert said[-1] == "Thank you for calling. Goodbye."
+    assert call.ended and call.end_reason == "hangup" and call.dialed == []
+
+
+def test_a_locked_mrn_is_refused_even_with_the_right_birth_date(twilio, member, clock):
+    first = twilio.call(to=NCAL, from_="+14155550100")
+    for _ in range(3):
+        identify(first, birth="12121962")
+    assert first.ended  # handed to a specialist
+    second = twilio.call(to=NCAL, from_="+16505550199")
+    identify(second)  # the right birth date, from another phone
+    assert second.heard_since_input[:2] == [NOT_MATCHED, "Please try again."]
+    assert "Rosa" not in " ".join(second.heard)
+    second.hang_up()
+    clock.advance(timedelta(minutes=16).total_seconds())
+    third = twilio.call(to=NCAL, from_="+16505550199")
+    identify(third)
+    assert third.heard_since_input[0] == "Thank you, Rosa."
+
+
+def test_an_unknown_mrn_hears_exactly_what_a_wrong_birth_date_hears(twilio, member):
+    unknown = twilio.call(to=NCAL, from_="+14155550101")
+    identify(unknown, mrn="99999999")
+    wrong = twilio.call(to=NCAL, from_="+14155550102")
+    identify(wrong, birth="01011990")
+    assert unknown.heard_since_input == wrong.heard_since_input
+
+
+@pytest.mark.parametrize(
+    ("keys", "reason"),
+    [
+        ("12#", "That is not a complete medical record number."),
+        ("1234567890123456#", "That is not a complete medical record number."),
+        ("12*34#", "That is not a complete medical record number."),
+    ],
+)
+def test_a_malformed_mrn_is_explained_and_asked_again(twilio, member, keys, reason):
+    call = twilio.call(to=NCAL, from_="+14155550123")
+    call.press(keys)
+    assert call.heard_since_input[:2] == [
+        reason,
+        "Please enter your medical record number, then press pound.",
+    ]
+
+
+@pytest.mark.parametrize("birth", ["13011980", "02301980", "01012090", "1980"])
+def test_an_impossible_birth_date_is_explained_and_asked_again(twilio, member, birth):
+    call = twilio.call(to=NCAL, from_="+14155550123")
+    call.press(MRN + "#")
+    call.press(birth + ("#" if len(birth) < 8 else ""))
+    assert call.heard_since_input[0] == "That is not a valid date of birth."
+    assert call.heard_since_input[1].startswith("Now enter your date of birth")
+
+
+def test_silence_at_the_mrn_prompt_is_handed_to_a_specialist_in_hours(twilio, member):
+    call = twilio.call(to=NCAL, from_="+14155550123")
+    for _ in range(3):
+        call.silence()
+    assert call.heard_since_input[:3] == [
+        "Sorry, I did not hear your answer.",
+        "It seems you are having trouble.",
+        "Please hold while we connect you to a billing specialist.",
+    ]
+    assert call.dialed == ["+18002181059"]
+
+
+def test_silence_after_hours_reprompts_then_ends_politely(twilio, member, clock):
+    clock.set(datetime(2026, 11, 29, 18, 0, tzinfo=UTC))  # Sunday 10:00 in California
+    call = twilio.call(to=NCAL, from_="+14155550123")
+    call.silence()
+    assert call.heard_since_input[:2] == [
+        "Sorry, I did not hear your answer.",
+        "Please enter your medical record number, then press pound.",
+    ]
+    for _ in range(10):
+        if call.ended:
+            break
+        call.silence()
+    assert call.ended and call.end_reason == "hangup"
+    assert call.heard.count("Sorry, I did not hear your answer.") == 5
+    assert call.heard[-2:] == [
+        "We have not heard from you, so we will end this call.",
+        "Thank you for calling. Goodbye.",
+    ]

@@ -1,0 +1,1 @@
+"""Tests of the virtual Twilio that plays calls against the voice app."""
