@@ -10,9 +10,11 @@ from sqlalchemy.orm import sessionmaker
 
 from billing_core.clock import Clock
 from billing_core.db import make_session_factory
+from billing_core.gateways.base import PaymentGateway
 from billing_core.identity import IdentityHasher
+from billing_core.payments import PaymentTarget
 from billing_core.regions import RegionCatalog
-from billing_core.services import accounts, identification
+from billing_core.services import accounts, identification, payments, wallet
 from billing_core.unit_of_work import UnitOfWork
 
 
@@ -25,10 +27,15 @@ class BillingCore:
     lockout_policy: identification.LockoutPolicy = field(
         default_factory=identification.LockoutPolicy
     )
+    gateway: PaymentGateway | None = None
     session_factory: sessionmaker = field(init=False)
 
     def __post_init__(self) -> None:
         self.session_factory = make_session_factory(self.engine)
+        if self.gateway is None:
+            from billing_core.gateways.sandbox import SandboxGateway
+
+            self.gateway = SandboxGateway(self.session_factory, self.clock)
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory)
@@ -67,4 +74,41 @@ class BillingCore:
             now=self.clock.now(),
             channel=channel,
             call_sid=call_sid,
+        )
+
+    def quote(self, member_id: int, target: PaymentTarget) -> payments.PayableBalance:
+        return payments.quote(self.unit_of_work(), member_id, target)
+
+    def pay(self, request: payments.PaymentRequest) -> payments.PaymentOutcome:
+        return payments.pay(self.unit_of_work, self.gateway, request, now=self.clock.now())
+
+    def reconcile(self, **options) -> payments.ReconcileReport:
+        return payments.reconcile(self.unit_of_work, self.gateway, now=self.clock.now(), **options)
+
+    def recent_payments(self, member_id: int, **options) -> tuple[payments.PaymentLine, ...]:
+        return payments.recent_payments(
+            self.unit_of_work(), member_id, now=self.clock.now(), **options
+        )
+
+    def export_payments_csv(self, since: date) -> str:
+        return payments.export_payments_csv(self.unit_of_work(), since)
+
+    def saved_methods(self, member_id: int) -> list[wallet.SavedMethod]:
+        return wallet.saved_methods(self.unit_of_work(), member_id, today=self.clock.now().date())
+
+    def saved_method(self, member_id: int, method_id: int) -> wallet.SavedMethod | None:
+        return wallet.saved_method(self.unit_of_work(), member_id, method_id)
+
+    def save_method(self, member_id: int, **method) -> wallet.SavedMethod:
+        return wallet.save_method(
+            self.unit_of_work(), member_id=member_id, now=self.clock.now(), **method
+        )
+
+    def text_receipt(self, member_id: int, confirmation_number: str, phone: str) -> bool:
+        return payments.text_receipt(
+            self.unit_of_work(),
+            member_id=member_id,
+            confirmation_number=confirmation_number,
+            phone=phone,
+            now=self.clock.now(),
         )

@@ -178,6 +178,8 @@ class Payment(Base):
     call_sid: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When the payment reached SUCCEEDED or FAILED; empty while PENDING or UNKNOWN.
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class IdentityGuard(Base):
@@ -209,3 +211,97 @@ class AuditEvent(Base):
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     action: Mapped[str] = mapped_column(String(40))
     detail: Mapped[dict | None] = mapped_column(JSON)
+
+
+class PaymentAllocation(Base):
+    """The part of a payment that goes to one medical bill or one premium month."""
+
+    __tablename__ = "payment_allocations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
+    # Exactly one of bill_id and premium_invoice_id is set.
+    bill_id: Mapped[int | None] = mapped_column(ForeignKey("medical_bills.id"), index=True)
+    premium_invoice_id: Mapped[int | None] = mapped_column(
+        ForeignKey("premium_invoices.id"), index=True
+    )
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+
+
+class AchAuthorizationRecord(Base):
+    """A caller's authorization of one bank debit, as read to them and accepted."""
+
+    __tablename__ = "ach_authorizations"
+
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), primary_key=True)
+    accepted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    account_last4: Mapped[str] = mapped_column(String(4))
+    call_sid: Mapped[str | None] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(String(2000))
+
+
+class SandboxCharge(Base):
+    """A charge made through the sandbox gateway: the processor's side of the ledger."""
+
+    __tablename__ = "sandbox_charges"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    reference: Mapped[str] = mapped_column(String(40), unique=True)
+    token: Mapped[str] = mapped_column(String(100))
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    description: Mapped[str] = mapped_column(String(200))
+    outcome: Mapped[str] = mapped_column(String(20))
+    decline_code: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class SavedPaymentMethod(Base):
+    """A card or bank account the member chose to keep: a reusable token and what identifies it
+    to them (brand, last 4, expiry), never the number."""
+
+    __tablename__ = "saved_payment_methods"
+    __table_args__ = (UniqueConstraint("member_id", "token"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    token: Mapped[str] = mapped_column(String(100))
+    brand: Mapped[str | None] = mapped_column(String(30))
+    last4: Mapped[str] = mapped_column(String(4))
+    exp_month: Mapped[int | None] = mapped_column(Integer)
+    exp_year: Mapped[int | None] = mapped_column(Integer)
+    account_type: Mapped[str | None] = mapped_column(String(30))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"
+    # Claimed by a deliverer, which is sending it now; next_attempt_at is when the claim lapses.
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboxMessage(Base):
+    """A text or email to send, written in the transaction that makes it due (an outbox)."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (Index("ix_outbox_messages_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str | None] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(String(4000))
+    # One message per key, e.g. "receipt:<payment id>:sms"; also the provider's dedupe id.
+    dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
+    status: Mapped[OutboxStatus] = mapped_column(_enum(OutboxStatus, "outbox_status"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    provider_reference: Mapped[str | None] = mapped_column(String(100))

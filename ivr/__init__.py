@@ -47,6 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     clock = app.config.get("CLOCK") or SystemClock()
     core = BillingCore(
+        gateway=app.config.get("GATEWAY") or _gateway(app.config),
         engine=engine,
         hasher=IdentityHasher(app.config["IVR_IDENTITY_KEY"]),
         regions=regions,
@@ -68,16 +69,51 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     }
 
     from ivr import calls
-    from ivr.flows import agent, balances, entry, identify, menu, status, ways_to_pay
+    from ivr.flows import (
+        agent,
+        balances,
+        capture,
+        entry,
+        identify,
+        menu,
+        pay,
+        recent,
+        status,
+        ways_to_pay,
+    )
 
     calls.install(app)
-    for module in (entry, identify, menu, balances, ways_to_pay, agent, status):
+    for module in (
+        entry,
+        identify,
+        menu,
+        balances,
+        pay,
+        capture,
+        recent,
+        ways_to_pay,
+        agent,
+        status,
+    ):
         app.register_blueprint(module.bp)
 
     from ivr import cli
 
     cli.register(app)
     return app
+
+
+def _gateway(settings):
+    """Return the configured payment gateway; None lets the billing core use its sandbox."""
+    if settings["IVR_GATEWAY"] == "sandbox":
+        return None
+    if settings["IVR_GATEWAY"] == "stripe":
+        from billing_core.gateways.stripe_gateway import StripeGateway
+
+        if not settings["IVR_STRIPE_API_KEY"]:
+            raise RuntimeError("IVR_GATEWAY=stripe needs IVR_STRIPE_API_KEY")
+        return StripeGateway(settings["IVR_STRIPE_API_KEY"])
+    raise RuntimeError(f"IVR_GATEWAY must be sandbox or stripe, not {settings['IVR_GATEWAY']!r}")
 
 
 def _configure_logging(app: Flask) -> None:

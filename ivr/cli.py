@@ -24,7 +24,7 @@ def main() -> None:
 
 def register(app: Flask) -> None:
     """Add the operator commands to the app's command line."""
-    for group in (db, billing, regions, calls):
+    for group in (db, billing, regions, calls, payments, outbox):
         app.cli.add_command(group)
     app.cli.add_command(demo)
 
@@ -53,6 +53,100 @@ def db_upgrade() -> None:
 @click.group()
 def billing() -> None:
     """Load and export billing data."""
+
+
+@billing.command("export-payments")
+@click.option(
+    "--since",
+    "since",
+    required=True,
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="first day to include (YYYY-MM-DD)",
+)
+@click.option("--output", "-o", type=click.File("w"), default="-", help="file (default: stdout)")
+@with_appcontext
+def export_payments(since, output) -> None:
+    """Write the payments made since a date as CSV for the ledger."""
+    output.write(current_app.extensions["billing"].export_payments_csv(since.date()))
+
+
+@click.group()
+def payments() -> None:
+    """Settle payments."""
+
+
+@payments.command("reconcile")
+@click.option(
+    "--older-than-minutes",
+    default=2,
+    show_default=True,
+    help="leave PENDING payments younger than this to the call taking them",
+)
+@with_appcontext
+def payments_reconcile(older_than_minutes: int) -> None:
+    """Settle PENDING and UNKNOWN payments by asking the gateway; never charges."""
+    from datetime import timedelta
+
+    report = current_app.extensions["billing"].reconcile(
+        older_than=timedelta(minutes=older_than_minutes)
+    )
+    click.echo(
+        f"succeeded: {len(report.succeeded)}, failed: {len(report.failed)}, "
+        f"still open: {len(report.unsettled)}"
+    )
+    for number in report.unsettled:
+        click.echo(f"  still open: {number}")
+
+
+@click.group()
+def outbox() -> None:
+    """Deliver receipts."""
+
+
+@outbox.command("deliver")
+@click.option("--batch", default=50, show_default=True)
+@with_appcontext
+def outbox_deliver(batch: int) -> None:
+    """Send the queued text and email receipts; failures are retried on later runs."""
+    from billing_core.outbox import deliver_pending
+
+    core = current_app.extensions["billing"]
+    senders = receipt_senders(current_app.config)
+    if not senders:
+        click.echo("no sender configured (IVR_SMS_FROM, IVR_SMTP_HOST); nothing sent")
+        return
+    report = deliver_pending(core.unit_of_work, senders, now=core.clock.now(), batch=batch)
+    click.echo(
+        f"sent: {len(report.sent)}, to retry: {len(report.retrying)}, failed: {len(report.failed)}"
+    )
+
+
+def receipt_senders(settings) -> dict:
+    """Return the configured senders by message kind."""
+    from billing_core.outbox import EMAIL, SMS
+
+    senders: dict = {}
+    if settings["IVR_SMS_FROM"] and settings["IVR_TWILIO_ACCOUNT_SID"]:
+        from ivr.sms import TwilioSmsSender
+
+        senders[SMS] = TwilioSmsSender(
+            settings["IVR_TWILIO_ACCOUNT_SID"],
+            settings["IVR_TWILIO_AUTH_TOKEN"],
+            settings["IVR_SMS_FROM"],
+            api_base=settings["IVR_TWILIO_API_BASE"] or None,
+        )
+    if settings["IVR_SMTP_HOST"]:
+        from billing_core.senders.smtp import SmtpSender
+
+        senders[EMAIL] = SmtpSender(
+            settings["IVR_SMTP_HOST"],
+            settings["IVR_SMTP_PORT"],
+            username=settings["IVR_SMTP_USERNAME"] or None,
+            password=settings["IVR_SMTP_PASSWORD"] or None,
+            use_tls=settings["IVR_SMTP_STARTTLS"],
+            sender_address=settings["IVR_RECEIPT_FROM"],
+        )
+    return senders
 
 
 @click.group()

@@ -37,7 +37,9 @@ class Prompt(enum.StrEnum):
     # Menus and the keys that work everywhere
     MAIN_MENU = N_("Main menu.")
     MENU_BALANCES = N_("To hear your balances, press 1.")
-    MENU_WAYS_TO_PAY = N_("To hear how to pay by mail, and other ways to pay, press 2.")
+    MENU_PAY = N_("To make a payment, press 2.")
+    MENU_RECENT_PAYMENTS = N_("To hear your recent payments, press 3.")
+    MENU_WAYS_TO_PAY = N_("To hear how to pay by mail, and other ways to pay, press 4.")
     MENU_SPECIALIST = N_("To speak with a billing specialist, press 0.")
     MENU_REPEAT = N_("To hear these options again, press star.")
     MENU_BACK = N_("To return to the main menu, press 9.")
@@ -65,6 +67,114 @@ class Prompt(enum.StrEnum):
         "benefit exchange, not on this line."
     )
     BALANCES_AGAIN = N_("To hear your balances again, press star.")
+
+    # Paying: what, how much, how
+    NOTHING_TO_PAY = N_("You have nothing to pay right now.")
+    PAY_WHICH_BILL = N_(
+        "To pay the bill for your visit on {date_of_service} at {facility}, {balance}, press {key}."
+    )
+    PAY_ALL_BILLS = N_("To pay all your medical bills, {total}, press {key}.")
+    PAY_PREMIUM = N_("To pay your premium, {balance}, press {key}.")
+    PAYING_BILL = N_("your bill for your visit on {date_of_service} at {facility}")
+    PAYING_ALL_BILLS = N_("all your medical bills")
+    PAYING_PREMIUM = N_("your premium")
+    PAYING_A_BILL = N_("medical bill {bill_number}")
+    AMOUNT_DUE = N_("The balance is {amount}.")
+    AMOUNT_HELD = N_("{amount} of it is already being paid in another payment.")
+    PAY_FULL = N_("To pay {amount}, press 1.")
+    PAY_OTHER = N_("To pay a different amount, press 2.")
+    ASK_AMOUNT = N_(
+        "Enter the amount in dollars, then press star, then the cents, then press pound."
+    )
+    AMOUNT_EXAMPLE = N_("For example, for {example}, press {keys}.")
+    AMOUNT_NOT_UNDERSTOOD = N_("Sorry, that is not an amount.")
+    AMOUNT_ZERO = N_("The amount must be more than zero.")
+    AMOUNT_OVER_BALANCE = N_("That is more than you owe. You can pay up to {amount}.")
+    AMOUNT_TOO_LARGE = N_("That amount is too large.")
+    AMOUNT_CENTS = N_("The cents must be two digits.")
+    ASK_METHOD_SAVED = N_("To pay with your {brand} ending in {last4}, press {key}.")
+    ASK_METHOD_SAVED_BANK = N_("To pay from your bank account ending in {last4}, press {key}.")
+    ASK_METHOD_CARD = N_("To pay with a credit or debit card, press {key}.")
+    ASK_METHOD_BANK = N_("To pay from a checking or savings account, press {key}.")
+    ASK_ACCOUNT_TYPE = N_("For a checking account, press 1. For a savings account, press 2.")
+
+    # Card and bank capture (<Pay>)
+    CARD_NUMBER = N_("Please enter your card number, then press pound.")
+    CARD_EXPIRY = N_(
+        "Enter the expiration date as four digits: two for the month and two for the year."
+    )
+    CARD_SECURITY_CODE = N_("Enter the security code on your card.")
+    CARD_SECURITY_CODE_AMEX = N_("Enter the four digit security code on the front of your card.")
+    CARD_POSTAL_CODE = N_("Enter the ZIP code of your billing address.")
+    BANK_ROUTING = N_("Enter your bank's nine digit routing number, then press pound.")
+    BANK_ACCOUNT = N_("Enter your account number, then press pound.")
+    PAY_PROCESSING = N_("Please wait while we check your information.")
+    PAY_TIMEOUT = N_("We did not get your entry.")
+    PAY_BAD_CARD_NUMBER = N_("That card number is not valid.")
+    PAY_BAD_CARD_TYPE = N_("We accept Visa, Mastercard, American Express and Discover.")
+    PAY_BAD_DATE = N_("That expiration date is not valid.")
+    PAY_BAD_SECURITY_CODE = N_("That security code is not valid.")
+    PAY_BAD_POSTAL_CODE = N_("That ZIP code is not valid.")
+    PAY_BAD_ROUTING = N_("That routing number is not valid.")
+    PAY_BAD_ACCOUNT = N_("That account number is not valid.")
+    PAY_CANCELED = N_("You canceled the card entry. Nothing was charged.")
+    PAY_TOO_MANY_TRIES = N_("We could not read your payment information. Nothing was charged.")
+    PAY_CONNECTOR_DOWN = N_("We cannot reach our payment processor right now. Nothing was charged.")
+    SAVE_METHOD = N_("To save this payment method for next time, press 1. If not, press 2.")
+
+    # Confirming and charging
+    CONFIRM_PAYMENT = N_("You are paying {amount} toward {target}, with your {method}.")
+    METHOD_CARD = N_("{brand} ending in {last4}")
+    METHOD_BANK = N_("{account_type} account ending in {last4}")
+    CHECKING = N_("checking")
+    SAVINGS = N_("savings")
+    CONFIRM_OPTIONS = N_(
+        "To make this payment, press 1. To change the amount, press 2. "
+        "To change the payment method, press 3. To cancel, press 4."
+    )
+    ACH_AUTHORIZATION = N_(
+        "By pressing 1, you authorize {payee} to make a one-time electronic debit of {amount} "
+        "from your {account_type} account ending in {last4}, on {date}. "
+        "If you have questions about this payment, call {phone}."
+    )
+    ACH_OPTIONS = N_(
+        "To authorize this payment, press 1. To change the amount, press 2. "
+        "To change the payment method, press 3. To cancel, press 4."
+    )
+    PAYMENT_CANCELED = N_("Your payment was canceled. Nothing was charged.")
+    PAYMENT_SUCCEEDED = N_("Thank you. Your payment of {amount} was successful.")
+    CONFIRMATION_NUMBER = N_("Your confirmation number is {number}.")
+    PAYMENT_CONFIRMING = N_(
+        "We are still confirming your payment of {amount}. It will not be taken twice. "
+        "We will send you a receipt once it is confirmed."
+    )
+    DECLINED = N_("The payment was declined.")
+    DECLINED_FUNDS = N_("The payment was declined for insufficient funds.")
+    DECLINED_EXPIRED = N_("The card has expired.")
+    DECLINED_CVC = N_("The security code did not match.")
+    DECLINED_ACCOUNT = N_("The bank account could not be used.")
+    DECLINED_PROCESSING = N_("We could not process the payment. Nothing was charged.")
+    AFTER_DECLINE = N_(
+        "To try another payment method, press 1. To return to the main menu, press 9."
+    )
+    AFTER_PAYMENT = N_(
+        "To hear the confirmation number again, press star. "
+        "To get a text message receipt at the number you are calling from, press 1. "
+        "To return to the main menu, press 9."
+    )
+    RECEIPT_SENT = N_("We will text your receipt to the number you are calling from.")
+    NO_RECEIPT_NUMBER = N_("We cannot text the number you are calling from.")
+
+    # Recent payments
+    NO_RECENT_PAYMENTS = N_("We have no payments from you in the last 13 months.")
+    RECENT_PAYMENT = N_(
+        "On {date}, {amount} toward {target}, with {method}. Confirmation number {number}."
+    )
+    RECENT_PAYMENT_PENDING = N_(
+        "On {date}, {amount} toward {target}, with {method}, still being confirmed. "
+        "Confirmation number {number}."
+    )
+    RECENT_AGAIN = N_("To hear your payments again, press star.")
 
     # Ways to pay
     CHECK_PAYABLE = N_("To pay by check, make it payable to {payee}, and mail it to:")

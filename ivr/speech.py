@@ -142,7 +142,7 @@ class Voice:
                 )
                 return [SayAs(national, "telephone")]
             case ClockTime(clock_time):
-                return [format_time(clock_time, "short", locale=locale)]
+                return [_plain_spaces(format_time(clock_time, "short", locale=locale))]
             case ZoneName(zone):
                 name = get_timezone_name(zone, "long", locale=locale, zone_variant="generic")
                 if "(" in name:  # Babel falls back to a city name where no generic name exists
@@ -184,6 +184,12 @@ def _numeric_date_pattern(locale: str) -> tuple[str, str]:
 def _format_numeric_date(day: date, pattern: str) -> str:
     values = {"M": str(day.month), "d": str(day.day), "yyyy": f"{day.year:04d}"}
     return "/".join(values[token] for token in pattern.split("/"))
+
+
+def _plain_spaces(text: str) -> str:
+    # CLDR puts narrow no-break spaces in times ("7:00\u202fAM"); voices and relay
+    # operators' screens handle a plain space best.
+    return text.replace("\u202f", " ").replace("\xa0", " ")
 
 
 def _merge_text(parts: list[Part]) -> list[Part]:

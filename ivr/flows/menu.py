@@ -14,7 +14,9 @@ bp = Blueprint("menu", __name__, url_prefix="/voice/menu")
 # What each key of the main menu does; the menu offers only these.
 CHOICES = {
     "1": "balances.read",
-    "2": "ways_to_pay.read",
+    "2": "pay.choose_target",
+    "3": "recent.read",
+    "4": "ways_to_pay.read",
 }
 
 
@@ -25,6 +27,8 @@ def main():
     options = [
         Prompt.MAIN_MENU,
         Prompt.MENU_BALANCES,
+        Prompt.MENU_PAY,
+        Prompt.MENU_RECENT_PAYMENTS,
         Prompt.MENU_WAYS_TO_PAY,
         Prompt.MENU_SPECIALIST,
         Prompt.MENU_REPEAT,

@@ -11,6 +11,7 @@ from urllib.parse import urljoin
 from ivr.sim.errors import CallEnded, SimError, TwimlError
 from ivr.sim.handlers import VERB_HANDLERS, VerbHandler
 from ivr.sim.ids import new_sid
+from ivr.sim.pay import PromptHeard, enter_fields
 from ivr.sim.timing import speaking_seconds
 from ivr.sim.transport import Transport
 from ivr.sim.twiml import VERB_PARSERS, Dial, Verb, VerbParser, parse_twiml
@@ -44,7 +45,10 @@ class AdvancingClock(Protocol):
 
 
 class InputTarget(Protocol):
-    """Whatever waits for the caller's input: a <Gather>, or a later verb such as <Pay>."""
+    """Whatever waits for the caller's input: a <Gather> (GatherState) or a <Pay> (PayField).
+
+    A target may also have take_hang_up(call), run when the caller hangs up on it.
+    """
 
     timeout: float
     barge_in: bool
@@ -95,6 +99,10 @@ class Call:
         self.dial_outcome = "completed"
         self.dial_duration = 30.0
         self.dialed: list[str] = []
+        # Set to play a <Pay> whose connector cannot be reached: payment-connector-error.
+        self.pay_connector_down = False
+        # Every <Pay> prompt heard, marked when it was Twilio's built-in one, not the app's.
+        self.pay_prompts: list[PromptHeard] = []
         self.ended = False
         self.end_reason: str | None = None
         self.max_requests_without_input = MAX_REQUESTS_WITHOUT_INPUT
@@ -142,7 +150,7 @@ class Call:
 
     @property
     def waiting(self) -> InputTarget | None:
-        """The Gather (a GatherState) now waiting for the caller, or None."""
+        """What waits for the caller (a GatherState, or a PayField during <Pay>), or None."""
         return self._waiting
 
     @property
@@ -193,10 +201,38 @@ class Call:
         self._run()
 
     def hang_up(self) -> None:
-        """Hang up; the status callback is posted."""
+        """Hang up; a <Pay> reports it to its action URL, then the status callback is posted."""
         self._check_live()
         self._mark_input("hangs up")
-        self.end("caller-hung-up")
+        target, self._waiting = self._waiting, None
+        take_hang_up: Callable[[Call], None] | None = getattr(target, "take_hang_up", None)
+        try:
+            if take_hang_up is not None:
+                take_hang_up(self)
+        finally:
+            self.end("caller-hung-up")
+
+    def pay_card(
+        self,
+        number: str,
+        expiry: str = "1230",
+        cvc: str = "123",
+        postal: str = "94612",
+        delay: float = 1.0,
+    ) -> None:
+        """Type a card into the waiting <Pay>: each field it asks for, in order, then #."""
+        values = {
+            "payment-card-number": number.replace(" ", "").replace("-", ""),
+            "expiration-date": expiry,
+            "security-code": cvc,
+            "postal-code": postal,
+        }
+        enter_fields(self, values, delay, "pay_card")
+
+    def pay_bank(self, routing: str, account: str, delay: float = 1.0) -> None:
+        """Type a bank account into the waiting <Pay>: routing number, account number, #."""
+        values = {"bank-routing-number": routing, "bank-account-number": account}
+        enter_fields(self, values, delay, "pay_bank")
 
     # -- what verb handlers use --------------------------------------------------------
 
@@ -222,8 +258,8 @@ class Call:
         if seconds > 0:
             self._move_to(self._time + seconds)
 
-    def wait_for(self, target: InputTarget) -> None:
-        """Stop running verbs until the caller gives input to `target`."""
+    def wait_for(self, target: InputTarget | None) -> None:
+        """Stop running verbs until the caller gives input to `target`; None stops waiting."""
         self._waiting = target
 
     def resolve(self, url: str) -> str:
@@ -254,6 +290,21 @@ class Call:
             ) from None
         self._document_url = absolute
         self._queue = deque(verbs)
+
+    def notify(
+        self,
+        url: str,
+        params: Mapping[str, str],
+        method: str = "POST",
+        *,
+        call_params: bool = True,
+    ) -> None:
+        """Tell the app something (a <Pay> statusCallback, say): its answer is checked, not run."""
+        absolute = self.resolve(url)
+        sent = self._params(params) if call_params else dict(params)
+        status, body = self._send(method, absolute, sent)
+        if not 200 <= status < 300:
+            raise self._error(f"{method} {absolute} answered HTTP {status}", sent, body)
 
     def end(self, reason: str, status: str = "completed") -> None:
         """End the call for `reason` and post the status callback once."""

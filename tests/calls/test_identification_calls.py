@@ -37,10 +37,12 @@ def test_the_right_mrn_and_birth_date_reach_the_main_menu_by_name(twilio, member
     identify(call)
     heard = call.heard_since_input
     assert heard[0] == "Thank you, Rosa."
-    assert heard[1:6] == [
+    assert heard[1:] == [
         "Main menu.",
         "To hear your balances, press 1.",
-        "To hear how to pay by mail, and other ways to pay, press 2.",
+        "To make a payment, press 2.",
+        "To hear your recent payments, press 3.",
+        "To hear how to pay by mail, and other ways to pay, press 4.",
         "To speak with a billing specialist, press 0.",
         "To hear these options again, press star.",
     ]

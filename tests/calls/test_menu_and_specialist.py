@@ -11,7 +11,9 @@ from tests.members import add_member
 MAIN_MENU = [
     "Main menu.",
     "To hear your balances, press 1.",
-    "To hear how to pay by mail, and other ways to pay, press 2.",
+    "To make a payment, press 2.",
+    "To hear your recent payments, press 3.",
+    "To hear how to pay by mail, and other ways to pay, press 4.",
     "To speak with a billing specialist, press 0.",
     "To hear these options again, press star.",
 ]
@@ -41,7 +43,7 @@ def test_star_repeats_the_main_menu_and_nine_returns_to_it(twilio, georgia_membe
     call = identified_call(twilio)
     call.press("*")
     assert call.heard_since_input == MAIN_MENU
-    call.press("2")
+    call.press("4")
     call.press("9")
     assert call.heard_since_input == MAIN_MENU
 
@@ -54,7 +56,7 @@ def test_a_key_the_menu_does_not_offer_is_explained_with_the_options(twilio, geo
 
 def test_ways_to_pay_gives_the_regions_check_address(twilio, core, georgia_member):
     call = identified_call(twilio)
-    call.press("2")
+    call.press("4")
     assert call.heard_since_input[:4] == [
         "To pay by check, make it payable to Kaiser Permanente, and mail it to:",
         "P.O. Box 7158, Pasadena, CA 91109-7158.",
@@ -70,7 +72,7 @@ def test_washington_members_mail_checks_to_their_own_box(twilio, core):
     call = twilio.call(to="+18336981220", from_="+12065550100")
     call.press("40000004#")
     call.press("06011970")
-    call.press("2")
+    call.press("4")
     assert call.heard_since_input[1] == "P.O. Box 7172, Pasadena, CA 91109-7172."
 
 
@@ -79,7 +81,7 @@ def test_a_national_caller_is_placed_in_their_own_region_once_identified(twilio,
     assert call.heard[0] == "Thank you for calling the Kaiser Permanente member payment line."
     call.press("30000003#")
     call.press("01311990")
-    call.press("2")
+    call.press("4")
     assert "P.O. Box 7158, Pasadena, CA 91109-7158." in call.heard_since_input
 
 
@@ -136,7 +138,7 @@ def test_a_specialist_who_does_not_answer_brings_the_caller_back_to_the_menu(
     call.press("0")
     assert call.dialed == ["+18002181059"]
     assert call.heard_since_input[1] == "Sorry, no billing specialist could take your call."
-    assert call.heard_since_input[-5:] == MAIN_MENU
+    assert call.heard_since_input[-7:] == MAIN_MENU
     assert not call.ended
 
 

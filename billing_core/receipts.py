@@ -1,0 +1,252 @@
+"""Payment receipts in plain language, English or Spanish, as text messages and emails.
+
+Pure functions of plain values: nothing here reads the database or sends anything.
+A receipt names the card or account only by its brand (or account type) and last 4.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, tzinfo
+from decimal import Decimal
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date
+from babel.numbers import format_currency
+
+from billing_core.outbox import EMAIL, SMS, OutgoingMessage
+
+if TYPE_CHECKING:
+    from billing_core.models import Member, Payment
+
+LOCALES = {"en": "en_US", "es": "es_US"}
+DEFAULT_LANGUAGE = "en"
+_E164 = re.compile(r"\+[1-9]\d{6,14}")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+_CARD_BRANDS = {
+    "visa": "Visa",
+    "mastercard": "Mastercard",
+    "amex": "American Express",
+    "discover": "Discover",
+    "jcb": "JCB",
+    "diners-club": "Diners Club",
+}
+_ACCOUNT_TYPES = {
+    "en": {
+        "consumer-checking": "checking account",
+        "commercial-checking": "checking account",
+        "consumer-savings": "savings account",
+    },
+    "es": {
+        "consumer-checking": "cuenta de cheques",
+        "commercial-checking": "cuenta de cheques",
+        "consumer-savings": "cuenta de ahorros",
+    },
+}
+_WORDS = {
+    "en": {
+        "bill": "medical bill {bill}",
+        "all_bills": "your medical bills",
+        "premium": "your premium",
+        "card": "card",
+        "card_brand": "{brand}",
+        "bank": "bank account",
+        "ending": "{method} ending in {last4}",
+        "sms": (
+            "Payment received: {amount} for {what}, paid with {method} on {date}. "
+            "Confirmation number: {confirmation}. Thank you."
+        ),
+        "subject": "Your payment receipt, confirmation {confirmation}",
+        "email": (
+            "Hello {name},\n\n"
+            "We received your payment. Please keep this receipt for your records.\n\n"
+            "Amount paid: {amount}\n"
+            "Paid for: {what}\n"
+            "Paid with: {method}\n"
+            "Date: {date}\n"
+            "Confirmation number: {confirmation}\n\n"
+            "Thank you.\n"
+        ),
+    },
+    "es": {
+        "bill": "la factura médica {bill}",
+        "all_bills": "sus facturas médicas",
+        "premium": "su prima",
+        "card": "tarjeta",
+        "card_brand": "tarjeta {brand}",
+        "bank": "cuenta bancaria",
+        "ending": "{method} terminada en {last4}",
+        "sms": (
+            "Pago recibido: {amount} para {what}, pagado con {method} el {date}. "
+            "Número de confirmación: {confirmation}. Gracias."
+        ),
+        "subject": "Recibo de su pago, confirmación {confirmation}",
+        "email": (
+            "Hola, {name}:\n\n"
+            "Recibimos su pago. Guarde este recibo para sus registros.\n\n"
+            "Monto pagado: {amount}\n"
+            "Pagado para: {what}\n"
+            "Pagado con: {method}\n"
+            "Fecha: {date}\n"
+            "Número de confirmación: {confirmation}\n\n"
+            "Gracias.\n"
+        ),
+    },
+}
+
+# The main time zone of each state, for the date printed on a receipt.
+_STATE_ZONES = {
+    **dict.fromkeys(
+        "CT DC DE FL GA KY MA MD ME NC NH NJ NY OH PA RI SC VA VT WV".split(), "America/New_York"
+    ),
+    **dict.fromkeys("AL AR IA IL KS LA MN MO MS ND NE OK SD TN TX WI".split(), "America/Chicago"),
+    **dict.fromkeys("CO MT NM UT WY".split(), "America/Denver"),
+    **dict.fromkeys("CA NV OR WA".split(), "America/Los_Angeles"),
+    "AK": "America/Anchorage",
+    "AZ": "America/Phoenix",
+    "HI": "Pacific/Honolulu",
+    "ID": "America/Boise",
+    "IN": "America/Indiana/Indianapolis",
+    "MI": "America/Detroit",
+    "PR": "America/Puerto_Rico",
+    "VI": "America/St_Thomas",
+    "GU": "Pacific/Guam",
+    "MP": "Pacific/Saipan",
+    "AS": "Pacific/Pago_Pago",
+}
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a receipt says about one succeeded payment."""
+
+    language: str
+    first_name: str
+    amount_cents: int
+    target_kind: str
+    bill_number: str | None
+    method_kind: str
+    method_brand: str | None
+    method_last4: str | None
+    confirmation_number: str
+    paid_on: date
+
+
+def receipt_for(payment: Payment, member: Member, *, paid_at: datetime) -> Receipt:
+    """The receipt of a payment, dated in the member's state's time zone."""
+    return Receipt(
+        language=member.language if member.language in LOCALES else DEFAULT_LANGUAGE,
+        first_name=member.first_name,
+        amount_cents=payment.amount_cents,
+        target_kind=payment.target_kind,
+        bill_number=payment.target_reference,
+        method_kind=payment.method_kind,
+        method_brand=payment.method_brand,
+        method_last4=payment.method_last4,
+        confirmation_number=payment.confirmation_number,
+        paid_on=paid_at.astimezone(zone_for_state(member.state)).date(),
+    )
+
+
+def is_e164(phone: str) -> bool:
+    """Whether the number is written in E.164 form, as texts are addressed: +15105550123."""
+    return bool(_E164.fullmatch(phone))
+
+
+def zone_for_state(state: str | None) -> tzinfo:
+    """The time zone most of a state lives in; UTC for an unknown state."""
+    name = _STATE_ZONES.get((state or "").upper())
+    return ZoneInfo(name) if name else UTC
+
+
+def sms_text(receipt: Receipt) -> str:
+    """The receipt as one text message."""
+    return _words(receipt)["sms"].format(**_fields(receipt))
+
+
+def email_subject(receipt: Receipt) -> str:
+    """The receipt email's subject line."""
+    return _words(receipt)["subject"].format(**_fields(receipt))
+
+
+def email_body(receipt: Receipt) -> str:
+    """The receipt email's plain-text body."""
+    return _words(receipt)["email"].format(**_fields(receipt))
+
+
+def receipt_messages(
+    receipt: Receipt, *, payment_id: int, phone: str | None, email: str | None
+) -> tuple[OutgoingMessage, ...]:
+    """A text to the phone and an email to the address, for whichever of them is usable."""
+    messages = []
+    if phone and is_e164(phone):
+        messages.append(
+            OutgoingMessage(
+                kind=SMS,
+                recipient=phone,
+                body=sms_text(receipt),
+                dedupe_key=receipt_dedupe_key(payment_id, SMS),
+            )
+        )
+    if email and _EMAIL.fullmatch(email.strip()):
+        messages.append(
+            OutgoingMessage(
+                kind=EMAIL,
+                recipient=email.strip(),
+                subject=email_subject(receipt),
+                body=email_body(receipt),
+                dedupe_key=receipt_dedupe_key(payment_id, EMAIL),
+            )
+        )
+    return tuple(messages)
+
+
+def receipt_dedupe_key(payment_id: int, kind: str) -> str:
+    """The one key a payment's receipt of this kind is queued and sent under."""
+    return f"receipt:{payment_id}:{kind}"
+
+
+def format_amount(amount_cents: int, language: str) -> str:
+    """Dollars and cents as the language writes them, e.g. $1,234.50."""
+    locale = LOCALES.get(language, LOCALES[DEFAULT_LANGUAGE])
+    return format_currency(Decimal(amount_cents) / 100, "USD", locale=locale)
+
+
+def _words(receipt: Receipt) -> dict[str, str]:
+    return _WORDS.get(receipt.language, _WORDS[DEFAULT_LANGUAGE])
+
+
+def _fields(receipt: Receipt) -> dict[str, str]:
+    words = _words(receipt)
+    locale = LOCALES.get(receipt.language, LOCALES[DEFAULT_LANGUAGE])
+    if receipt.target_kind == "bill":
+        what = words["bill"].format(bill=receipt.bill_number or "")
+    else:
+        what = words.get(receipt.target_kind, words["all_bills"])
+    return {
+        "amount": format_amount(receipt.amount_cents, receipt.language),
+        "what": what,
+        "method": _method(receipt, words),
+        "date": format_date(receipt.paid_on, "long", locale=locale),
+        "confirmation": receipt.confirmation_number,
+        "name": receipt.first_name,
+    }
+
+
+def _method(receipt: Receipt, words: dict[str, str]) -> str:
+    """The card's brand or the account's type, and its last 4: nothing more of it."""
+    brand = (receipt.method_brand or "").lower()
+    if receipt.method_kind == "bank":
+        language = receipt.language if receipt.language in _ACCOUNT_TYPES else DEFAULT_LANGUAGE
+        method = _ACCOUNT_TYPES[language].get(brand, words["bank"])
+    else:
+        # Only brands known here are printed, so nothing else from the request reaches a receipt.
+        known = _CARD_BRANDS.get(brand)
+        method = words["card_brand"].format(brand=known) if known else words["card"]
+    last4 = receipt.method_last4
+    if last4 and len(last4) == 4 and last4.isdigit():
+        return words["ending"].format(method=method, last4=last4)
+    return method

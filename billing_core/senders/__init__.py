@@ -1,0 +1,1 @@
+"""Outbox senders that need no web framework or telephony package (SMTP email)."""

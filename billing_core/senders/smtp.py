@@ -1,0 +1,79 @@
+"""Email through an SMTP relay, with the outbox dedupe key as the Message-ID."""
+
+from __future__ import annotations
+
+import re
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formatdate, parseaddr
+
+from billing_core.outbox import OutgoingMessage, SendError
+
+# Characters a Message-ID's left part may hold (RFC 5322 dot-atom text).
+_NOT_ATEXT = re.compile(r"[^A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]")
+
+
+class SmtpSender:
+    """Sends outbox emails through one SMTP server, a new connection per message."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        use_tls: bool = False,
+        sender_address: str,
+        timeout_seconds: float = 30,
+    ) -> None:
+        domain = parseaddr(sender_address)[1].rpartition("@")[2]
+        if not domain:
+            raise ValueError("sender_address must be an email address")
+        self._host = host
+        self._port = port
+        self._username = username
+        self._password = password
+        self._use_tls = use_tls
+        self._sender_address = sender_address
+        self._domain = domain
+        self._timeout = timeout_seconds
+
+    def send(self, message: OutgoingMessage) -> str:
+        """Send one email (STARTTLS first when use_tls); return its Message-ID."""
+        email = self.build(message)
+        try:
+            with smtplib.SMTP(self._host, self._port, timeout=self._timeout) as smtp:
+                if self._use_tls:
+                    smtp.starttls(context=ssl.create_default_context())
+                if self._username:
+                    smtp.login(self._username, self._password or "")
+                smtp.send_message(email)
+        except smtplib.SMTPRecipientsRefused as error:
+            codes = [code for code, _ in error.recipients.values()]
+            code = codes[0] if codes else 0
+            # A 5xx for the recipient (no such mailbox) will not change on a retry.
+            raise SendError(f"SMTP recipient refused ({code})", permanent=code >= 500) from None
+        except smtplib.SMTPDataError as error:
+            raise SendError(
+                f"SMTP message refused ({error.smtp_code})", permanent=error.smtp_code >= 500
+            ) from None
+        except smtplib.SMTPResponseException as error:
+            # Sender, login or greeting refused: the relay's settings, which can be fixed.
+            raise SendError(f"SMTP {type(error).__name__} ({error.smtp_code})") from None
+        except (smtplib.SMTPException, OSError) as error:
+            raise SendError(f"SMTP server unreachable: {type(error).__name__}") from None
+        return email["Message-ID"]
+
+    def build(self, message: OutgoingMessage) -> EmailMessage:
+        """The email as it is sent; its Message-ID is derived from the dedupe key alone."""
+        email = EmailMessage()
+        email["From"] = self._sender_address
+        email["To"] = message.recipient
+        email["Subject"] = message.subject or ""
+        email["Date"] = formatdate(usegmt=True)
+        # The same message sent twice carries the same Message-ID, so the repeat is visible.
+        email["Message-ID"] = f"<{_NOT_ATEXT.sub('.', message.dedupe_key)}@{self._domain}>"
+        email.set_content(message.body)
+        return email

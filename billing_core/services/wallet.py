@@ -1,0 +1,109 @@
+"""Saved payment methods: what a member chose to keep for next time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from billing_core.models import SavedPaymentMethod
+from billing_core.payments import looks_like_card_number
+from billing_core.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True)
+class SavedMethod:
+    id: int
+    kind: str
+    token: str
+    brand: str | None
+    last4: str
+    account_type: str | None
+    exp_month: int | None
+    exp_year: int | None
+
+
+def saved_methods(uow: UnitOfWork, member_id: int, *, today: date) -> list[SavedMethod]:
+    """Return the member's saved methods, newest first, leaving out expired cards."""
+    with uow:
+        rows = uow.session.scalars(
+            select(SavedPaymentMethod)
+            .where(
+                SavedPaymentMethod.member_id == member_id, SavedPaymentMethod.removed_at.is_(None)
+            )
+            .order_by(SavedPaymentMethod.created_at.desc(), SavedPaymentMethod.id.desc())
+        ).all()
+        return [_view(row) for row in rows if not _expired(row, today)][:3]
+
+
+def saved_method(uow: UnitOfWork, member_id: int, method_id: int) -> SavedMethod | None:
+    """Return one of the member's saved methods (never another member's)."""
+    with uow:
+        row = uow.session.get(SavedPaymentMethod, method_id)
+        if row is None or row.member_id != member_id or row.removed_at is not None:
+            return None
+        return _view(row)
+
+
+def save_method(
+    uow: UnitOfWork,
+    *,
+    member_id: int,
+    kind: str,
+    token: str,
+    brand: str | None,
+    last4: str,
+    exp: str | None,
+    account_type: str | None,
+    now: datetime,
+) -> SavedMethod:
+    """Keep a tokenized method for the member; saving the same token twice keeps one."""
+    if looks_like_card_number(token) or not (2 <= len(last4) <= 4 and last4.isdigit()):
+        raise ValueError("only a token and the last 4 digits are ever saved")
+    exp_month = exp_year = None
+    if exp and len(exp) == 4 and exp.isdigit():
+        exp_month, exp_year = int(exp[:2]), 2000 + int(exp[2:])
+    with uow:
+        row = uow.session.scalars(
+            select(SavedPaymentMethod).where(
+                SavedPaymentMethod.member_id == member_id, SavedPaymentMethod.token == token
+            )
+        ).one_or_none()
+        if row is None:
+            row = SavedPaymentMethod(
+                member_id=member_id,
+                kind=kind,
+                token=token,
+                brand=brand,
+                last4=last4,
+                exp_month=exp_month,
+                exp_year=exp_year,
+                account_type=account_type,
+                created_at=now,
+            )
+            uow.session.add(row)
+        row.removed_at = None
+        uow.session.flush()
+        view = _view(row)
+        uow.commit()
+        return view
+
+
+def _view(row: SavedPaymentMethod) -> SavedMethod:
+    return SavedMethod(
+        row.id,
+        row.kind,
+        row.token,
+        row.brand,
+        row.last4,
+        row.account_type,
+        row.exp_month,
+        row.exp_year,
+    )
+
+
+def _expired(row: SavedPaymentMethod, today: date) -> bool:
+    if row.exp_month is None or row.exp_year is None:
+        return False
+    return (row.exp_year, row.exp_month) < (today.year, today.month)

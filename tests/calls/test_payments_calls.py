@@ -1,0 +1,309 @@
+"""Paying on the phone: card and bank, in full and in part, exactly once, no card data kept."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from billing_core.models import Base, Payment, PaymentStatus, SandboxCharge
+from tests.members import add_member
+
+NCAL = "+18773659900"
+CALLER = "+14155550123"
+
+
+@pytest.fixture
+def member(core) -> int:
+    return add_member(
+        core,
+        mrn="60000006",
+        birth_date=date(1985, 2, 14),
+        first_name="Maya",
+        bills=[
+            ("B-100", date(2026, 9, 14), "Oakland Medical Center", 25000, 5000, date(2026, 12, 15)),
+            ("B-200", date(2026, 10, 2), "Richmond Medical Center", 8000, 0, date(2027, 1, 5)),
+        ],
+        premiums=[(date(2027, 1, 1), 41200, 0)],
+    )
+
+
+def identified(twilio):
+    call = twilio.call(to=NCAL, from_=CALLER)
+    call.press("60000006#")
+    call.press("02141985")
+    assert call.heard_since_input[0] == "Thank you, Maya."
+    return call
+
+
+def balances(core, member_id):
+    summary = core.account_summary(member_id, channel="test")
+    return [bill.balance_cents for bill in summary.bills], summary.premium_balance_cents
+
+
+def test_paying_a_bill_in_full_by_card_speaks_a_confirmation_number(twilio, core, member):
+    call = identified(twilio)
+    call.press("2")
+    assert call.heard_since_input == [
+        "To pay the bill for your visit on 9/14/2026 at Oakland Medical Center, $200.00, press 1.",
+        "To pay the bill for your visit on 10/2/2026 at Richmond Medical Center, $80.00, press 2.",
+        "To pay all your medical bills, $280.00, press 3.",
+        "To pay your premium, $412.00, press 4.",
+    ]
+    call.press("1")
+    assert call.heard_since_input == [
+        "The balance is $200.00.",
+        "To pay $200.00, press 1.",
+        "To pay a different amount, press 2.",
+    ]
+    call.press("1")
+    assert call.heard_since_input == [
+        "To pay with a credit or debit card, press 1.",
+        "To pay from a checking or savings account, press 2.",
+    ]
+    call.press("1")
+    assert call.heard_since_input[0] == "Please enter your card number, then press pound."
+    call.pay_card("4242424242424242", expiry="1230", cvc="123", postal="94612")
+    assert call.heard_since_input[-1] == (
+        "To save this payment method for next time, press 1. If not, press 2."
+    )
+    call.press("2")
+    assert call.heard_since_input[0] == (
+        "You are paying $200.00 toward your bill for your visit on 9/14/2026 at Oakland "
+        "Medical Center, with your Visa ending in 4242."
+    )
+    call.press("1")
+    said = call.heard_since_input
+    assert said[0] == "Thank you. Your payment of $200.00 was successful."
+    assert said[1].startswith("Your confirmation number is ")
+    confirmation = said[1].removeprefix("Your confirmation number is ").rstrip(".")
+    assert len(confirmation) == 10 and confirmation.isdigit()
+    assert balances(core, member) == ([8000], 41200)
+    call.press("*")
+    assert call.heard_since_input[1] == f"Your confirmation number is {confirmation}."
+
+
+def choose(call, *keys):
+    for key in keys:
+        call.press(key)
+
+
+def test_paying_part_of_a_bill_by_card_leaves_the_rest(twilio, core, member):
+    call = identified(twilio)
+    choose(call, "2", "1", "2")
+    assert call.heard_since_input[0] == (
+        "Enter the amount in dollars, then press star, then the cents, then press pound."
+    )
+    call.press("75*25#")
+    assert call.heard_since_input[0] == "To pay with a credit or debit card, press 1."
+    call.press("1")
+    call.pay_card("5555555555554444")
+    call.press("2")
+    assert call.heard_since_input[0].startswith("You are paying $75.25 toward your bill")
+    call.press("1")
+    assert call.heard_since_input[0] == "Thank you. Your payment of $75.25 was successful."
+    assert balances(core, member) == ([12475, 8000], 41200)
+
+
+@pytest.mark.parametrize(
+    ("keys", "reason"),
+    [
+        ("0#", "The amount must be more than zero."),
+        ("0*00#", "The amount must be more than zero."),
+        ("250*01#", "That is more than you owe. You can pay up to $200.00."),
+        ("99999999999999#", "That amount is too large."),
+        ("12*5#", "The cents must be two digits."),
+        ("1*2*3#", "Sorry, that is not an amount."),
+        ("*#", "Sorry, that is not an amount."),
+        ("#", "Sorry, I did not hear your answer."),
+    ],
+)
+def test_a_wrong_amount_gets_its_reason_and_a_new_try(twilio, core, member, keys, reason):
+    call = identified(twilio)
+    choose(call, "2", "1", "2")
+    call.press(keys)
+    assert call.heard_since_input[0].startswith(reason)
+    assert call.heard_since_input[1] == (
+        "Enter the amount in dollars, then press star, then the cents, then press pound."
+    )
+    call.press("10#")
+    assert call.heard_since_input[0] == "To pay with a credit or debit card, press 1."
+    assert balances(core, member) == ([20000, 8000], 41200)
+
+
+def test_paying_all_bills_by_bank_reads_and_records_the_ach_authorization(twilio, core, member):
+    call = identified(twilio)
+    choose(call, "2", "3", "1", "2")
+    assert call.heard_since_input == [
+        "For a checking account, press 1. For a savings account, press 2."
+    ]
+    call.press("1")
+    assert call.heard_since_input[0] == (
+        "Enter your bank's nine digit routing number, then press pound."
+    )
+    call.pay_bank("110000000", "000123456789")
+    call.press("2")
+    said = call.heard_since_input
+    assert said[0] == (
+        "You are paying $280.00 toward all your medical bills, with your "
+        "checking account ending in 89."
+    )
+    assert said[1] == (
+        "By pressing 1, you authorize Kaiser Permanente to make a one-time electronic debit of "
+        "$280.00 from your checking account ending in 89, on 11/27/2026. If you have "
+        "questions about this payment, call (800) 218-1059."
+    )
+    call.press("1")
+    assert call.heard_since_input[0] == "Thank you. Your payment of $280.00 was successful."
+    assert balances(core, member) == ([], 41200)
+    from billing_core.models import AchAuthorizationRecord
+
+    with core.unit_of_work() as uow:
+        record = uow.session.scalars(select(AchAuthorizationRecord)).one()
+        assert (record.amount_cents, record.account_last4, record.call_sid) == (
+            28000,
+            "89",
+            call.call_sid,
+        )
+        assert "one-time electronic debit of $280.00" in record.text
+
+
+def test_paying_the_premium_by_card(twilio, core, member):
+    call = identified(twilio)
+    choose(call, "2", "4", "1", "1")
+    call.pay_card("378282246310005", cvc="1234")
+    choose(call, "2", "1")
+    assert call.heard_since_input[0] == "Thank you. Your payment of $412.00 was successful."
+    assert balances(core, member) == ([20000, 8000], 0)
+
+
+def test_a_saved_card_pays_on_a_later_call(twilio, core, member):
+    first = identified(twilio)
+    choose(first, "2", "2", "1", "1")
+    first.pay_card("4242424242424242")
+    choose(first, "1", "1")  # save it, then pay
+    assert first.heard_since_input[0] == "Thank you. Your payment of $80.00 was successful."
+    first.hang_up()
+    later = identified(twilio)
+    choose(later, "2", "1", "1")
+    assert later.heard_since_input[0] == "To pay with your Visa ending in 4242, press 1."
+    later.press("1")
+    assert later.heard_since_input[0] == (
+        "You are paying $200.00 toward your bill for your visit on 9/14/2026 at Oakland "
+        "Medical Center, with your Visa ending in 4242."
+    )
+    later.press("1")
+    assert later.heard_since_input[0] == "Thank you. Your payment of $200.00 was successful."
+    assert balances(core, member) == ([], 41200)
+
+
+@pytest.mark.parametrize(
+    ("card", "reason"),
+    [
+        ("4000000000000002", "The payment was declined."),
+        ("4000000000009995", "The payment was declined for insufficient funds."),
+        ("4000000000000069", "The card has expired."),
+        ("4000000000000127", "The security code did not match."),
+        ("4000000000000119", "We could not process the payment. Nothing was charged."),
+    ],
+)
+def test_each_decline_is_explained_with_another_way_to_pay(twilio, core, member, card, reason):
+    call = identified(twilio)
+    choose(call, "2", "1", "1", "1")
+    call.pay_card(card)
+    choose(call, "2", "1")
+    assert call.heard_since_input == [
+        reason,
+        "To try another payment method, press 1. To return to the main menu, press 9.",
+    ]
+    call.press("1")
+    assert call.heard_since_input[0] == "To pay with a credit or debit card, press 1."
+    call.press("1")
+    call.pay_card("4242424242424242")
+    choose(call, "2", "1")
+    assert call.heard_since_input[0] == "Thank you. Your payment of $200.00 was successful."
+    assert balances(core, member) == ([8000], 41200)
+
+
+def test_a_gateway_timeout_is_confirmed_later_and_never_taken_twice(twilio, core, member):
+    call = identified(twilio)
+    choose(call, "2", "1", "1", "1")
+    call.pay_card("4000000000000341")
+    choose(call, "2", "1")
+    said = call.heard_since_input
+    assert said[0] == (
+        "We are still confirming your payment of $200.00. It will not be taken "
+        "twice. We will send you a receipt once it is confirmed."
+    )
+    with core.unit_of_work() as uow:
+        assert uow.session.scalars(select(Payment.status)).all() == [PaymentStatus.UNKNOWN]
+    report = core.reconcile()
+    assert len(report.succeeded) == 1
+    with core.unit_of_work() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(SandboxCharge)) == 1
+    assert balances(core, member) == ([8000], 41200)
+
+
+@pytest.mark.parametrize(
+    ("press", "heard"),
+    [
+        ("*", "You canceled the card entry. Nothing was charged."),
+    ],
+)
+def test_cancelling_card_entry_goes_back_to_the_payment_methods(twilio, member, press, heard):
+    call = identified(twilio)
+    choose(call, "2", "1", "1", "1")
+    call.press(press)
+    assert call.heard_since_input[0] == heard
+    assert call.heard_since_input[1] == "To pay with a credit or debit card, press 1."
+
+
+def test_a_payment_processor_outage_during_card_entry_is_explained(twilio, member):
+    call = identified(twilio)
+    choose(call, "2", "1", "1")
+    call.pay_connector_down = True
+    call.press("1")
+    call.pay_card("4242424242424242")
+    assert call.heard_since_input[-3] == (
+        "We cannot reach our payment processor right now. Nothing was charged."
+    )
+
+
+def test_no_card_or_account_number_is_kept_in_logs_or_any_table(twilio, core, member, caplog):
+    caplog.set_level(logging.DEBUG)
+    call = identified(twilio)
+    choose(call, "2", "1", "2")
+    call.press("20*00#")
+    call.press("1")
+    call.pay_card("4242424242424242", expiry="1230", cvc="987", postal="94612")
+    choose(call, "1", "1")
+    call.press("9")
+    choose(call, "2", "1", "2")
+    call.press("20*00#")
+    call.press("3")  # the saved card is 1, a new card 2, a bank account 3
+    call.press("1")
+    call.pay_bank("110000000", "000123456789")
+    choose(call, "1", "1")
+    assert balances(core, member) == ([16000, 8000], 41200)
+    secrets = [
+        "4242424242424242",
+        "000123456789",
+        "123456789",
+        "60000006",
+        "02141985",
+        "1985-02-14",
+    ]
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    with core.unit_of_work() as uow:
+        stored = "\n".join(
+            repr(tuple(row))
+            for table in Base.metadata.sorted_tables
+            for row in uow.session.execute(table.select()).all()
+        )
+    for secret in secrets:
+        assert secret not in logged
+        assert secret not in stored
+    assert "987" not in logged
+    assert " 987" not in stored and "'987'" not in stored
