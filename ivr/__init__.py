@@ -71,6 +71,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from ivr import calls
     from ivr.flows import (
         agent,
+        assist,
         balances,
         capture,
         entry,
@@ -93,6 +94,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         recent,
         ways_to_pay,
         agent,
+        assist,
         status,
     ):
         app.register_blueprint(module.bp)

@@ -16,17 +16,30 @@ def N_(message: str) -> str:
 
 class Prompt(enum.StrEnum):
     # Entry
-    GREETING = N_("Thank you for calling the {plan} member payment line for {region}.")
-    GREETING_NATIONAL = N_("Thank you for calling the {plan} member payment line.")
+    GREETING = N_("Welcome to the {plan} payment line for {region}.")
+    GREETING_NATIONAL = N_("Welcome to the {plan} member payment line.")
+
+    # Language and relay, offered at the start
+    OFFER_SPANISH = N_("For Spanish, press 8.")
+    OFFER_RELAY = N_("For relay or TTY, press 7.")
+    SPANISH_CHOSEN = N_("We will continue in Spanish.")
+    RELAY_ON = N_("Relay mode is on. You have more time to answer each question.")
+    RELAY_OFFER = N_(
+        "If you are using a relay service and need more time to answer, press 7 or say relay. "
+        "To go on as before, press 1."
+    )
+    STILL_THERE = N_(
+        "We have not heard from you. Time to answer is running out. "
+        "To keep going, press 1 or say continue. To reach a billing specialist, press 0."
+    )
+    TAKE_YOUR_TIME = N_("Take the time you need.")
+    ENDING_FOR_SILENCE = N_("We have not heard from you, so we will end this call.")
 
     # Identification
-    ASK_MRN = N_("Please enter your medical record number, then press pound.")
+    ASK_MRN = N_("Enter your medical record number, then press pound.")
     MRN_WHERE = N_("You can find it on your member ID card.")
     MRN_INVALID = N_("That is not a complete medical record number.")
-    ASK_BIRTH_DATE = N_(
-        "Now enter your date of birth as eight digits: "
-        "two for the month, two for the day, and four for the year."
-    )
+    ASK_BIRTH_DATE = N_("Now enter your date of birth: month, day, and year.")
     BIRTH_DATE_EXAMPLE = N_("For example, for {example_date}, enter {example_digits}.")
     BIRTH_DATE_INVALID = N_("That is not a valid date of birth.")
     NOT_MATCHED = N_("The information you entered does not match our records.")
@@ -36,17 +49,16 @@ class Prompt(enum.StrEnum):
 
     # Menus and the keys that work everywhere
     MAIN_MENU = N_("Main menu.")
-    MENU_BALANCES = N_("To hear your balances, press 1.")
-    MENU_PAY = N_("To make a payment, press 2.")
-    MENU_RECENT_PAYMENTS = N_("To hear your recent payments, press 3.")
-    MENU_WAYS_TO_PAY = N_("To hear how to pay by mail, and other ways to pay, press 4.")
-    MENU_SPECIALIST = N_("To speak with a billing specialist, press 0.")
-    MENU_REPEAT = N_("To hear these options again, press star.")
+    MENU_PAY = N_("To make a payment, press 1.")
+    MENU_BALANCES = N_("To hear your balances, press 2.")
+    MENU_RECENT_PAYMENTS = N_("For recent payments, press 3.")
+    MENU_WAYS_TO_PAY = N_("To pay by mail or other ways, press 4.")
+    MENU_SPECIALIST = N_("For a billing specialist, press 0.")
+    MENU_REPEAT = N_("To repeat, press star.")
     MENU_BACK = N_("To return to the main menu, press 9.")
     NOT_A_CHOICE = N_("Sorry, that is not one of the choices.")
     NO_INPUT = N_("Sorry, I did not hear your answer.")
     HAVING_TROUBLE = N_("It seems you are having trouble.")
-    STILL_THERE = N_("We have not heard from you, so we will end this call.")
 
     # Balances
     NO_MEDICAL_BILLS = N_("You have no medical bills to pay.")
@@ -70,19 +82,17 @@ class Prompt(enum.StrEnum):
 
     # Paying: what, how much, how
     NOTHING_TO_PAY = N_("You have nothing to pay right now.")
-    PAY_WHICH_BILL = N_(
-        "To pay the bill for your visit on {date_of_service} at {facility}, {balance}, press {key}."
-    )
-    PAY_ALL_BILLS = N_("To pay all your medical bills, {total}, press {key}.")
-    PAY_PREMIUM = N_("To pay your premium, {balance}, press {key}.")
-    PAYING_BILL = N_("your bill for your visit on {date_of_service} at {facility}")
+    PAY_WHICH_BILL = N_("For your {date_of_service} visit at {facility}, {balance}, press {key}.")
+    PAY_ALL_BILLS = N_("For all your medical bills, {total}, press {key}.")
+    PAY_PREMIUM = N_("For your premium, {balance}, press {key}.")
+    PAYING_BILL = N_("your {date_of_service} visit at {facility}")
     PAYING_ALL_BILLS = N_("all your medical bills")
     PAYING_PREMIUM = N_("your premium")
     PAYING_A_BILL = N_("medical bill {bill_number}")
     AMOUNT_DUE = N_("The balance is {amount}.")
     AMOUNT_HELD = N_("{amount} of it is already being paid in another payment.")
-    PAY_FULL = N_("To pay {amount}, press 1.")
-    PAY_OTHER = N_("To pay a different amount, press 2.")
+    PAY_FULL = N_("To pay the full {amount}, press 1.")
+    PAY_OTHER = N_("For another amount, press 2.")
     ASK_AMOUNT = N_(
         "Enter the amount in dollars, then press star, then the cents, then press pound."
     )
@@ -94,21 +104,19 @@ class Prompt(enum.StrEnum):
     AMOUNT_CENTS = N_("The cents must be two digits.")
     ASK_METHOD_SAVED = N_("To pay with your {brand} ending in {last4}, press {key}.")
     ASK_METHOD_SAVED_BANK = N_("To pay from your bank account ending in {last4}, press {key}.")
-    ASK_METHOD_CARD = N_("To pay with a credit or debit card, press {key}.")
-    ASK_METHOD_BANK = N_("To pay from a checking or savings account, press {key}.")
+    ASK_METHOD_CARD = N_("For a credit or debit card, press {key}.")
+    ASK_METHOD_BANK = N_("For a bank account, press {key}.")
     ASK_ACCOUNT_TYPE = N_("For a checking account, press 1. For a savings account, press 2.")
 
     # Card and bank capture (<Pay>)
-    CARD_NUMBER = N_("Please enter your card number, then press pound.")
-    CARD_EXPIRY = N_(
-        "Enter the expiration date as four digits: two for the month and two for the year."
-    )
-    CARD_SECURITY_CODE = N_("Enter the security code on your card.")
+    CARD_NUMBER = N_("Enter your card number, then press pound.")
+    CARD_EXPIRY = N_("Enter the expiration date: month and year, as 4 digits.")
+    CARD_SECURITY_CODE = N_("Enter the security code.")
     CARD_SECURITY_CODE_AMEX = N_("Enter the four digit security code on the front of your card.")
-    CARD_POSTAL_CODE = N_("Enter the ZIP code of your billing address.")
+    CARD_POSTAL_CODE = N_("Enter the billing ZIP code.")
     BANK_ROUTING = N_("Enter your bank's nine digit routing number, then press pound.")
     BANK_ACCOUNT = N_("Enter your account number, then press pound.")
-    PAY_PROCESSING = N_("Please wait while we check your information.")
+    PAY_PROCESSING = N_("One moment.")
     PAY_TIMEOUT = N_("We did not get your entry.")
     PAY_BAD_CARD_NUMBER = N_("That card number is not valid.")
     PAY_BAD_CARD_TYPE = N_("We accept Visa, Mastercard, American Express and Discover.")
@@ -120,17 +128,16 @@ class Prompt(enum.StrEnum):
     PAY_CANCELED = N_("You canceled the card entry. Nothing was charged.")
     PAY_TOO_MANY_TRIES = N_("We could not read your payment information. Nothing was charged.")
     PAY_CONNECTOR_DOWN = N_("We cannot reach our payment processor right now. Nothing was charged.")
-    SAVE_METHOD = N_("To save this payment method for next time, press 1. If not, press 2.")
 
     # Confirming and charging
-    CONFIRM_PAYMENT = N_("You are paying {amount} toward {target}, with your {method}.")
+    CONFIRM_PAYMENT = N_("You are paying {amount} for {target}, with your {method}.")
     METHOD_CARD = N_("{brand} ending in {last4}")
     METHOD_BANK = N_("{account_type} account ending in {last4}")
     CHECKING = N_("checking")
     SAVINGS = N_("savings")
     CONFIRM_OPTIONS = N_(
-        "To make this payment, press 1. To change the amount, press 2. "
-        "To change the payment method, press 3. To cancel, press 4."
+        "To pay now, press 1. To change the amount, press 2. "
+        "To change how you pay, press 3. To cancel, press 4."
     )
     ACH_AUTHORIZATION = N_(
         "By pressing 1, you authorize {payee} to make a one-time electronic debit of {amount} "
@@ -142,7 +149,7 @@ class Prompt(enum.StrEnum):
         "To change the payment method, press 3. To cancel, press 4."
     )
     PAYMENT_CANCELED = N_("Your payment was canceled. Nothing was charged.")
-    PAYMENT_SUCCEEDED = N_("Thank you. Your payment of {amount} was successful.")
+    PAYMENT_SUCCEEDED = N_("Your payment of {amount} is complete.")
     CONFIRMATION_NUMBER = N_("Your confirmation number is {number}.")
     PAYMENT_CONFIRMING = N_(
         "We are still confirming your payment of {amount}. It will not be taken twice. "
@@ -157,11 +164,10 @@ class Prompt(enum.StrEnum):
     AFTER_DECLINE = N_(
         "To try another payment method, press 1. To return to the main menu, press 9."
     )
-    AFTER_PAYMENT = N_(
-        "To hear the confirmation number again, press star. "
-        "To get a text message receipt at the number you are calling from, press 1. "
-        "To return to the main menu, press 9."
-    )
+    CONFIRMATION_AGAIN = N_("To hear the confirmation number again, press star.")
+    OFFER_TEXT_RECEIPT = N_("To get a text receipt at the number you are calling from, press 1.")
+    OFFER_SAVE_METHOD = N_("To save your {method} for next time, press 2.")
+    METHOD_SAVED = N_("Your {method} is saved for next time.")
     RECEIPT_SENT = N_("We will text your receipt to the number you are calling from.")
     NO_RECEIPT_NUMBER = N_("We cannot text the number you are calling from.")
 

@@ -78,7 +78,10 @@ def pay_verb(method: str, **options) -> Pay:
         charge_amount="0",
         token_type="reusable",
         action=url_for("capture.captured"),
-        timeout=config["IVR_PAY_TIMEOUT"],
+        # A relay operator reads each prompt and types the answer: give them the longest wait.
+        timeout=config["IVR_PAY_RELAY_TIMEOUT"]
+        if call().get("relay")
+        else config["IVR_PAY_TIMEOUT"],
         max_attempts=3,
         language=voice().language.twilio_language,
         **options,
@@ -181,38 +184,10 @@ def captured():
             "last4": last_four(masked),
             "account_type": state.pop("account_type", "consumer-checking"),
         }
-    return go("capture.ask_save")
+    return go("pay.confirm")
 
 
 def last_four(masked: str) -> str:
     """Return the last 4 digits of a masked number such as xxxxxxxxxxxx4242."""
     digits = re.sub(r"\D", "", masked)
     return digits[-4:]
-
-
-@bp.post("/save")
-@member_required
-def ask_save():
-    """Offer to keep the new method for next time."""
-    if "method" not in payment():
-        return go("pay.choose_method")
-    return ask([voice().say(Prompt.SAVE_METHOD)], "capture.save_answer", num_digits=1)
-
-
-@bp.post("/save/answer")
-@member_required
-def save_answer():
-    """Note the caller's choice; the method is saved only if the payment succeeds."""
-    method = payment().get("method")
-    if method is None:
-        return go("pay.choose_method")
-    digits = answered()
-    if not digits:
-        return no_answer("save_method", "capture.ask_save")
-    if digits not in ("1", "2"):
-        return global_key(digits, "capture.ask_save") or retry(
-            "save_method", "capture.ask_save", Prompt.NOT_A_CHOICE
-        )
-    done("save_method")
-    method["save"] = digits == "1"
-    return go("pay.confirm")

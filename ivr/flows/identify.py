@@ -9,12 +9,23 @@ from __future__ import annotations
 import logging
 from datetime import date
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app, g, request
 
 from billing_core.exceptions import IdentityNotVerified
 from billing_core.identity import normalize_mrn
-from ivr.calls import billing, call, voice
-from ivr.flows.steps import REPEAT_KEY, SPECIALIST_KEY, answered, ask, done, go, no_answer, retry
+from ivr.calls import billing, call, region, voice, voice_for
+from ivr.flows.steps import (
+    RELAY_KEY,
+    REPEAT_KEY,
+    SPANISH_KEY,
+    SPECIALIST_KEY,
+    answered,
+    ask,
+    done,
+    go,
+    no_answer,
+    retry,
+)
 from ivr.prompts import Prompt
 from ivr.speech import Day, Digits
 
@@ -28,9 +39,17 @@ EXAMPLE_BIRTH_DATE = date(1980, 3, 5)
 @bp.post("/mrn")
 def ask_mrn():
     """Ask for the medical record number."""
-    prompts = [voice().say(Prompt.ASK_MRN)]
-    if not call().get("mrn_help_given"):
-        call()["mrn_help_given"] = True
+    prompts = []
+    if not call().get("offers_given"):
+        # Offered once, at the start: Spanish in Spanish, relay mode in the line's language.
+        call()["offers_given"] = True
+        if call().get("language", "en") != "es" and "es" in region().languages:
+            prompts.append(voice_for("es").say(Prompt.OFFER_SPANISH))
+        if not call().get("relay"):
+            prompts.append(voice().say(Prompt.OFFER_RELAY))
+    prompts.append(voice().say(Prompt.ASK_MRN))
+    if call().get("failures", {}).get("mrn"):
+        # Help only for those who need it: every sentence costs every caller time.
         prompts.append(voice().say(Prompt.MRN_WHERE))
     return ask(prompts, "identify.mrn_answer")
 
@@ -45,6 +64,12 @@ def mrn_answer():
         return go("identify.ask_mrn")
     if digits == SPECIALIST_KEY:
         return go("agent.transfer")
+    if digits == RELAY_KEY:
+        return go("identify.ask_mrn", voice().say(Prompt.RELAY_ON))
+    if digits == SPANISH_KEY and "es" in region().languages:
+        call()["language"] = "es"
+        spanish = voice_for("es")
+        return go("identify.ask_mrn", spanish.say(Prompt.SPANISH_CHOSEN))
     mrn = normalize_mrn(digits)
     if mrn != digits or len(mrn) not in MRN_DIGITS:
         return retry("mrn", "identify.ask_mrn", Prompt.MRN_INVALID)
@@ -60,14 +85,16 @@ def ask_birth_date():
     if "mrn_digest" not in call():
         return go("identify.ask_mrn")
     example = EXAMPLE_BIRTH_DATE
-    prompts = [
-        voice().say(Prompt.ASK_BIRTH_DATE),
-        voice().say(
-            Prompt.BIRTH_DATE_EXAMPLE,
-            example_date=Day(example),
-            example_digits=Digits(example.strftime("%m%d%Y")),
-        ),
-    ]
+    prompts = [voice().say(Prompt.ASK_BIRTH_DATE)]
+    # The example is for callers who got it wrong once; relay operators get the short form.
+    if call().get("failures", {}).get("birth_date") and not call().get("relay"):
+        prompts.append(
+            voice().say(
+                Prompt.BIRTH_DATE_EXAMPLE,
+                example_date=Day(example),
+                example_digits=Digits(example.strftime("%m%d%Y")),
+            )
+        )
     return ask(prompts, "identify.birth_date_answer", num_digits=8)
 
 
@@ -84,6 +111,8 @@ def birth_date_answer():
         return go("identify.ask_birth_date")
     if digits == SPECIALIST_KEY:
         return go("agent.transfer")
+    if digits == RELAY_KEY:
+        return go("identify.ask_birth_date", voice().say(Prompt.RELAY_ON))
     birth_date = parse_birth_date(digits, today=billing().clock.now().date())
     if birth_date is None:
         return retry("birth_date", "identify.ask_birth_date", Prompt.BIRTH_DATE_INVALID)
@@ -115,6 +144,10 @@ def birth_date_answer():
             "identify.ask_mrn", voice().say(Prompt.NOT_MATCHED), voice().say(Prompt.TRY_AGAIN)
         )
     state.update(member_id=member.member_id, region=member.region_key, national=False)
+    if member.language in ("en", "es") and member.language != state.get("language"):
+        # The billing record's language wins once we know who is calling.
+        state["language"] = member.language
+        g.voice = voice_for(member.language)
     log.info("call %s: member identified", state.call_sid)
     return go("menu.main", voice().say(Prompt.IDENTIFIED, name=member.first_name))
 

@@ -13,8 +13,8 @@ bp = Blueprint("menu", __name__, url_prefix="/voice/menu")
 
 # What each key of the main menu does; the menu offers only these.
 CHOICES = {
-    "1": "balances.read",
-    "2": "pay.choose_target",
+    "1": "pay.choose_target",
+    "2": "balances.read",
     "3": "recent.read",
     "4": "ways_to_pay.read",
 }
@@ -26,8 +26,8 @@ def main():
     """Offer the main menu."""
     options = [
         Prompt.MAIN_MENU,
-        Prompt.MENU_BALANCES,
         Prompt.MENU_PAY,
+        Prompt.MENU_BALANCES,
         Prompt.MENU_RECENT_PAYMENTS,
         Prompt.MENU_WAYS_TO_PAY,
         Prompt.MENU_SPECIALIST,

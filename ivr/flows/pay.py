@@ -65,7 +65,8 @@ def target_of(state: dict[str, Any]) -> PaymentTarget:
 def payable_targets(summary: AccountSummary) -> list[dict[str, Any]]:
     """Return what the member can pay now, in the order the options are offered."""
     targets: list[dict[str, Any]] = []
-    for bill in summary.bills[:7]:
+    # Keys 7, 8 and 9 keep their meaning (relay, Spanish, main menu): at most 4 bills one by one.
+    for bill in summary.bills[:4]:
         targets.append(
             {
                 "kind": "bill",
@@ -172,9 +173,13 @@ def choose_amount():
     if payable <= 0:
         return go("menu.main", voice().say(Prompt.NOTHING_TO_PAY))
     say = voice().say
-    lead = [say(Prompt.AMOUNT_DUE, amount=Money(payable + held))]
+    lead = []
     if held:
-        lead.append(say(Prompt.AMOUNT_HELD, amount=Money(held)))
+        # Only when another payment holds part of it does the caller need the whole story.
+        lead = [
+            say(Prompt.AMOUNT_DUE, amount=Money(payable + held)),
+            say(Prompt.AMOUNT_HELD, amount=Money(held)),
+        ]
     options = [say(Prompt.PAY_FULL, amount=Money(payable)), say(Prompt.PAY_OTHER)]
     return ask(options, "pay.amount_answer", num_digits=1, lead=lead)
 
@@ -485,16 +490,6 @@ def charge():
         reason = DECLINE_PROMPTS.get(outcome.decline_code or "", Prompt.DECLINED)
         state["declined"] = reason.name
         return go("pay.declined")
-    if outcome.status is PaymentStatus.SUCCEEDED and method.get("save") and not method.get("saved"):
-        billing().save_method(
-            call().member_id,
-            kind=method["kind"],
-            token=method["token"],
-            brand=method.get("brand"),
-            last4=method["last4"],
-            exp=method.get("exp"),
-            account_type=method.get("account_type"),
-        )
     call()["pay"] = {
         "outcome": {
             "status": outcome.status.value,
@@ -502,6 +497,9 @@ def charge():
             "amount": outcome.amount_cents,
         }
     }
+    if outcome.status is PaymentStatus.SUCCEEDED and not method.get("saved"):
+        # Offered after the confirmation number, so saving costs no one time before paying.
+        payment()["unsaved_method"] = method
     return go("pay.finished")
 
 
@@ -544,7 +542,15 @@ def finished():
     else:
         lead = [say(Prompt.PAYMENT_CONFIRMING, amount=amount)]
     lead.append(say(Prompt.CONFIRMATION_NUMBER, number=Digits(outcome["confirmation"])))
-    return ask([say(Prompt.AFTER_PAYMENT)], "pay.finished_answer", num_digits=1, lead=lead)
+    options = [say(Prompt.CONFIRMATION_AGAIN)]
+    if outcome["status"] == PaymentStatus.SUCCEEDED.value:
+        options.append(say(Prompt.OFFER_TEXT_RECEIPT))
+    if payment().get("unsaved_method"):
+        options.append(
+            say(Prompt.OFFER_SAVE_METHOD, method=method_phrase(payment()["unsaved_method"]))
+        )
+    options.append(say(Prompt.MENU_BACK))
+    return ask(options, "pay.finished_answer", num_digits=1, lead=lead)
 
 
 @bp.post("/finished/answer")
@@ -557,7 +563,19 @@ def finished_answer():
         return go("menu.main")
     if digits == "*":
         return go("pay.finished")
-    if digits == "1":
+    if digits == "2" and payment().get("unsaved_method"):
+        method = payment().pop("unsaved_method")
+        billing().save_method(
+            call().member_id,
+            kind=method["kind"],
+            token=method["token"],
+            brand=method.get("brand"),
+            last4=method["last4"],
+            exp=method.get("exp"),
+            account_type=method.get("account_type"),
+        )
+        return go("pay.finished", voice().say(Prompt.METHOD_SAVED, method=method_phrase(method)))
+    if digits == "1" and outcome["status"] == PaymentStatus.SUCCEEDED.value:
         caller = request.form.get("From", "")
         if billing().text_receipt(call().member_id, outcome["confirmation"], caller):
             return go("pay.finished", voice().say(Prompt.RECEIPT_SENT))

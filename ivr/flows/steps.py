@@ -1,4 +1,10 @@
-"""Building blocks every flow uses: asking, retrying, the global keys, moving on."""
+"""Building blocks every flow uses: asking, understanding answers, retrying, moving on.
+
+Every prompt takes keys or speech. A caller who says nothing is asked again; after
+two silences in a row they are offered relay mode (long timeouts, for TTY callers
+whose relay operator types every prompt and answer); before the call ends for
+silence they are warned that time is running out and told how to get more time.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +15,59 @@ from twilio.twiml.voice_response import Gather, Hangup, Redirect, Say, VoiceResp
 
 from ivr.calls import call, voice
 from ivr.prompts import Prompt
+from ivr.spoken_digits import spoken_to_keys
 from ivr.twiml import twiml
 
 # Keys that work at every menu once the caller is identified.
 REPEAT_KEY = "*"
 SPECIALIST_KEY = "0"
 MAIN_MENU_KEY = "9"
+RELAY_KEY = "7"
+SPANISH_KEY = "8"
+
+# Spoken words that mean a key, in either language.
+SPOKEN_COMMANDS = {
+    "repeat": REPEAT_KEY,
+    "again": REPEAT_KEY,
+    "repetir": REPEAT_KEY,
+    "otra vez": REPEAT_KEY,
+    "agent": SPECIALIST_KEY,
+    "representative": SPECIALIST_KEY,
+    "operator": SPECIALIST_KEY,
+    "specialist": SPECIALIST_KEY,
+    "agente": SPECIALIST_KEY,
+    "representante": SPECIALIST_KEY,
+    "operador": SPECIALIST_KEY,
+    "main menu": MAIN_MENU_KEY,
+    "menu": MAIN_MENU_KEY,
+    "menú principal": MAIN_MENU_KEY,
+    "menu principal": MAIN_MENU_KEY,
+    "menú": MAIN_MENU_KEY,
+    "relay": RELAY_KEY,
+    "tty": RELAY_KEY,
+    "relevo": RELAY_KEY,
+    "retransmisión": RELAY_KEY,
+    "español": SPANISH_KEY,
+    "espanol": SPANISH_KEY,
+    "spanish": SPANISH_KEY,
+    "yes": "1",
+    "continue": "1",
+    "sí": "1",
+    "si": "1",
+    "continuar": "1",
+}
+# Recognition works better when told what callers say here.
+SPEECH_HINTS = "$OOV_CLASS_DIGIT_SEQUENCE, repeat, agent, relay, main menu, continue"
+
+
+def relay_mode() -> bool:
+    return bool(call().get("relay"))
+
+
+def answer_timeout() -> int:
+    """Seconds to wait for an answer: long in relay mode, where an operator types for the caller."""
+    config = current_app.config
+    return config["IVR_RELAY_TIMEOUT"] if relay_mode() else config["IVR_GATHER_TIMEOUT"]
 
 
 def ask(
@@ -32,14 +85,18 @@ def ask(
     endpoint with no Digits, so one handler deals with answers and silence alike.
     """
     action = url_for(answer_endpoint, **url_values)
+    call()["asking"] = answer_endpoint
     response = VoiceResponse()
     for say in lead:
         response.append(say)
     gather = Gather(
-        input="dtmf",
+        input="dtmf speech",
         action=action,
         method="POST",
-        timeout=current_app.config["IVR_GATHER_TIMEOUT"],
+        timeout=answer_timeout(),
+        speech_timeout="auto",
+        language=voice().language.twilio_language,
+        hints=SPEECH_HINTS,
         finish_on_key=finish_on_key,
         num_digits=num_digits,
     )
@@ -51,12 +108,33 @@ def ask(
 
 
 def answered() -> str | None:
-    """Return the keys the caller entered, or None when they entered nothing."""
-    if "Digits" not in request.form:
+    """Return the keys the caller entered or said, or None when they gave no answer.
+
+    Speech that is not digits or a known command comes back as "?" so that the step
+    treats it as a wrong answer rather than as silence.
+    """
+    form = request.form
+    if "Digits" in form:
+        keys = form.get("Digits", "").strip()[:64]
+    elif form.get("SpeechResult", "").strip():
+        keys = understood(form.get("SpeechResult", ""))
+    else:
         return None
-    digits = request.form.get("Digits", "").strip()
-    call().pop("silences", None)
-    return digits[:64]
+    if keys:
+        call().pop("silences", None)
+    if keys == RELAY_KEY and not relay_mode() and call().get("asking") != "pay.other_amount_answer":
+        # Asked for anywhere except as a number: relay mode takes effect at once.
+        call()["relay"] = True
+    return keys
+
+
+def understood(speech: str) -> str:
+    """Return the keys a spoken answer stands for."""
+    text = speech.strip().lower().strip(".!?¡¿ ")
+    if text in SPOKEN_COMMANDS:
+        return SPOKEN_COMMANDS[text]
+    keys = spoken_to_keys(text)
+    return keys if keys is not None else "?"
 
 
 def go(endpoint: str, *says: Say, **url_values: str):
@@ -78,27 +156,39 @@ def goodbye(*says: Say):
     return twiml(response)
 
 
-def retry(step: str, ask_endpoint: str, reason: Prompt, **url_values: str):
+def retry(step: str, ask_endpoint: str, reason: Prompt | Say, **url_values: str):
     """Explain what was wrong and ask again; after too many tries offer a specialist."""
+    said = voice().say(reason) if isinstance(reason, Prompt) else reason
     tries = call().count_failure(step)
     if tries >= current_app.config["IVR_MAX_TRIES"]:
         call().clear_failures(step)
-        return go(
-            "agent.transfer",
-            voice().say(reason),
-            voice().say(Prompt.HAVING_TROUBLE),
-            reason="trouble",
-        )
-    return go(ask_endpoint, voice().say(reason), **url_values)
+        return go("agent.transfer", said, voice().say(Prompt.HAVING_TROUBLE), reason="trouble")
+    return go(ask_endpoint, said, **url_values)
 
 
 def no_answer(step: str, ask_endpoint: str, **url_values: str):
-    """Handle silence at a prompt: ask again, and end the call only after long silence."""
+    """Handle silence at a prompt: ask again, offer relay mode, warn before time runs out.
+
+    Silence alone never ends a call without the caller first being asked again,
+    offered relay mode, warned, and offered a specialist.
+    """
     state = call()
     state["silences"] = state.get("silences", 0) + 1
+    state["resume"] = {"endpoint": ask_endpoint, "values": url_values}
+    if state["silences"] == 2 and not relay_mode():
+        return go("assist.relay_offer")
     if state["silences"] >= current_app.config["IVR_MAX_SILENCES"]:
-        return goodbye(voice().say(Prompt.STILL_THERE))
-    return retry(step, ask_endpoint, Prompt.NO_INPUT, **url_values)
+        return go("assist.still_there")
+    says = [voice().say(Prompt.NO_INPUT)]
+    if relay_mode():
+        says.append(voice().say(Prompt.TAKE_YOUR_TIME))
+    return go(ask_endpoint, *says, **url_values)
+
+
+def resume(*says: Say):
+    """Go back to the prompt the caller was at before a detour."""
+    where = call().get("resume") or {"endpoint": "entry.incoming", "values": {}}
+    return go(where["endpoint"], *says, **where.get("values", {}))
 
 
 def global_key(digits: str, repeat_endpoint: str):
@@ -109,6 +199,8 @@ def global_key(digits: str, repeat_endpoint: str):
         return go("agent.transfer")
     if digits == MAIN_MENU_KEY and call().member_id is not None:
         return go("menu.main")
+    if digits == RELAY_KEY and relay_mode():
+        return go(repeat_endpoint, voice().say(Prompt.RELAY_ON))
     return None
 
 

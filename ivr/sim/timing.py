@@ -16,9 +16,25 @@ AUTO_SPEECH_TIMEOUT = 1.0
 _SSML_TIME = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s)\s*$")
 
 
+def spoken_words(text: str) -> float:
+    """Return how many words `text` takes to say, numbers read the way a voice reads them.
+
+    A confirmation number is read digit by digit; "$250.00" or "9/14/2026" take several
+    words, not one.
+    """
+    words = 0.0
+    for token in text.split():
+        digits = sum(ch.isdigit() for ch in token)
+        if digits >= 5 and token.strip(".,;:").isdigit():
+            words += digits
+        else:
+            words += 1 + digits // 2
+    return words
+
+
 def speaking_seconds(text: str) -> float:
     """Return how long it takes to speak `text` at WORDS_PER_MINUTE."""
-    return len(text.split()) * 60.0 / WORDS_PER_MINUTE
+    return spoken_words(text) * 60.0 / WORDS_PER_MINUTE
 
 
 def ssml_seconds(value: str) -> float:

@@ -23,16 +23,20 @@ def test_each_regions_numbers_in_three_formats_reach_its_greeting(twilio, key):
     for dialed in written_three_ways(PAY_LINES[key]):
         call = twilio.call(to=dialed, from_="+14155550123")
         assert call.heard[0] == (
-            f"Thank you for calling the Kaiser Permanente member payment line for "
-            f"{REGION_NAMES[key]}."
+            f"Welcome to the Kaiser Permanente payment line for {REGION_NAMES[key]}."
         )
-        # Nothing about anyone is said before identification: the next thing is the MRN.
-        assert call.heard[1] == "Please enter your medical record number, then press pound."
+        # Spanish is offered in Spanish, relay mode in English, then the MRN is asked:
+        # nothing about anyone is said before identification.
+        assert call.heard[1] == "Para español, oprima 8."
+        assert call.heard[2:4] == [
+            "For relay or TTY, press 7.",
+            "Enter your medical record number, then press pound.",
+        ]
         assert call.waiting is not None and call.waiting.finish_on_key == "#"
         call.hang_up()
 
 
 def test_a_number_no_region_lists_gets_the_national_greeting(twilio):
     call = twilio.call(to="+18005550199", from_="+14155550123")
-    assert call.heard[0] == "Thank you for calling the Kaiser Permanente member payment line."
-    assert call.heard[1] == "Please enter your medical record number, then press pound."
+    assert call.heard[0] == "Welcome to the Kaiser Permanente member payment line."
+    assert call.heard[3] == "Enter your medical record number, then press pound."

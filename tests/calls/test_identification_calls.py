@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from tests.calls.phrases import ASK_BIRTH_DATE, ASK_MRN, MAIN_MENU
 from tests.members import add_member
 
 MRN = "20000002"
@@ -37,15 +38,7 @@ def test_the_right_mrn_and_birth_date_reach_the_main_menu_by_name(twilio, member
     identify(call)
     heard = call.heard_since_input
     assert heard[0] == "Thank you, Rosa."
-    assert heard[1:] == [
-        "Main menu.",
-        "To hear your balances, press 1.",
-        "To make a payment, press 2.",
-        "To hear your recent payments, press 3.",
-        "To hear how to pay by mail, and other ways to pay, press 4.",
-        "To speak with a billing specialist, press 0.",
-        "To hear these options again, press star.",
-    ]
+    assert heard[1:] == MAIN_MENU
 
 
 def test_three_wrong_birth_dates_end_identification_neutrally_with_a_specialist(
@@ -114,7 +107,7 @@ def test_a_malformed_mrn_is_explained_and_asked_again(twilio, member, keys, reas
     call.press(keys)
     assert call.heard_since_input[:2] == [
         reason,
-        "Please enter your medical record number, then press pound.",
+        ASK_MRN,
     ]
 
 
@@ -124,36 +117,61 @@ def test_an_impossible_birth_date_is_explained_and_asked_again(twilio, member, b
     call.press(MRN + "#")
     call.press(birth + ("#" if len(birth) < 8 else ""))
     assert call.heard_since_input[0] == "That is not a valid date of birth."
-    assert call.heard_since_input[1].startswith("Now enter your date of birth")
+    assert call.heard_since_input[1] == ASK_BIRTH_DATE
 
 
-def test_silence_at_the_mrn_prompt_is_handed_to_a_specialist_in_hours(twilio, member):
-    call = twilio.call(to=NCAL, from_="+14155550123")
-    for _ in range(3):
-        call.silence()
-    assert call.heard_since_input[:3] == [
-        "Sorry, I did not hear your answer.",
-        "It seems you are having trouble.",
-        "Please hold while we connect you to a billing specialist.",
-    ]
-    assert call.dialed == ["+18002181059"]
-
-
-def test_silence_after_hours_reprompts_then_ends_politely(twilio, member, clock):
-    clock.set(datetime(2026, 11, 29, 18, 0, tzinfo=UTC))  # Sunday 10:00 in California
+def test_silence_is_asked_again_then_relay_mode_is_offered_and_taken(twilio, member):
     call = twilio.call(to=NCAL, from_="+14155550123")
     call.silence()
-    assert call.heard_since_input[:2] == [
+    assert call.heard_since_input == [
         "Sorry, I did not hear your answer.",
-        "Please enter your medical record number, then press pound.",
+        ASK_MRN,
     ]
-    for _ in range(10):
+    assert call.waiting.timeout == 6
+    call.silence()
+    assert call.heard_since_input == [
+        "Sorry, I did not hear your answer.",
+        "If you are using a relay service and need more time to answer, press 7 or say relay. "
+        "To go on as before, press 1.",
+    ]
+    call.silence()
+    assert call.heard_since_input == [
+        "Relay mode is on. You have more time to answer each question.",
+        ASK_MRN,
+    ]
+    assert call.waiting.timeout == 45
+
+
+def test_a_silent_caller_is_warned_and_offered_a_specialist_before_the_call_ends(
+    twilio, member, clock
+):
+    clock.set(datetime(2026, 11, 29, 18, 0, tzinfo=UTC))  # Sunday 10:00 in California
+    call = twilio.call(to=NCAL, from_="+14155550123")
+    for _ in range(20):
         if call.ended:
             break
         call.silence()
     assert call.ended and call.end_reason == "hangup"
-    assert call.heard.count("Sorry, I did not hear your answer.") == 5
-    assert call.heard[-2:] == [
+    heard = call.heard
+    warning = heard.index(
+        "We have not heard from you. Time to answer is running out. "
+        "To keep going, press 1 or say continue. To reach a billing specialist, press 0."
+    )
+    assert heard.count(ASK_MRN) >= 4
+    assert heard[warning + 1 :] == [
         "We have not heard from you, so we will end this call.",
+        "They are available Monday through Friday, from 7:00 AM to 7:00 PM and Saturday, "
+        "from 8:00 AM to 4:00 PM, Pacific Time.",
+        "You can also call them at (800) 218-1059. For TTY, dial 711.",
         "Thank you for calling. Goodbye.",
     ]
+
+
+def test_pressing_1_at_the_warning_gives_more_time(twilio, member):
+    call = twilio.call(to=NCAL, from_="+14155550123")
+    while not call.text_since_input.startswith("We have not heard from you. Time"):
+        call.silence()
+    call.press("1")
+    assert call.heard_since_input == [ASK_MRN]
+    identify(call)
+    assert call.heard_since_input[0] == "Thank you, Rosa."

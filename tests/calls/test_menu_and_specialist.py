@@ -6,17 +6,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from tests.calls.phrases import MAIN_MENU
 from tests.members import add_member
-
-MAIN_MENU = [
-    "Main menu.",
-    "To hear your balances, press 1.",
-    "To make a payment, press 2.",
-    "To hear your recent payments, press 3.",
-    "To hear how to pay by mail, and other ways to pay, press 4.",
-    "To speak with a billing specialist, press 0.",
-    "To hear these options again, press star.",
-]
 
 
 @pytest.fixture
@@ -50,7 +41,7 @@ def test_star_repeats_the_main_menu_and_nine_returns_to_it(twilio, georgia_membe
 
 def test_a_key_the_menu_does_not_offer_is_explained_with_the_options(twilio, georgia_member):
     call = identified_call(twilio)
-    call.press("7")
+    call.press("6")
     assert call.heard_since_input == ["Sorry, that is not one of the choices.", *MAIN_MENU]
 
 
@@ -78,7 +69,7 @@ def test_washington_members_mail_checks_to_their_own_box(twilio, core):
 
 def test_a_national_caller_is_placed_in_their_own_region_once_identified(twilio, georgia_member):
     call = twilio.call(to="+18005550199", from_="+14045550111")
-    assert call.heard[0] == "Thank you for calling the Kaiser Permanente member payment line."
+    assert call.heard[0] == "Welcome to the Kaiser Permanente member payment line."
     call.press("30000003#")
     call.press("01311990")
     call.press("4")

@@ -45,42 +45,45 @@ def balances(core, member_id):
 
 def test_paying_a_bill_in_full_by_card_speaks_a_confirmation_number(twilio, core, member):
     call = identified(twilio)
-    call.press("2")
+    call.press("1")
     assert call.heard_since_input == [
-        "To pay the bill for your visit on 9/14/2026 at Oakland Medical Center, $200.00, press 1.",
-        "To pay the bill for your visit on 10/2/2026 at Richmond Medical Center, $80.00, press 2.",
-        "To pay all your medical bills, $280.00, press 3.",
-        "To pay your premium, $412.00, press 4.",
+        "For your 9/14/2026 visit at Oakland Medical Center, $200.00, press 1.",
+        "For your 10/2/2026 visit at Richmond Medical Center, $80.00, press 2.",
+        "For all your medical bills, $280.00, press 3.",
+        "For your premium, $412.00, press 4.",
     ]
     call.press("1")
     assert call.heard_since_input == [
-        "The balance is $200.00.",
-        "To pay $200.00, press 1.",
-        "To pay a different amount, press 2.",
+        "To pay the full $200.00, press 1.",
+        "For another amount, press 2.",
     ]
     call.press("1")
     assert call.heard_since_input == [
-        "To pay with a credit or debit card, press 1.",
-        "To pay from a checking or savings account, press 2.",
+        "For a credit or debit card, press 1.",
+        "For a bank account, press 2.",
     ]
     call.press("1")
-    assert call.heard_since_input[0] == "Please enter your card number, then press pound."
+    assert call.heard_since_input[0] == "Enter your card number, then press pound."
     call.pay_card("4242424242424242", expiry="1230", cvc="123", postal="94612")
-    assert call.heard_since_input[-1] == (
-        "To save this payment method for next time, press 1. If not, press 2."
-    )
-    call.press("2")
-    assert call.heard_since_input[0] == (
-        "You are paying $200.00 toward your bill for your visit on 9/14/2026 at Oakland "
-        "Medical Center, with your Visa ending in 4242."
-    )
+    assert call.heard_since_input[-2:] == [
+        "You are paying $200.00 for your 9/14/2026 visit at Oakland Medical Center, with your "
+        "Visa ending in 4242.",
+        "To pay now, press 1. To change the amount, press 2. To change how you pay, press 3. "
+        "To cancel, press 4.",
+    ]
     call.press("1")
     said = call.heard_since_input
-    assert said[0] == "Thank you. Your payment of $200.00 was successful."
+    assert said[0] == "Your payment of $200.00 is complete."
     assert said[1].startswith("Your confirmation number is ")
     confirmation = said[1].removeprefix("Your confirmation number is ").rstrip(".")
     assert len(confirmation) == 10 and confirmation.isdigit()
     assert balances(core, member) == ([8000], 41200)
+    assert said[2:] == [
+        "To hear the confirmation number again, press star.",
+        "To get a text receipt at the number you are calling from, press 1.",
+        "To save your Visa ending in 4242 for next time, press 2.",
+        "To return to the main menu, press 9.",
+    ]
     call.press("*")
     assert call.heard_since_input[1] == f"Your confirmation number is {confirmation}."
 
@@ -92,18 +95,17 @@ def choose(call, *keys):
 
 def test_paying_part_of_a_bill_by_card_leaves_the_rest(twilio, core, member):
     call = identified(twilio)
-    choose(call, "2", "1", "2")
+    choose(call, "1", "1", "2")
     assert call.heard_since_input[0] == (
         "Enter the amount in dollars, then press star, then the cents, then press pound."
     )
     call.press("75*25#")
-    assert call.heard_since_input[0] == "To pay with a credit or debit card, press 1."
+    assert call.heard_since_input[0] == "For a credit or debit card, press 1."
     call.press("1")
     call.pay_card("5555555555554444")
-    call.press("2")
-    assert call.heard_since_input[0].startswith("You are paying $75.25 toward your bill")
+    assert call.heard_since_input[-2].startswith("You are paying $75.25 for your 9/14/2026 visit")
     call.press("1")
-    assert call.heard_since_input[0] == "Thank you. Your payment of $75.25 was successful."
+    assert call.heard_since_input[0] == "Your payment of $75.25 is complete."
     assert balances(core, member) == ([12475, 8000], 41200)
 
 
@@ -122,20 +124,20 @@ def test_paying_part_of_a_bill_by_card_leaves_the_rest(twilio, core, member):
 )
 def test_a_wrong_amount_gets_its_reason_and_a_new_try(twilio, core, member, keys, reason):
     call = identified(twilio)
-    choose(call, "2", "1", "2")
+    choose(call, "1", "1", "2")
     call.press(keys)
     assert call.heard_since_input[0].startswith(reason)
     assert call.heard_since_input[1] == (
         "Enter the amount in dollars, then press star, then the cents, then press pound."
     )
     call.press("10#")
-    assert call.heard_since_input[0] == "To pay with a credit or debit card, press 1."
+    assert call.heard_since_input[0] == "For a credit or debit card, press 1."
     assert balances(core, member) == ([20000, 8000], 41200)
 
 
 def test_paying_all_bills_by_bank_reads_and_records_the_ach_authorization(twilio, core, member):
     call = identified(twilio)
-    choose(call, "2", "3", "1", "2")
+    choose(call, "1", "3", "1", "2")
     assert call.heard_since_input == [
         "For a checking account, press 1. For a savings account, press 2."
     ]
@@ -144,10 +146,9 @@ def test_paying_all_bills_by_bank_reads_and_records_the_ach_authorization(twilio
         "Enter your bank's nine digit routing number, then press pound."
     )
     call.pay_bank("110000000", "000123456789")
-    call.press("2")
-    said = call.heard_since_input
+    said = call.heard_since_input[-3:]
     assert said[0] == (
-        "You are paying $280.00 toward all your medical bills, with your "
+        "You are paying $280.00 for all your medical bills, with your "
         "checking account ending in 89."
     )
     assert said[1] == (
@@ -156,7 +157,7 @@ def test_paying_all_bills_by_bank_reads_and_records_the_ach_authorization(twilio
         "questions about this payment, call (800) 218-1059."
     )
     call.press("1")
-    assert call.heard_since_input[0] == "Thank you. Your payment of $280.00 was successful."
+    assert call.heard_since_input[0] == "Your payment of $280.00 is complete."
     assert balances(core, member) == ([], 41200)
     from billing_core.models import AchAuthorizationRecord
 
@@ -172,30 +173,32 @@ def test_paying_all_bills_by_bank_reads_and_records_the_ach_authorization(twilio
 
 def test_paying_the_premium_by_card(twilio, core, member):
     call = identified(twilio)
-    choose(call, "2", "4", "1", "1")
+    choose(call, "1", "4", "1", "1")
     call.pay_card("378282246310005", cvc="1234")
-    choose(call, "2", "1")
-    assert call.heard_since_input[0] == "Thank you. Your payment of $412.00 was successful."
+    call.press("1")
+    assert call.heard_since_input[0] == "Your payment of $412.00 is complete."
     assert balances(core, member) == ([20000, 8000], 0)
 
 
 def test_a_saved_card_pays_on_a_later_call(twilio, core, member):
     first = identified(twilio)
-    choose(first, "2", "2", "1", "1")
+    choose(first, "1", "2", "1", "1")
     first.pay_card("4242424242424242")
-    choose(first, "1", "1")  # save it, then pay
-    assert first.heard_since_input[0] == "Thank you. Your payment of $80.00 was successful."
+    first.press("1")
+    assert first.heard_since_input[0] == "Your payment of $80.00 is complete."
+    first.press("2")  # save the card
+    assert first.heard_since_input[0] == "Your Visa ending in 4242 is saved for next time."
     first.hang_up()
     later = identified(twilio)
-    choose(later, "2", "1", "1")
+    choose(later, "1", "1", "1")
     assert later.heard_since_input[0] == "To pay with your Visa ending in 4242, press 1."
     later.press("1")
     assert later.heard_since_input[0] == (
-        "You are paying $200.00 toward your bill for your visit on 9/14/2026 at Oakland "
-        "Medical Center, with your Visa ending in 4242."
+        "You are paying $200.00 for your 9/14/2026 visit at Oakland Medical Center, with your "
+        "Visa ending in 4242."
     )
     later.press("1")
-    assert later.heard_since_input[0] == "Thank you. Your payment of $200.00 was successful."
+    assert later.heard_since_input[0] == "Your payment of $200.00 is complete."
     assert balances(core, member) == ([], 41200)
 
 
@@ -211,27 +214,27 @@ def test_a_saved_card_pays_on_a_later_call(twilio, core, member):
 )
 def test_each_decline_is_explained_with_another_way_to_pay(twilio, core, member, card, reason):
     call = identified(twilio)
-    choose(call, "2", "1", "1", "1")
+    choose(call, "1", "1", "1", "1")
     call.pay_card(card)
-    choose(call, "2", "1")
+    call.press("1")
     assert call.heard_since_input == [
         reason,
         "To try another payment method, press 1. To return to the main menu, press 9.",
     ]
     call.press("1")
-    assert call.heard_since_input[0] == "To pay with a credit or debit card, press 1."
+    assert call.heard_since_input[0] == "For a credit or debit card, press 1."
     call.press("1")
     call.pay_card("4242424242424242")
-    choose(call, "2", "1")
-    assert call.heard_since_input[0] == "Thank you. Your payment of $200.00 was successful."
+    call.press("1")
+    assert call.heard_since_input[0] == "Your payment of $200.00 is complete."
     assert balances(core, member) == ([8000], 41200)
 
 
 def test_a_gateway_timeout_is_confirmed_later_and_never_taken_twice(twilio, core, member):
     call = identified(twilio)
-    choose(call, "2", "1", "1", "1")
+    choose(call, "1", "1", "1", "1")
     call.pay_card("4000000000000341")
-    choose(call, "2", "1")
+    call.press("1")
     said = call.heard_since_input
     assert said[0] == (
         "We are still confirming your payment of $200.00. It will not be taken "
@@ -254,15 +257,15 @@ def test_a_gateway_timeout_is_confirmed_later_and_never_taken_twice(twilio, core
 )
 def test_cancelling_card_entry_goes_back_to_the_payment_methods(twilio, member, press, heard):
     call = identified(twilio)
-    choose(call, "2", "1", "1", "1")
+    choose(call, "1", "1", "1", "1")
     call.press(press)
     assert call.heard_since_input[0] == heard
-    assert call.heard_since_input[1] == "To pay with a credit or debit card, press 1."
+    assert call.heard_since_input[1] == "For a credit or debit card, press 1."
 
 
 def test_a_payment_processor_outage_during_card_entry_is_explained(twilio, member):
     call = identified(twilio)
-    choose(call, "2", "1", "1")
+    choose(call, "1", "1", "1")
     call.pay_connector_down = True
     call.press("1")
     call.pay_card("4242424242424242")
@@ -274,18 +277,19 @@ def test_a_payment_processor_outage_during_card_entry_is_explained(twilio, membe
 def test_no_card_or_account_number_is_kept_in_logs_or_any_table(twilio, core, member, caplog):
     caplog.set_level(logging.DEBUG)
     call = identified(twilio)
-    choose(call, "2", "1", "2")
+    choose(call, "1", "1", "2")
     call.press("20*00#")
     call.press("1")
     call.pay_card("4242424242424242", expiry="1230", cvc="987", postal="94612")
-    choose(call, "1", "1")
+    call.press("1")
+    call.press("2")  # save the card
     call.press("9")
-    choose(call, "2", "1", "2")
+    choose(call, "1", "1", "2")
     call.press("20*00#")
     call.press("3")  # the saved card is 1, a new card 2, a bank account 3
     call.press("1")
     call.pay_bank("110000000", "000123456789")
-    choose(call, "1", "1")
+    call.press("1")
     assert balances(core, member) == ([16000, 8000], 41200)
     secrets = [
         "4242424242424242",
