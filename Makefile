@@ -6,7 +6,7 @@ IVR    := $(VENV)/bin/ivr
 HOST   ?= 127.0.0.1
 PORT   ?= 5005
 
-.PHONY: install run demo serve test lint format bench clean
+.PHONY: install run demo serve test lint format bench catalog clean
 
 install: $(VENV)/.installed
 
@@ -14,7 +14,6 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev]"
-	@if [ -d ivr/translations ]; then $(VENV)/bin/pybabel compile -q -d ivr/translations; fi
 	touch $@
 
 demo: install
@@ -36,6 +35,12 @@ lint: install
 format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# After changing English prompts: re-extract, then translate what is new or fuzzy in
+# ivr/translations/es/LC_MESSAGES/messages.po (tests/unit/test_translations.py names them).
+catalog: install
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -o ivr/translations/messages.pot .
+	$(VENV)/bin/pybabel update -i ivr/translations/messages.pot -d ivr/translations --previous --ignore-obsolete
 
 bench: install
 	$(PY) -m bench

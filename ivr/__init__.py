@@ -119,6 +119,12 @@ def _gateway(settings):
 
 
 def _configure_logging(app: Flask) -> None:
+    """Log the app's lines to stderr unless the host (gunicorn, a test) already set logging up.
+
+    Log lines name calls by CallSid and payments by id; what callers key in is never logged.
+    """
     level = getattr(logging, str(app.config["IVR_LOG_LEVEL"]).upper(), logging.INFO)
-    logging.getLogger("ivr").setLevel(level)
-    logging.getLogger("billing_core").setLevel(level)
+    for name in ("ivr", "billing_core"):
+        logging.getLogger(name).setLevel(level)
+    if not logging.getLogger().handlers and not app.testing:
+        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -55,6 +55,45 @@ def billing() -> None:
     """Load and export billing data."""
 
 
+@billing.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(["json", "csv"]),
+    default=None,
+    help="default: from the file's extension",
+)
+@with_appcontext
+def billing_import(path: str, file_format: str | None) -> None:
+    """Load members, bills and premiums from a billing feed, all or nothing."""
+    from billing_core.exceptions import FeedRejected
+    from billing_core.feed import import_feed, load_feed_file
+
+    core = current_app.extensions["billing"]
+    now = core.clock.now()
+    try:
+        records = load_feed_file(path, regions=core.regions, today=now.date(), format=file_format)
+    except FeedRejected as rejected:
+        click.echo(
+            f"{path}: rejected, nothing was imported ({len(rejected.problems)} problems):", err=True
+        )
+        for problem in rejected.problems:
+            click.echo(f"  {problem}", err=True)
+        raise SystemExit(1) from None
+    report = import_feed(core.unit_of_work(), records=records, hasher=core.hasher, now=now)
+    click.echo(_import_summary(report))
+
+
+def _import_summary(report) -> str:
+    return (
+        f"members: {report.members_created} new, {report.members_updated} updated, "
+        f"{report.members_unchanged} unchanged; bills: {report.bills_created} new, "
+        f"{report.bills_updated} updated; premiums: {report.premiums_created} new, "
+        f"{report.premiums_updated} updated"
+    )
+
+
 @billing.command("export-payments")
 @click.option(
     "--since",
@@ -189,5 +228,8 @@ def calls_purge() -> None:
 @with_appcontext
 def demo() -> None:
     """Create the schema and load the demo members (see README)."""
+    from billing_core.demo import load_demo
+
     migrate(current_app.config["DATABASE_URL"])
-    click.echo("demo data: not yet available")
+    report = load_demo(current_app.extensions["billing"])
+    click.echo(f"demo members loaded: {_import_summary(report)}")

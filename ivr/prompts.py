@@ -39,7 +39,7 @@ class Prompt(enum.StrEnum):
     ASK_MRN = N_("Enter your medical record number, then press pound.")
     MRN_WHERE = N_("You can find it on your member ID card.")
     MRN_INVALID = N_("That is not a complete medical record number.")
-    ASK_BIRTH_DATE = N_("Now enter your date of birth: month, day, and year.")
+    ASK_BIRTH_DATE = N_("Now enter your birth date as 8 digits: month, day, and year.")
     BIRTH_DATE_EXAMPLE = N_("For example, for {example_date}, enter {example_digits}.")
     BIRTH_DATE_INVALID = N_("That is not a valid date of birth.")
     NOT_MATCHED = N_("The information you entered does not match our records.")
@@ -52,7 +52,7 @@ class Prompt(enum.StrEnum):
     MENU_PAY = N_("To make a payment, press 1.")
     MENU_BALANCES = N_("To hear your balances, press 2.")
     MENU_RECENT_PAYMENTS = N_("For recent payments, press 3.")
-    MENU_WAYS_TO_PAY = N_("To pay by mail or other ways, press 4.")
+    MENU_WAYS_TO_PAY = N_("For mail and other ways to pay, press 4.")
     MENU_SPECIALIST = N_("For a billing specialist, press 0.")
     MENU_REPEAT = N_("To repeat, press star.")
     MENU_BACK = N_("To return to the main menu, press 9.")
@@ -90,7 +90,7 @@ class Prompt(enum.StrEnum):
     PAYING_PREMIUM = N_("your premium")
     PAYING_A_BILL = N_("medical bill {bill_number}")
     AMOUNT_DUE = N_("The balance is {amount}.")
-    AMOUNT_HELD = N_("{amount} of it is already being paid in another payment.")
+    AMOUNT_HELD = N_("Another payment in progress already covers {amount} of it.")
     PAY_FULL = N_("To pay the full {amount}, press 1.")
     PAY_OTHER = N_("For another amount, press 2.")
     ASK_AMOUNT = N_(
@@ -102,8 +102,7 @@ class Prompt(enum.StrEnum):
     AMOUNT_OVER_BALANCE = N_("That is more than you owe. You can pay up to {amount}.")
     AMOUNT_TOO_LARGE = N_("That amount is too large.")
     AMOUNT_CENTS = N_("The cents must be two digits.")
-    ASK_METHOD_SAVED = N_("To pay with your {brand} ending in {last4}, press {key}.")
-    ASK_METHOD_SAVED_BANK = N_("To pay from your bank account ending in {last4}, press {key}.")
+    ASK_METHOD_SAVED = N_("To pay with your {method}, press {key}.")
     ASK_METHOD_CARD = N_("For a credit or debit card, press {key}.")
     ASK_METHOD_BANK = N_("For a bank account, press {key}.")
     ASK_ACCOUNT_TYPE = N_("For a checking account, press 1. For a savings account, press 2.")
@@ -125,13 +124,14 @@ class Prompt(enum.StrEnum):
     PAY_BAD_POSTAL_CODE = N_("That ZIP code is not valid.")
     PAY_BAD_ROUTING = N_("That routing number is not valid.")
     PAY_BAD_ACCOUNT = N_("That account number is not valid.")
-    PAY_CANCELED = N_("You canceled the card entry. Nothing was charged.")
+    PAY_CANCELED = N_("Entry canceled. Nothing was charged.")
     PAY_TOO_MANY_TRIES = N_("We could not read your payment information. Nothing was charged.")
     PAY_CONNECTOR_DOWN = N_("We cannot reach our payment processor right now. Nothing was charged.")
 
     # Confirming and charging
     CONFIRM_PAYMENT = N_("You are paying {amount} for {target}, with your {method}.")
     METHOD_CARD = N_("{brand} ending in {last4}")
+    METHOD_CARD_UNBRANDED = N_("card ending in {last4}")
     METHOD_BANK = N_("{account_type} account ending in {last4}")
     CHECKING = N_("checking")
     SAVINGS = N_("savings")
@@ -146,7 +146,7 @@ class Prompt(enum.StrEnum):
     )
     ACH_OPTIONS = N_(
         "To authorize this payment, press 1. To change the amount, press 2. "
-        "To change the payment method, press 3. To cancel, press 4."
+        "To change how you pay, press 3. To cancel, press 4."
     )
     PAYMENT_CANCELED = N_("Your payment was canceled. Nothing was charged.")
     PAYMENT_SUCCEEDED = N_("Your payment of {amount} is complete.")
@@ -192,7 +192,7 @@ class Prompt(enum.StrEnum):
     # Billing specialist
     TRANSFERRING = N_("Please hold while we connect you to a billing specialist.")
     SPECIALIST_CLOSED = N_("Our billing specialists are not available right now.")
-    SPECIALIST_HOURS = N_("They are available {hours}, {time_zone}.")
+    SPECIALIST_HOURS = N_("Billing specialists are available {hours}, {time_zone}.")
     SPECIALIST_NUMBER = N_("You can also call them at {number}. For TTY, dial {tty}.")
     SPECIALIST_BUSY = N_("Sorry, no billing specialist could take your call.")
     HOURS_SPAN = N_("{days}, from {opens} to {closes}")

@@ -279,17 +279,13 @@ def choose_method():
     choices: list[dict[str, Any]] = []
     for saved in billing().saved_methods(call().member_id):
         key = str(len(choices) + 1)
-        if saved.kind == "card":
-            options.append(
-                say(
-                    Prompt.ASK_METHOD_SAVED,
-                    brand=brand_name(saved.brand),
-                    last4=Digits(saved.last4),
-                    key=key,
-                )
-            )
-        else:
-            options.append(say(Prompt.ASK_METHOD_SAVED_BANK, last4=Digits(saved.last4), key=key))
+        method = {
+            "kind": saved.kind,
+            "brand": saved.brand,
+            "last4": saved.last4,
+            "account_type": saved.account_type,
+        }
+        options.append(say(Prompt.ASK_METHOD_SAVED, method=method_phrase(method), key=key))
         choices.append({"saved_id": saved.id})
     options.append(say(Prompt.ASK_METHOD_CARD, key=str(len(choices) + 1)))
     choices.append({"new": "card"})
@@ -334,6 +330,8 @@ def method_answer():
 
 
 def method_phrase(method: dict[str, Any]) -> Fragment:
+    if method["kind"] == "card" and brand_name(method.get("brand")) is None:
+        return Fragment(Prompt.METHOD_CARD_UNBRANDED, {"last4": Digits(method["last4"])})
     if method["kind"] == "card":
         return Fragment(
             Prompt.METHOD_CARD,
@@ -350,15 +348,18 @@ def account_type_name(method: dict[str, Any]) -> Fragment:
     return Fragment(Prompt.SAVINGS if savings else Prompt.CHECKING)
 
 
-def brand_name(brand: str | None) -> str:
+def brand_name(brand: str | None) -> str | None:
+    """Return the card brand as it is said, or None when Twilio did not name it."""
     names = {
         "visa": "Visa",
         "mastercard": "Mastercard",
         "amex": "American Express",
         "american-express": "American Express",
         "discover": "Discover",
+        "diners-club": "Diners Club",
+        "jcb": "JCB",
     }
-    return names.get((brand or "").lower(), brand or "card")
+    return names.get((brand or "").lower())
 
 
 @bp.post("/confirm")
@@ -459,7 +460,8 @@ def charge():
         amount_cents=state["amount"],
         token=method["token"],
         method_kind=method["kind"],
-        method_brand=method.get("brand"),
+        # For a bank account the "brand" recorded is its type, so history can say which.
+        method_brand=method.get("brand") or method.get("account_type"),
         method_last4=method["last4"],
         idempotency_key=state["idempotency_key"],
         channel="phone",

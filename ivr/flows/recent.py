@@ -10,7 +10,7 @@ from billing_core.services.payments import PaymentLine
 from ivr.calls import billing, call, region, voice
 from ivr.flows.identified import member_required
 from ivr.flows.info import after_page, page
-from ivr.flows.pay import brand_name
+from ivr.flows.pay import method_phrase
 from ivr.prompts import Prompt
 from ivr.speech import Day, Digits, Fragment, Money
 
@@ -44,16 +44,14 @@ def payment_sentence(line: PaymentLine):
         TargetKind.ALL_BILLS: Fragment(Prompt.PAYING_ALL_BILLS),
         TargetKind.PREMIUM: Fragment(Prompt.PAYING_PREMIUM),
     }
-    if line.method_kind == "card":
-        method = Fragment(
-            Prompt.METHOD_CARD,
-            {"brand": brand_name(line.method_brand), "last4": Digits(line.method_last4 or "")},
-        )
-    else:
-        method = Fragment(
-            Prompt.METHOD_BANK,
-            {"account_type": Fragment(Prompt.CHECKING), "last4": Digits(line.method_last4 or "")},
-        )
+    method = method_phrase(
+        {
+            "kind": line.method_kind,
+            "brand": line.method_brand,
+            "account_type": line.method_brand,
+            "last4": line.method_last4 or "",
+        }
+    )
     prompt = (
         Prompt.RECENT_PAYMENT
         if line.status is PaymentStatus.SUCCEEDED

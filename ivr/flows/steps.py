@@ -57,7 +57,10 @@ SPOKEN_COMMANDS = {
     "continuar": "1",
 }
 # Recognition works better when told what callers say here.
-SPEECH_HINTS = "$OOV_CLASS_DIGIT_SEQUENCE, repeat, agent, relay, main menu, continue"
+SPEECH_HINTS = (
+    "$OOV_CLASS_DIGIT_SEQUENCE, repeat, agent, relay, main menu, continue, "
+    "repetir, agente, relevo, menú principal, continuar, español"
+)
 
 
 def relay_mode() -> bool:

@@ -5,11 +5,11 @@ MAIN_MENU = [
     "To make a payment, press 1.",
     "To hear your balances, press 2.",
     "For recent payments, press 3.",
-    "To pay by mail or other ways, press 4.",
+    "For mail and other ways to pay, press 4.",
     "For a billing specialist, press 0.",
     "To repeat, press star.",
 ]
 ASK_MRN = "Enter your medical record number, then press pound."
-ASK_BIRTH_DATE = "Now enter your date of birth: month, day, and year."
+ASK_BIRTH_DATE = "Now enter your birth date as 8 digits: month, day, and year."
 NO_INPUT = "Sorry, I did not hear your answer."
 GOODBYE = "Thank you for calling. Goodbye."

@@ -160,7 +160,8 @@ def test_a_silent_caller_is_warned_and_offered_a_specialist_before_the_call_ends
     assert heard.count(ASK_MRN) >= 4
     assert heard[warning + 1 :] == [
         "We have not heard from you, so we will end this call.",
-        "They are available Monday through Friday, from 7:00 AM to 7:00 PM and Saturday, "
+        "Billing specialists are available Monday through Friday, from 7:00 AM to 7:00 PM "
+        "and Saturday, "
         "from 8:00 AM to 4:00 PM, Pacific Time.",
         "You can also call them at (800) 218-1059. For TTY, dial 711.",
         "Thank you for calling. Goodbye.",

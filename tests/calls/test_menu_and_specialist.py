@@ -94,7 +94,8 @@ def test_outside_business_hours_zero_speaks_the_hours_and_returns_to_the_menu(
     assert call.dialed == []
     assert call.heard_since_input[:3] == [
         "Our billing specialists are not available right now.",
-        "They are available Monday through Friday, from 7:00 AM to 7:00 PM and Saturday, "
+        "Billing specialists are available Monday through Friday, from 7:00 AM to 7:00 PM "
+        "and Saturday, "
         "from 8:00 AM to 4:00 PM, Eastern Time.",
         "You can also call them at (800) 218-1059. For TTY, dial 711.",
     ]
@@ -116,7 +117,8 @@ def test_hawaii_keeps_its_own_hours_in_its_own_time_zone(twilio, core, clock):
     call.press("12251960")
     call.press("0")
     assert call.heard_since_input[1] == (
-        "They are available Monday through Friday, from 7:00 AM to 5:00 PM, Hawaii Time."
+        "Billing specialists are available Monday through Friday, from 7:00 AM to 5:00 PM, "
+        "Hawaii Time."
     )
 
 

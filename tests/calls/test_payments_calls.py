@@ -252,7 +252,7 @@ def test_a_gateway_timeout_is_confirmed_later_and_never_taken_twice(twilio, core
 @pytest.mark.parametrize(
     ("press", "heard"),
     [
-        ("*", "You canceled the card entry. Nothing was charged."),
+        ("*", "Entry canceled. Nothing was charged."),
     ],
 )
 def test_cancelling_card_entry_goes_back_to_the_payment_methods(twilio, member, press, heard):

@@ -69,7 +69,9 @@ def test_relay_mode_skips_the_examples_so_prompts_are_short(twilio, member):
     call = twilio.call(to=NCAL, from_="+15105550177")
     call.press("7")
     call.press("70000007#", delay=LATE)
-    assert call.heard_since_input == ["Now enter your date of birth: month, day, and year."]
+    assert call.heard_since_input == [
+        "Now enter your birth date as 8 digits: month, day, and year."
+    ]
 
 
 def test_a_silent_relay_caller_is_reprompted_and_warned_never_cut_off_first(twilio, member):

@@ -98,7 +98,7 @@ def test_hours_are_composed_from_catalog_phrases_and_babel_names():
         Prompt.SPECIALIST_HOURS, hours=spans, time_zone=ZoneName(ZoneInfo("America/Denver"))
     )
     assert text == (
-        "They are available Monday through Friday, from 7:00 AM to 7:00 PM and "
+        "Billing specialists are available Monday through Friday, from 7:00 AM to 7:00 PM and "
         "Saturday, from 8:00 AM to 4:00 PM, Mountain Time."
     )
 

@@ -1,0 +1,116 @@
+"""A payment is taken once, however often Twilio sends the webhook that confirms it."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from billing_core.models import Payment, SandboxCharge
+from ivr.sim import parse_twiml
+from ivr.sim.signing import SIGNATURE_HEADER, sign
+from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL
+from tests.members import add_member
+
+CONFIRM_PATH = "/voice/pay/confirm/answer"
+
+
+@pytest.fixture
+def member(core) -> int:
+    return add_member(
+        core,
+        mrn="80000008",
+        birth_date=date(1990, 5, 5),
+        first_name="Noor",
+        bills=[("B-800", date(2026, 9, 1), "Fremont Medical Center", 15000, 0, date(2026, 12, 31))],
+    )
+
+
+def at_confirmation(twilio):
+    """Play a call up to the read-back, where pressing 1 takes the payment."""
+    call = twilio.call(to="+18773659900", from_="+14085550100")
+    for keys in ["80000008#", "05051990", "1", "1", "1"]:
+        call.press(keys)
+    call.pay_card("4242424242424242")
+    assert call.heard_since_input[-1].startswith("To pay now, press 1.")
+    return call
+
+
+def post_confirm(app, call) -> str:
+    """Send the confirm webhook as Twilio would on a retry, and return what the caller hears."""
+    params = {
+        "CallSid": call.call_sid,
+        "AccountSid": "AC" + "0" * 32,
+        "From": "+14085550100",
+        "To": "+18773659900",
+        "CallStatus": "in-progress",
+        "Digits": "1",
+    }
+    signature = sign(AUTH_TOKEN, PUBLIC_BASE_URL + CONFIRM_PATH, params)
+    client = app.test_client()
+    first = client.post(CONFIRM_PATH, data=params, headers={SIGNATURE_HEADER: signature})
+    assert first.status_code == 200
+    # Follow the redirect to where the confirmation number is spoken.
+    verbs = parse_twiml(first.data.decode())
+    redirect = next(v for v in verbs if type(v).__name__ == "Redirect")
+    path = redirect.url.replace(PUBLIC_BASE_URL, "")
+    follow_params = {k: v for k, v in params.items() if k != "Digits"}
+    followed = client.post(
+        path,
+        data=follow_params,
+        headers={SIGNATURE_HEADER: sign(AUTH_TOKEN, PUBLIC_BASE_URL + path, follow_params)},
+    )
+    return followed.data.decode()
+
+
+def charges(core) -> tuple[int, int]:
+    with core.unit_of_work() as uow:
+        return (
+            uow.session.scalar(select(func.count()).select_from(Payment)),
+            uow.session.scalar(select(func.count()).select_from(SandboxCharge)),
+        )
+
+
+def confirmation_in(twiml: str) -> str:
+    marker = 'interpret-as="digits">'
+    start = twiml.index(marker) + len(marker)
+    return twiml[start : twiml.index("<", start)]
+
+
+def test_the_confirm_webhook_sent_twice_in_a_row_charges_once_with_one_confirmation(
+    twilio, app, core, member
+):
+    call = at_confirmation(twilio)
+    first = post_confirm(app, call)
+    second = post_confirm(app, call)
+    assert "Your payment of" in first and "is complete." in first
+    assert confirmation_in(first) == confirmation_in(second)
+    assert charges(core) == (1, 1)
+    assert core.account_summary(member, channel="test").medical_balance_cents == 0
+
+
+def test_the_confirm_webhook_sent_four_times_at_once_charges_once(twilio, app, core, member):
+    call = at_confirmation(twilio)
+    barrier = threading.Barrier(4)
+    heard: list[str] = []
+    errors: list[BaseException] = []
+
+    def retry() -> None:
+        try:
+            barrier.wait()
+            heard.append(post_confirm(app, call))
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=retry) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert charges(core) == (1, 1)
+    numbers = {confirmation_in(twiml) for twiml in heard if 'interpret-as="digits"' in twiml}
+    assert len(numbers) == 1
+    assert core.account_summary(member, channel="test").medical_balance_cents == 0

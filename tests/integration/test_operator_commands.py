@@ -1,0 +1,103 @@
+"""The `ivr` commands billing staff run: reconcile, export for the ledger, deliver receipts."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from billing_core.gateways.sandbox import fixed_token
+from billing_core.models import Member, PaymentStatus
+from billing_core.payments import PaymentTarget
+from billing_core.services.payments import PaymentRequest
+from tests.members import add_member
+
+
+@pytest.fixture
+def member(core) -> int:
+    return add_member(
+        core,
+        mrn="90000009",
+        birth_date=date(1975, 3, 3),
+        first_name="Ira",
+        bills=[
+            ("B-900", date(2026, 9, 1), "Santa Clara Medical Center", 9000, 0, date(2026, 12, 31))
+        ],
+    )
+
+
+def paid(core, member_id: int, token: str, key: str):
+    return core.pay(
+        PaymentRequest(
+            member_id=member_id,
+            target=PaymentTarget.bill("B-900"),
+            amount_cents=4000,
+            token=token,
+            method_kind="card",
+            method_brand="visa",
+            method_last4=token.split("_")[3],
+            idempotency_key=key,
+            channel="phone",
+            call_sid="CA-test",
+        )
+    )
+
+
+def test_reconcile_settles_a_payment_whose_answer_was_lost(app, core, member):
+    outcome = paid(core, member, fixed_token("timeout", "0341"), "key-1")
+    assert outcome.status is PaymentStatus.UNKNOWN
+    result = app.test_cli_runner().invoke(args=["payments", "reconcile"])
+    assert result.exit_code == 0, result.output
+    assert "succeeded: 1, failed: 0, still open: 0" in result.output
+    assert core.account_summary(member, channel="test").medical_balance_cents == 5000
+
+
+def test_export_writes_the_ledger_csv_without_card_numbers(app, core, member):
+    outcome = paid(core, member, fixed_token("success", "4242"), "key-2")
+    result = app.test_cli_runner().invoke(
+        args=["billing", "export-payments", "--since", "2026-11-01"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert len(rows) == 1
+    assert rows[0]["confirmation_number"] == outcome.confirmation_number
+    assert rows[0]["amount"] == "40.00"
+    assert rows[0]["member_mrn_last4"] == "0009"
+    assert "4242424242424242" not in result.output
+
+
+def test_deliver_says_when_no_sender_is_configured(app, core, member):
+    result = app.test_cli_runner().invoke(args=["outbox", "deliver"])
+    assert result.exit_code == 0
+    assert "no sender configured" in result.output
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def test_billing_import_loads_a_feed_once_and_a_second_time_changes_nothing(app, core):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["billing", "import", str(EXAMPLES / "billing-feed.json")])
+    again = runner.invoke(args=["billing", "import", str(EXAMPLES / "billing-feed.csv")])
+    assert first.exit_code == 0 and again.exit_code == 0, first.output + again.output
+    assert "members: 3 new" in first.output
+    assert "members: 0 new, 0 updated, 3 unchanged" in again.output
+    assert "bills: 0 new, 0 updated; premiums: 0 new, 0 updated" in again.output
+
+
+def test_a_bad_feed_is_refused_whole_naming_each_row_and_field(app, core, tmp_path):
+    feed = tmp_path / "feed.csv"
+    good = (EXAMPLES / "billing-feed.csv").read_text(encoding="utf-8").splitlines()
+    feed.write_text(
+        "\n".join([*good, good[-1].replace(",ncal,", ",atlantis,")]) + "\n", encoding="utf-8"
+    )
+    result = app.test_cli_runner().invoke(args=["billing", "import", str(feed)])
+    assert result.exit_code == 1
+    assert "rejected, nothing was imported" in result.output
+    assert f"row {len(good) + 1}" in result.output
+    with core.unit_of_work() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(Member)) == 0
