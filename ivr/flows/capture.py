@@ -69,6 +69,18 @@ RESULT_PROMPTS = {
 }
 
 
+# Languages Twilio's own <Pay> speech supports; every prompt here is the app's own <Say>,
+# so this only decides the language of anything Twilio says by itself.
+PAY_LANGUAGES = {"en-US": "en-US", "es-US": "es-MX"}
+
+
+def pay_language(method: str) -> str:
+    """Return the <Pay> language: bank capture is English-only at Twilio."""
+    if method == "ach-debit":
+        return "en-US"
+    return PAY_LANGUAGES.get(voice().language.twilio_language, "en-US")
+
+
 def pay_verb(method: str, **options) -> Pay:
     """Build the <Pay> that tokenizes a card or bank account with our prompts."""
     config = current_app.config
@@ -83,7 +95,7 @@ def pay_verb(method: str, **options) -> Pay:
         if call().get("relay")
         else config["IVR_PAY_TIMEOUT"],
         max_attempts=3,
-        language=voice().language.twilio_language,
+        language=pay_language(method),
         **options,
     )
     fields = CARD_FIELDS if method == "credit-card" else BANK_FIELDS

@@ -27,6 +27,10 @@ def incoming():
         greeting = voice().say(Prompt.GREETING_NATIONAL, plan=regions.plan_name)
     else:
         greeting = voice().say(Prompt.GREETING, plan=regions.plan_name, region=region.name)
+    says = [greeting]
+    if state.is_new and state.get("relay"):
+        # A relay or TTY line: the caller should know from the start they have time.
+        says.append(voice().say(Prompt.RELAY_ON))
     if state.get("member_id") is not None:
-        return go("menu.main", greeting)
-    return go("identify.ask_mrn", greeting)
+        return go("menu.main", *says)
+    return go("identify.ask_mrn", *says)

@@ -68,6 +68,7 @@ def mrn_answer():
         return go("identify.ask_mrn", voice().say(Prompt.RELAY_ON))
     if digits == SPANISH_KEY and "es" in region().languages:
         call()["language"] = "es"
+        call()["language_chosen"] = True
         spanish = voice_for("es")
         return go("identify.ask_mrn", spanish.say(Prompt.SPANISH_CHOSEN))
     mrn = normalize_mrn(digits)
@@ -144,7 +145,11 @@ def birth_date_answer():
             "identify.ask_mrn", voice().say(Prompt.NOT_MATCHED), voice().say(Prompt.TRY_AGAIN)
         )
     state.update(member_id=member.member_id, region=member.region_key, national=False)
-    if member.language in ("en", "es") and member.language != state.get("language"):
+    if (
+        member.language in ("en", "es")
+        and member.language != state.get("language")
+        and not state.get("language_chosen")
+    ):
         # The billing record's language wins once we know who is calling.
         state["language"] = member.language
         g.voice = voice_for(member.language)

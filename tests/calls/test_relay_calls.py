@@ -91,3 +91,41 @@ def test_a_silent_relay_caller_is_reprompted_and_warned_never_cut_off_first(twil
     assert heard[-1] == "Thank you for calling. Goodbye."
     # Relay mode: every wait was the long one, so this took minutes, not seconds.
     assert call.elapsed > 4 * 45
+
+
+def test_calling_a_relay_line_listed_in_regions_yaml_starts_in_relay_mode(
+    core, clock, tmp_path, member
+):
+    import yaml
+
+    from ivr import create_app
+    from ivr.sim import VirtualTwilio
+    from tests.conftest import AUTH_TOKEN, IDENTITY_KEY, PUBLIC_BASE_URL, ROOT
+
+    document = yaml.safe_load((ROOT / "regions.yaml").read_text())
+    ncal = next(region for region in document["regions"] if region["key"] == "ncal")
+    ncal["relay_lines"] = ["1-800-555-0142"]
+    regions_file = tmp_path / "regions.yaml"
+    regions_file.write_text(yaml.safe_dump(document))
+    app = create_app(
+        {
+            "TESTING": True,
+            "ENGINE": core.engine,
+            "CLOCK": clock,
+            "IVR_REGIONS_FILE": str(regions_file),
+            "IVR_IDENTITY_KEY": IDENTITY_KEY,
+            "IVR_PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+            "IVR_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        }
+    )
+    with VirtualTwilio.for_app(app, clock=clock) as twilio:
+        call = twilio.call(to="(800) 555-0142", from_="+15105550177")
+        assert call.heard[:2] == [
+            "Welcome to the Kaiser Permanente payment line for Northern California.",
+            "Relay mode is on. You have more time to answer each question.",
+        ]
+        assert "For relay or TTY, press 7." not in call.heard
+        assert call.waiting.timeout == 45
+        call.press("70000007#", delay=LATE)
+        call.press("08301958", delay=LATE)
+        assert call.heard_since_input[0] == "Thank you, Dana."
