@@ -13,7 +13,7 @@ class Base(DeclarativeBase):
 def make_engine(url: str, **options) -> Engine:
     """Create an engine; SQLite gets WAL and a busy timeout so concurrent webhooks wait."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30}, **options)
+        engine = create_engine(url, connect_args={"timeout": 10}, **options)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -23,12 +23,17 @@ def make_engine(url: str, **options) -> Engine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            # Well inside Twilio's 15-second webhook limit, so a stuck lock ends in an apology.
+            cursor.execute("PRAGMA busy_timeout=10000")
             cursor.close()
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection) -> None:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # Read-only work (marked sqlite_read_only) reads a WAL snapshot without waiting.
+            if connection.get_execution_options().get("sqlite_read_only"):
+                connection.exec_driver_sql("BEGIN")
+            else:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, **options)

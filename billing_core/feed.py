@@ -24,12 +24,20 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy import text as sql
 
 from billing_core.exceptions import FeedRejected
 from billing_core.identity import IdentityHasher
-from billing_core.models import CoverageType, MedicalBill, Member, PremiumInvoice
+from billing_core.models import (
+    CoverageType,
+    MedicalBill,
+    Member,
+    Payment,
+    PaymentAllocation,
+    PaymentStatus,
+    PremiumInvoice,
+)
 from billing_core.regions import LANGUAGES, RegionCatalog, normalize_phone_number
 from billing_core.unit_of_work import UnitOfWork
 
@@ -782,15 +790,17 @@ _MEMBER_COLUMNS = (
     "language",
     "monthly_premium_cents",
 )
+# "feed_paid_cents" is what the billing system last said was paid; "paid_cents" adds the
+# payments this line took that the billing system had not seen yet.
 _BILL_COLUMNS = (
     "date_of_service",
     "facility",
     "provider",
     "amount_cents",
-    "paid_cents",
+    "feed_paid_cents",
     "due_date",
 )
-_PREMIUM_COLUMNS = ("amount_cents", "paid_cents")
+_PREMIUM_COLUMNS = ("amount_cents", "feed_paid_cents")
 # Core tables: the import reads and writes plain rows, skipping ORM bookkeeping per object.
 _MEMBERS = cast(Table, Member.__table__)
 _BILLS = cast(Table, MedicalBill.__table__)
@@ -803,11 +813,20 @@ def import_feed(
     records: Sequence[MemberRecord],
     hasher: IdentityHasher,
     now: datetime,
+    as_of: datetime | None = None,
 ) -> ImportReport:
-    """Add and update members, bills and premiums from checked records, all or nothing."""
+    """Add and update members, bills and premiums from checked records, all or nothing.
+
+    Payments taken on this line are never lost to an import: a bill whose paid amount
+    the file leaves as it was keeps them; a bill whose paid amount changed gets the
+    file's figure plus the payments this line settled after `as_of`, the moment the
+    billing system extracted the file (default: now, i.e. the file already includes
+    every payment taken before the import).
+    """
     if now.tzinfo is None:
         raise ValueError("import_feed needs a timezone-aware time")
     now = now.astimezone(UTC)
+    as_of = (as_of or now).astimezone(UTC)
     report = ImportReport()
 
     wanted: dict[str, tuple[MemberRecord, dict[str, Any]]] = {}
@@ -825,9 +844,11 @@ def import_feed(
             uow.session.execute(sql("SET LOCAL plan_cache_mode = force_custom_plan"))
         existing = _existing_members(uow, list(wanted))
         member_ids = [row["id"] for row in existing.values()]
-        bills = _existing_children(uow, _BILLS, "bill_number", _BILL_COLUMNS, member_ids)
+        bills = _existing_children(
+            uow, _BILLS, "bill_number", (*_BILL_COLUMNS, "paid_cents"), member_ids
+        )
         premiums = _existing_children(
-            uow, _PREMIUMS, "coverage_month", _PREMIUM_COLUMNS, member_ids
+            uow, _PREMIUMS, "coverage_month", (*_PREMIUM_COLUMNS, "paid_cents"), member_ids
         )
 
         new_members: list[dict[str, Any]] = []
@@ -860,7 +881,7 @@ def import_feed(
                     "facility": bill.facility,
                     "provider": bill.provider,
                     "amount_cents": bill.amount_cents,
-                    "paid_cents": bill.paid_cents,
+                    "feed_paid_cents": bill.paid_cents,
                     "due_date": bill.due_date,
                 },
             )
@@ -868,19 +889,26 @@ def import_feed(
             for bill in record.bills
         ]
         report.bills_created, report.bills_updated = _upsert_children(
-            uow, _BILLS, "bill_number", _BILL_COLUMNS, bill_rows, bills, now
+            uow, _BILLS, "bill_number", _BILL_COLUMNS, bill_rows, bills, now, as_of
         )
         premium_rows = [
             (
                 existing[digest]["id"],
                 premium.coverage_month,
-                {"amount_cents": premium.amount_cents, "paid_cents": premium.paid_cents},
+                {"amount_cents": premium.amount_cents, "feed_paid_cents": premium.paid_cents},
             )
             for digest, (record, _values) in wanted.items()
             for premium in record.premiums
         ]
         report.premiums_created, report.premiums_updated = _upsert_children(
-            uow, _PREMIUMS, "coverage_month", _PREMIUM_COLUMNS, premium_rows, premiums, now
+            uow,
+            _PREMIUMS,
+            "coverage_month",
+            _PREMIUM_COLUMNS,
+            premium_rows,
+            premiums,
+            now,
+            as_of,
         )
         uow.commit()
     # Counts only: nothing that identifies a member goes to the log.
@@ -941,20 +969,63 @@ def _upsert_children(
     rows: list[tuple[int, Any, dict[str, Any]]],
     existing: Mapping[tuple[int, Any], Mapping[str, Any]],
     now: datetime,
+    as_of: datetime,
 ) -> tuple[int, int]:
     """Insert new and update changed bills or premiums; return (created, updated)."""
     new: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
+    repaid: list[int] = []
     for member_id, key_value, values in rows:
         current = existing.get((member_id, key_value))
         if current is None:
-            new.append({"member_id": member_id, key: key_value, **values, "updated_at": now})
+            new.append(
+                {
+                    "member_id": member_id,
+                    key: key_value,
+                    **values,
+                    "paid_cents": values["feed_paid_cents"],
+                    "updated_at": now,
+                }
+            )
         elif any(current[name] != values[name] for name in compared):
-            changed.append({"row_id": current["id"], **values, "updated_at": now})
+            if current["feed_paid_cents"] == values["feed_paid_cents"]:
+                paid = current["paid_cents"]  # the file says nothing new about payments
+            else:
+                paid = values["feed_paid_cents"]
+                repaid.append(current["id"])
+            changed.append(
+                {"row_id": current["id"], **values, "paid_cents": paid, "updated_at": now}
+            )
+    if repaid:
+        # Payments this line settled after the file was extracted are not in it yet.
+        unseen = _phone_paid_since(uow, table, repaid, as_of)
+        for row in changed:
+            row["paid_cents"] += unseen.get(row["row_id"], 0)
     if new:
         uow.session.execute(table.insert(), new)
     _update_by_id(uow, table, changed)
     return len(new), len(changed)
+
+
+def _phone_paid_since(
+    uow: UnitOfWork, table: Table, item_ids: list[int], as_of: datetime
+) -> dict[int, int]:
+    """Return, per bill or premium, what this line's payments settled after as_of credited."""
+    column = PaymentAllocation.bill_id if table is _BILLS else PaymentAllocation.premium_invoice_id
+    found: dict[int, int] = {}
+    for batch in _batches(item_ids):
+        rows = uow.session.execute(
+            select(column, func.sum(PaymentAllocation.amount_cents))
+            .join(Payment, Payment.id == PaymentAllocation.payment_id)
+            .where(
+                column.in_(batch),
+                Payment.status == PaymentStatus.SUCCEEDED,
+                Payment.settled_at > as_of,
+            )
+            .group_by(column)
+        )
+        found.update({item_id: int(total) for item_id, total in rows})
+    return found
 
 
 def _update_by_id(uow: UnitOfWork, table: Table, rows: list[dict[str, Any]]) -> None:

@@ -122,6 +122,8 @@ class MedicalBill(Base):
     facility: Mapped[str] = mapped_column(String(200))
     provider: Mapped[str] = mapped_column(String(200))
     amount_cents: Mapped[int] = mapped_column(BigInteger)
+    # What the billing system last reported paid, and that plus this line's payments since.
+    feed_paid_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     paid_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     due_date: Mapped[date] = mapped_column(Date)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -143,6 +145,7 @@ class PremiumInvoice(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
     coverage_month: Mapped[date] = mapped_column(Date)
     amount_cents: Mapped[int] = mapped_column(BigInteger)
+    feed_paid_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     paid_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -34,11 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     _configure_logging(app)
 
-    if app.config["IVR_TWILIO_AUTH_TOKEN"] == config.DEV_AUTH_TOKEN and not app.testing:
-        log.warning(
-            "IVR_TWILIO_AUTH_TOKEN is not set: webhooks are checked against the "
-            "development token, which only the simulator uses"
-        )
+    _refuse_development_secrets_in_production(app)
 
     # The regions file is checked here, so a bad file stops the app before it answers a call.
     regions = load_regions(app.config["IVR_REGIONS_FILE"])
@@ -103,6 +99,33 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     cli.register(app)
     return app
+
+
+def _refuse_development_secrets_in_production(app: Flask) -> None:
+    """Stop unless real secrets are set, except on the embedded SQLite set-up or in tests.
+
+    The development auth token and identity key are in this repository: with them anyone
+    could forge webhooks or test birth dates against a copy of the database.
+    """
+    defaults = [
+        name
+        for name, development_value in (
+            ("IVR_TWILIO_AUTH_TOKEN", config.DEV_AUTH_TOKEN),
+            ("IVR_IDENTITY_KEY", config.DEV_IDENTITY_KEY),
+        )
+        if app.config[name] == development_value
+    ]
+    if not defaults or app.testing:
+        return
+    embedded = str(app.config["DATABASE_URL"]).startswith("sqlite") and (
+        app.config["IVR_GATEWAY"] == "sandbox"
+    )
+    if not embedded:
+        raise RuntimeError(f"set {' and '.join(defaults)}: the development values are public")
+    log.warning(
+        "%s not set: using the public development values (embedded set-up only)",
+        " and ".join(defaults),
+    )
 
 
 def _gateway(settings):

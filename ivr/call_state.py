@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, String, delete
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, String, delete, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from billing_core.db import Base
 from billing_core.models import UTCDateTime
@@ -24,6 +25,7 @@ class CallSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class CallState(dict[str, Any]):
@@ -54,48 +56,78 @@ class CallState(dict[str, Any]):
 
 
 class CallStore:
-    """Load and save call states; expired ones are treated as gone."""
+    """Load and save call states; expired and ended ones are treated as gone."""
 
     def __init__(self, session_factory, ttl: timedelta) -> None:
         self._session_factory = session_factory
         self._ttl = ttl
 
     def load(self, call_sid: str, now: datetime) -> CallState:
-        """Return the call's state; a new, empty one for an unknown or expired call."""
+        """Return the call's state; a new, empty one for an unknown, expired or ended call."""
         if not call_sid:
             return CallState("", {}, is_new=True, expired=False)
         with self._session_factory() as session:
+            # A plain read: on SQLite it need not wait for the write lock.
+            session.connection(execution_options={"sqlite_read_only": True})
             row = session.get(CallSession, call_sid)
-            if row is None:
+            if row is None or row.ended_at is not None:
                 return CallState(call_sid, {}, is_new=True, expired=False)
             if row.expires_at <= now:
                 return CallState(call_sid, {}, is_new=True, expired=True)
             return CallState(call_sid, dict(row.data), is_new=False, expired=False)
 
     def save(self, state: CallState, now: datetime) -> None:
-        with self._session_factory() as session, session.begin():
-            row = session.get(CallSession, state.call_sid)
-            if row is None:
-                session.add(
-                    CallSession(
-                        call_sid=state.call_sid,
-                        data=dict(state),
-                        created_at=now,
-                        updated_at=now,
-                        expires_at=now + self._ttl,
-                    )
-                )
-            else:
-                row.data = dict(state)
-                row.updated_at = now
-                row.expires_at = now + self._ttl
+        """Keep the call's state, unless the call has already ended.
 
-    def end(self, call_sid: str) -> None:
-        """Forget the call: its state is wiped, not kept as history."""
+        The status callback can arrive while another webhook of the call is still
+        running; the ended row must win, or the state would outlive the call.
+        """
         with self._session_factory() as session, session.begin():
-            session.execute(delete(CallSession).where(CallSession.call_sid == call_sid))
+            session.execute(
+                _insert(session)(CallSession)
+                .values(
+                    call_sid=state.call_sid,
+                    data=dict(state),
+                    created_at=now,
+                    updated_at=now,
+                    expires_at=now + self._ttl,
+                )
+                .on_conflict_do_nothing(index_elements=["call_sid"])
+            )
+            session.execute(
+                update(CallSession)
+                .where(CallSession.call_sid == state.call_sid, CallSession.ended_at.is_(None))
+                .values(data=dict(state), updated_at=now, expires_at=now + self._ttl)
+            )
+
+    def end(self, call_sid: str, now: datetime) -> None:
+        """Forget the call: its state is wiped, leaving only a marker that it ended."""
+        with self._session_factory() as session, session.begin():
+            session.execute(
+                _insert(session)(CallSession)
+                .values(
+                    call_sid=call_sid,
+                    data={},
+                    created_at=now,
+                    updated_at=now,
+                    expires_at=now + self._ttl,
+                    ended_at=now,
+                )
+                .on_conflict_do_nothing(index_elements=["call_sid"])
+            )
+            session.execute(
+                update(CallSession)
+                .where(CallSession.call_sid == call_sid)
+                .values(data={}, updated_at=now, expires_at=now + self._ttl, ended_at=now)
+            )
 
     def purge_expired(self, now: datetime) -> int:
+        """Delete expired states and end-of-call markers."""
         with self._session_factory() as session, session.begin():
             result = session.execute(delete(CallSession).where(CallSession.expires_at <= now))
             return result.rowcount or 0
+
+
+def _insert(session: Session):
+    dialect = session.get_bind().dialect.name
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert

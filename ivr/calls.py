@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, request, url_for
 from twilio.twiml.voice_response import Dial, Hangup, Redirect, VoiceResponse
 from werkzeug.exceptions import HTTPException
 
@@ -69,13 +69,17 @@ def _before_webhook():
 def _after_webhook(response):
     state: CallState | None = g.get("call")
     if state is not None and state.call_sid and response.status_code == 200 and not state.ended:
-        current_app.extensions["call_store"].save(state, billing().clock.now())
+        try:
+            current_app.extensions["call_store"].save(state, billing().clock.now())
+        except Exception:  # noqa: BLE001 - the caller must still hear this answer
+            # The answer (maybe a confirmation number) is already built: let the caller
+            # hear it. The next webhook finds the earlier state, and every step that moves
+            # money is idempotent, so repeating one takes nothing twice.
+            log.exception("call %s: could not save the call's state", state.call_sid)
     return response
 
 
 def restart():
-    from flask import url_for
-
     response = VoiceResponse()
     response.append(voice().say(Prompt.CALL_RESTARTED))
     response.append(Redirect(url_for("entry.incoming")))
@@ -93,10 +97,12 @@ def _on_failure(error: Exception):
         type(error).__name__,
         request.path,
     )
+    state = g.get("call")
     g.call = None  # nothing of a failed step is saved
-    speaker = voice_for("en")
+    # Apologise in the call's language, with its region's specialists, when they are known.
+    speaker = voice_for(state.get("language", "en") if state else "en")
     g.voice = speaker
-    national = current_app.extensions["billing"].regions.national
+    national = current_app.extensions["billing"].regions.get(state.get("region") if state else None)
     response = VoiceResponse()
     response.append(speaker.say(Prompt.SYSTEM_TROUBLE))
     try:
@@ -105,7 +111,7 @@ def _on_failure(error: Exception):
         is_open = False
     if is_open:
         response.append(speaker.say(Prompt.TRANSFERRING))
-        response.append(Dial(national.billing.number))
+        response.append(Dial(national.billing.number, action=url_for("agent.after_dial")))
     else:
         from ivr.flows.agent import hours_and_number
 

@@ -64,8 +64,16 @@ def billing() -> None:
     default=None,
     help="default: from the file's extension",
 )
+@click.option(
+    "--as-of",
+    "as_of",
+    default=None,
+    help="when the billing system extracted the file (ISO 8601 with zone); payments "
+    "taken on the phone after it are kept on top of the file's paid amounts; "
+    "default: now",
+)
 @with_appcontext
-def billing_import(path: str, file_format: str | None) -> None:
+def billing_import(path: str, file_format: str | None, as_of: str | None) -> None:
     """Load members, bills and premiums from a billing feed, all or nothing."""
     from billing_core.exceptions import FeedRejected
     from billing_core.feed import import_feed, load_feed_file
@@ -81,7 +89,18 @@ def billing_import(path: str, file_format: str | None) -> None:
         for problem in rejected.problems:
             click.echo(f"  {problem}", err=True)
         raise SystemExit(1) from None
-    report = import_feed(core.unit_of_work(), records=records, hasher=core.hasher, now=now)
+    extracted = None
+    if as_of:
+        from datetime import datetime
+
+        extracted = datetime.fromisoformat(as_of)
+        if extracted.tzinfo is None:
+            raise click.BadParameter(
+                "give a time zone, e.g. 2026-11-27T06:00:00-08:00", param_hint="--as-of"
+            )
+    report = import_feed(
+        core.unit_of_work(), records=records, hasher=core.hasher, now=now, as_of=extracted
+    )
     click.echo(_import_summary(report))
 
 
@@ -117,7 +136,7 @@ def payments() -> None:
 @payments.command("reconcile")
 @click.option(
     "--older-than-minutes",
-    default=2,
+    default=10,
     show_default=True,
     help="leave PENDING payments younger than this to the call taking them",
 )

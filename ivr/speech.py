@@ -134,7 +134,9 @@ class Voice:
             case Month(month):
                 return [format_skeleton("yMMMM", month, locale=locale)]
             case Digits(digits):
-                return [SayAs(digits, "digits")]
+                # "characters" reads one digit at a time on both Google and Polly voices
+                # ("digits" is Polly's alone).
+                return [SayAs(digits, "characters")]
             case PhoneNumber(e164):
                 parsed = phonenumbers.parse(e164, "US")
                 national = phonenumbers.format_number(

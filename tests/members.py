@@ -48,6 +48,7 @@ def add_member(
                     provider="Dr. Test",
                     amount_cents=amount,
                     paid_cents=paid,
+                    feed_paid_cents=paid,
                     due_date=due,
                     updated_at=now,
                 )
@@ -55,7 +56,11 @@ def add_member(
         for month, amount, paid in premiums:
             member.premiums.append(
                 PremiumInvoice(
-                    coverage_month=month, amount_cents=amount, paid_cents=paid, updated_at=now
+                    coverage_month=month,
+                    amount_cents=amount,
+                    paid_cents=paid,
+                    feed_paid_cents=paid,
+                    updated_at=now,
                 )
             )
         uow.session.add(member)

@@ -32,11 +32,42 @@ class LockoutPolicy:
         timedelta(hours=24),
     )
 
+    forget_failures_after: timedelta = timedelta(hours=24)
+    forget_lockouts_after: timedelta = timedelta(days=30)
+
     def threshold(self, kind: str) -> int:
         return self.mrn_failures if kind == MRN else self.caller_failures
 
     def duration(self, lockouts: int) -> timedelta:
         return self.durations[min(lockouts, len(self.durations)) - 1]
+
+
+# What Twilio sends as From when the caller's number is withheld: shared by every such
+# caller, so it must not lock anyone out.
+ANONYMOUS_NUMBERS = frozenset(
+    {
+        "+266696687",
+        "+7378742833",
+        "+2562533",
+        "+86282452253",
+        "+8656696",
+        "anonymous",
+        "restricted",
+        "blocked",
+        "unknown",
+        "unavailable",
+        "",
+    }
+)
+
+
+def is_anonymous(caller: str) -> bool:
+    """Return True for a withheld or unusable calling number."""
+    normalized = caller.strip().lower()
+    if normalized in ANONYMOUS_NUMBERS:
+        return True
+    digits = normalized.lstrip("+")
+    return not (digits.isdigit() and 8 <= len(digits) <= 15)
 
 
 @dataclass(frozen=True)
@@ -60,7 +91,10 @@ def identify(
     call_sid: str | None = None,
 ) -> IdentifiedMember:
     """Return the member, or raise IdentityNotVerified for a mismatch or a lock-out alike."""
-    keys = [(MRN, mrn_digest)] + ([(CALLER, hasher.caller(caller))] if caller else [])
+    counted_caller = caller if caller and not is_anonymous(caller) else None
+    keys = [(MRN, mrn_digest)]
+    if counted_caller:
+        keys.append((CALLER, hasher.caller(counted_caller)))
     with uow:
         guards = [_guard(uow, kind, key) for kind, key in keys]
         if any(g.locked_until is not None and g.locked_until > now for g in guards):
@@ -96,8 +130,10 @@ def identify(
             raise IdentityNotVerified()
 
         for guard in guards:
-            # A proven identity clears its record; the row is kept only while it matters.
-            uow.session.delete(guard)
+            # A proven identity clears the MRN's record. The calling number's stays: one
+            # phone guessing at many MRNs must not wipe its record by identifying once.
+            if guard.kind == MRN:
+                uow.session.delete(guard)
         audit.record(
             uow,
             at=now,
@@ -129,6 +165,14 @@ def _guard(uow: UnitOfWork, kind: str, key_digest: str) -> IdentityGuard:
 
 
 def _count_failure(guard: IdentityGuard, policy: LockoutPolicy, now: datetime) -> None:
+    if (
+        guard.last_failure_at is not None
+        and now - guard.last_failure_at > policy.forget_failures_after
+    ):
+        # Typos weeks apart are not an attack: old failures stop counting.
+        guard.failures = 0
+    if guard.locked_until is not None and now - guard.locked_until > policy.forget_lockouts_after:
+        guard.lockouts = 0
     guard.failures += 1
     guard.last_failure_at = now
     if guard.failures >= policy.threshold(guard.kind):

@@ -211,10 +211,17 @@ def reconcile(
     gateway: PaymentGateway,
     *,
     now: datetime,
-    older_than: timedelta = timedelta(minutes=2),
+    older_than: timedelta = timedelta(minutes=10),
+    unknown_for: timedelta = timedelta(hours=24),
 ) -> ReconcileReport:
-    """Settle stale PENDING and all UNKNOWN payments from the gateway's record; never charge."""
+    """Settle stale PENDING and all UNKNOWN payments from the gateway's record; never charge.
+
+    A gateway's search can lag behind its charges, so "no charge found" only fails a
+    PENDING payment after `older_than`, and an UNKNOWN one (its charge was sent and the
+    answer lost) only after `unknown_for`, past the gateway's idempotency window.
+    """
     cutoff = now - older_than
+    unknown_cutoff = now - unknown_for
     with uow_factory() as uow:
         open_payments = uow.session.execute(
             select(
@@ -222,6 +229,7 @@ def reconcile(
                 Payment.idempotency_key,
                 Payment.confirmation_number,
                 Payment.created_at,
+                Payment.status,
             )
             .where(
                 Payment.gateway == gateway.name,
@@ -238,7 +246,7 @@ def reconcile(
         PaymentStatus.FAILED: [],
     }
     unsettled: list[str] = []
-    for payment_id, key, confirmation, created_at in open_payments:
+    for payment_id, key, confirmation, created_at, status in open_payments:
         try:
             found = gateway.find_charge(key)
         except (GatewayError, GatewayTimeout) as error:
@@ -247,7 +255,7 @@ def reconcile(
             continue
         if found is not None:
             outcome = _settle(uow_factory(), payment_id, now=now, result=found, by="reconcile")
-        elif created_at <= cutoff:
+        elif created_at <= (unknown_cutoff if status is PaymentStatus.UNKNOWN else cutoff):
             # No charge under this key long after the payment began: it never happened.
             outcome = _settle(
                 uow_factory(), payment_id, now=now, failure=NOT_CHARGED, by="reconcile"

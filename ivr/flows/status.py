@@ -23,6 +23,8 @@ def call_status():
     state = call()
     if status in FINAL_STATUSES and state.call_sid:
         state.ended = True
-        current_app.extensions["call_store"].end(state.call_sid)
+        current_app.extensions["call_store"].end(
+            state.call_sid, current_app.extensions["billing"].clock.now()
+        )
         log.info("call %s ended (%s)", state.call_sid, status)
     return twiml(VoiceResponse())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 import pytest
@@ -10,7 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from billing_core.models import AuditEvent, CoverageType, Member
-from ivr.call_state import CallSession
+from ivr.call_state import CallSession, CallState
 from ivr.sim import parse_twiml
 from ivr.sim.signing import SIGNATURE_HEADER, sign
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL
@@ -89,15 +90,13 @@ def test_every_webhook_answers_valid_twiml_whatever_is_posted(app, member_id, da
     state = CALL_STATES[state_name]
     store = app.extensions["call_store"]
     now = app.extensions["billing"].clock.now()
-    store.end(CALL_SID)
+    call_sid = "CA" + uuid.uuid4().hex  # a new call for every example
     if state is not None:
-        from ivr.call_state import CallState
-
         values = {k: (member_id if v == "MEMBER" else v) for k, v in state.items()}
-        store.save(CallState(CALL_SID, values, is_new=True, expired=False), now)
+        store.save(CallState(call_sid, values, is_new=True, expired=False), now)
     posted = data.draw(params, label="params")
     if data.draw(st.booleans(), label="with CallSid"):
-        posted["CallSid"] = CALL_SID
+        posted["CallSid"] = call_sid
     posted = {k: v.replace("\x00", "") for k, v in posted.items()}
     response = signed_post(client, path, posted)
     assert response.status_code == 200, response.data[:500]

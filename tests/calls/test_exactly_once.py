@@ -74,7 +74,7 @@ def charges(core) -> tuple[int, int]:
 
 
 def confirmation_in(twiml: str) -> str:
-    marker = 'interpret-as="digits">'
+    marker = 'interpret-as="characters">'
     start = twiml.index(marker) + len(marker)
     return twiml[start : twiml.index("<", start)]
 
@@ -111,6 +111,6 @@ def test_the_confirm_webhook_sent_four_times_at_once_charges_once(twilio, app, c
         thread.join()
     assert errors == []
     assert charges(core) == (1, 1)
-    numbers = {confirmation_in(twiml) for twiml in heard if 'interpret-as="digits"' in twiml}
+    numbers = {confirmation_in(twiml) for twiml in heard if 'interpret-as="characters"' in twiml}
     assert len(numbers) == 1
     assert core.account_summary(member, channel="test").medical_balance_cents == 0

@@ -15,7 +15,14 @@ from billing_core import feed
 from billing_core.db import Base
 from billing_core.demo import demo_records
 from billing_core.exceptions import FeedRejected, IdentityNotVerified
-from billing_core.feed import ImportReport, MemberRecord, import_feed, load_feed_file, parse_feed
+from billing_core.feed import (
+    ImportReport,
+    MemberRecord,
+    import_feed,
+    load_feed_file,
+    parse_feed,
+    parse_feed_document,
+)
 from billing_core.models import MedicalBill, Member, PremiumInvoice
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -314,3 +321,77 @@ def test_an_import_needs_a_timezone_aware_time(core):
     with pytest.raises(ValueError, match="timezone-aware"):
         import_feed(core.unit_of_work(), records=example_records(core), hasher=core.hasher,
                     now=datetime(2026, 11, 27, 12, 0))  # fmt: skip
+
+
+def _pay_by_phone(core, member_id: int, bill_number: str, cents: int, key: str) -> None:
+    from billing_core.gateways.sandbox import fixed_token
+    from billing_core.payments import PaymentTarget
+    from billing_core.services.payments import PaymentRequest
+
+    outcome = core.pay(
+        PaymentRequest(
+            member_id=member_id,
+            target=PaymentTarget.bill(bill_number),
+            amount_cents=cents,
+            token=fixed_token("success", "4242"),
+            method_kind="card",
+            method_brand="visa",
+            method_last4="4242",
+            idempotency_key=key,
+            channel="phone",
+        )
+    )
+    assert outcome.status.value == "succeeded"
+
+
+def _bill_balance(core, member_id: int, bill_number: str) -> int:
+    summary = core.account_summary(member_id, channel="test")
+    return next((b.balance_cents for b in summary.bills if b.bill_number == bill_number), 0)
+
+
+def test_reimporting_a_feed_never_undoes_a_payment_taken_on_the_phone(core):
+    from billing_core.demo import demo_feed, load_demo
+
+    load_demo(core)
+    ana = demo_feed()["members"][0]
+    with core.unit_of_work() as uow:
+        member_id = uow.session.scalars(
+            select(Member.id).where(Member.mrn_digest == core.hasher.mrn(ana["mrn"]))
+        ).one()
+    _pay_by_phone(core, member_id, "B-1001", 5000, "phone-1")
+    assert _bill_balance(core, member_id, "B-1001") == 15000
+    report = load_demo(core)  # the same file again
+    assert report.bills_updated == 0
+    assert _bill_balance(core, member_id, "B-1001") == 15000
+
+
+def test_a_newer_feed_counts_phone_payments_once_whether_or_not_it_has_seen_them(core):
+    from billing_core.demo import demo_feed, load_demo
+
+    load_demo(core)
+    document = demo_feed()
+    ana = document["members"][0]
+    with core.unit_of_work() as uow:
+        member_id = uow.session.scalars(
+            select(Member.id).where(Member.mrn_digest == core.hasher.mrn(ana["mrn"]))
+        ).one()
+    extracted_before = core.clock.now()
+    core.clock.advance(60)
+    _pay_by_phone(core, member_id, "B-1001", 5000, "phone-2")
+    # A check for $20 arrived by mail; the file was extracted before the phone payment.
+    ana["bills"][0]["paid"] = "70.00"
+    records = parse_feed_document(document, regions=core.regions, today=date(2026, 11, 27))
+    import_feed(
+        core.unit_of_work(),
+        records=records,
+        hasher=core.hasher,
+        now=core.clock.now(),
+        as_of=extracted_before,
+    )
+    assert _bill_balance(core, member_id, "B-1001") == 25000 - 7000 - 5000
+    # The next file has seen the phone payment too: it is not counted twice.
+    core.clock.advance(60)
+    ana["bills"][0]["paid"] = "120.00"
+    records = parse_feed_document(document, regions=core.regions, today=date(2026, 11, 27))
+    import_feed(core.unit_of_work(), records=records, hasher=core.hasher, now=core.clock.now())
+    assert _bill_balance(core, member_id, "B-1001") == 25000 - 12000

@@ -138,3 +138,31 @@ def test_failures_racing_from_many_calls_are_all_counted(core, member, database_
             select(func.count()).select_from(IdentityGuard).where(IdentityGuard.kind == "caller")
         )
     assert caller_rows == 12
+
+
+def test_callers_who_withhold_their_number_do_not_lock_each_other_out(core, member):
+    for attempt in range(8):
+        with pytest.raises(IdentityNotVerified):
+            identify(core, mrn=f"5555{attempt:04d}", caller="+266696687")
+    assert identify(core, caller="+266696687").member_id == member.id
+
+
+def test_identifying_as_yourself_does_not_clear_a_numbers_guessing_record(core, member):
+    for attempt in range(5):
+        with pytest.raises(IdentityNotVerified):
+            identify(core, mrn=f"5555{attempt:04d}")
+    identify(core)
+    with pytest.raises(IdentityNotVerified):
+        identify(core, mrn="55559999")  # the sixth failure from this number locks it
+    with pytest.raises(IdentityNotVerified):
+        identify(core)
+
+
+def test_failures_a_day_apart_do_not_add_up_to_a_lockout(core, member):
+    for _ in range(2):
+        with pytest.raises(IdentityNotVerified):
+            identify(core, birth=date(2001, 1, 1))
+    core.clock.advance(timedelta(hours=25).total_seconds())
+    with pytest.raises(IdentityNotVerified):
+        identify(core, birth=date(2001, 1, 1))
+    assert identify(core).member_id == member.id

@@ -404,7 +404,7 @@ def test_a_crash_before_the_charge_is_settled_as_not_charged_and_never_charged(
     early = payments.reconcile(core.unit_of_work, gateway, now=core.clock.now())
     assert early == payments.ReconcileReport((), (), ())
 
-    core.clock.advance(3 * 60)
+    core.clock.advance(11 * 60)
     report = payments.reconcile(core.unit_of_work, gateway, now=core.clock.now())
     assert report.failed == (started.outcome.confirmation_number,)
     assert charge_count(core) == 0
@@ -440,7 +440,7 @@ def test_a_crash_after_the_charge_is_settled_as_succeeded_without_a_second_charg
         idempotency_key=order.idempotency_key,
         description=order.description,
     )
-    core.clock.advance(3 * 60)
+    core.clock.advance(11 * 60)
     report = payments.reconcile(core.unit_of_work, gateway, now=core.clock.now())
     assert report.succeeded == (order.confirmation_number,)
     assert "B-200" not in bill_balances(core, member_id)
@@ -455,7 +455,7 @@ def test_a_charge_that_lands_after_reconcile_gave_up_still_counts(core, gateway,
         gateway_name=gateway.name,
         now=core.clock.now(),
     )
-    core.clock.advance(3 * 60)
+    core.clock.advance(11 * 60)
     payments.reconcile(core.unit_of_work, gateway, now=core.clock.now())
     outcome = payments.complete_payment(
         core.unit_of_work(), gateway, started.charge, now=core.clock.now()

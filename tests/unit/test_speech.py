@@ -67,7 +67,7 @@ def test_digits_and_phone_numbers_are_spoken_as_such():
     verb = voice().say(
         Prompt.SPECIALIST_NUMBER, number=PhoneNumber("+18002181059"), tty=Digits("711")
     )
-    assert say_as(verb) == [("telephone", "(800) 218-1059", None), ("digits", "711", None)]
+    assert say_as(verb) == [("telephone", "(800) 218-1059", None), ("characters", "711", None)]
 
 
 def test_cents_are_never_rounded_through_floats():
