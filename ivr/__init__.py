@@ -137,7 +137,9 @@ def _gateway(settings):
 
         if not settings["IVR_STRIPE_API_KEY"]:
             raise RuntimeError("IVR_GATEWAY=stripe needs IVR_STRIPE_API_KEY")
-        return StripeGateway(settings["IVR_STRIPE_API_KEY"])
+        # The charge runs inside a webhook, and Twilio waits 15 seconds at most: a slower
+        # answer becomes UNKNOWN, which reconcile settles, instead of a dropped call.
+        return StripeGateway(settings["IVR_STRIPE_API_KEY"], timeout_seconds=8)
     raise RuntimeError(f"IVR_GATEWAY must be sandbox or stripe, not {settings['IVR_GATEWAY']!r}")
 
 

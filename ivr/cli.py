@@ -227,6 +227,8 @@ def regions_list() -> None:
             f"{region.key:5} {region.name}: {lines}{relay} "
             f"({region.time_zone.key}; specialists {region.billing.number})"
         )
+        for note in region.notes:
+            click.echo(f"      note: {note}")
 
 
 @click.group()

@@ -140,7 +140,8 @@ class Prompt(enum.StrEnum):
         "To change how you pay, press 3. To cancel, press 4."
     )
     ACH_AUTHORIZATION = N_(
-        "By pressing 1, you authorize {payee} to make a one-time electronic debit of {amount} "
+        "By pressing 1, you, {name}, authorize {payee} to make a one-time electronic debit of "
+        "{amount} "
         "from your {account_type} account ending in {last4}, on {date}. "
         "If you have questions about this payment, call {phone}."
     )

@@ -76,6 +76,7 @@ class IdentifiedMember:
     first_name: str
     region_key: str
     language: str
+    last_name: str = ""
 
 
 def identify(
@@ -143,7 +144,9 @@ def identify(
             member_id=member.id,
         )
         uow.commit()
-        return IdentifiedMember(member.id, member.first_name, member.region_key, member.language)
+        return IdentifiedMember(
+            member.id, member.first_name, member.region_key, member.language, member.last_name
+        )
 
 
 def _guard(uow: UnitOfWork, kind: str, key_digest: str) -> IdentityGuard:

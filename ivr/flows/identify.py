@@ -144,7 +144,13 @@ def birth_date_answer():
         return go(
             "identify.ask_mrn", voice().say(Prompt.NOT_MATCHED), voice().say(Prompt.TRY_AGAIN)
         )
-    state.update(member_id=member.member_id, region=member.region_key, national=False)
+    # The name is read back in a bank-debit authorization, which must name the account holder.
+    state.update(
+        member_id=member.member_id,
+        region=member.region_key,
+        national=False,
+        member_name=f"{member.first_name} {member.last_name}".strip(),
+    )
     if (
         member.language in ("en", "es")
         and member.language != state.get("language")

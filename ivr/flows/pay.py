@@ -389,6 +389,7 @@ def confirm():
             say(
                 Prompt.ACH_AUTHORIZATION,
                 payee=billing().regions.plan_name,
+                name=call().get("member_name", ""),
                 amount=amount,
                 account_type=account_type_name(method),
                 last4=Digits(method["last4"]),
@@ -447,6 +448,7 @@ def charge():
             text=voice().text(
                 Prompt.ACH_AUTHORIZATION,
                 payee=billing().regions.plan_name,
+                name=call().get("member_name", ""),
                 amount=Money(state["amount"]),
                 account_type=account_type_name(method),
                 last4=Digits(method["last4"]),

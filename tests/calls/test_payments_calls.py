@@ -152,7 +152,8 @@ def test_paying_all_bills_by_bank_reads_and_records_the_ach_authorization(twilio
         "checking account ending in 89."
     )
     assert said[1] == (
-        "By pressing 1, you authorize Kaiser Permanente to make a one-time electronic debit of "
+        "By pressing 1, you, Maya Tester, authorize Kaiser Permanente to make a one-time "
+        "electronic debit of "
         "$280.00 from your checking account ending in 89, on 11/27/2026. If you have "
         "questions about this payment, call (800) 218-1059."
     )

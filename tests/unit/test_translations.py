@@ -311,6 +311,7 @@ def test_a_recent_payment_is_one_spanish_sentence_with_its_confirmation_number()
 def test_the_bank_authorization_names_the_account_and_date_in_spanish():
     text = spanish_voice().text(
         Prompt.ACH_AUTHORIZATION,
+        name="María González",
         payee="Kaiser Permanente",
         amount=Money(8000),
         account_type=Fragment(Prompt.CHECKING),
@@ -319,7 +320,8 @@ def test_the_bank_authorization_names_the_account_and_date_in_spanish():
         phone=PhoneNumber("+18002181059"),
     )
     assert text == (
-        "Al oprimir 1, usted autoriza a Kaiser Permanente a hacer un débito electrónico por "
+        "Al oprimir 1, usted, María González, autoriza a Kaiser Permanente a hacer un débito "
+        "electrónico por "
         "única vez de $80.00 de su cuenta de cheques terminada en 6789, el 27/11/2026. "
         "Si tiene preguntas sobre este pago, llame al (800) 218-1059."
     )
