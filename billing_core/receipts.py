@@ -60,6 +60,18 @@ _WORDS = {
             "Confirmation number: {confirmation}. Thank you."
         ),
         "subject": "Your payment receipt, confirmation {confirmation}",
+        "not_taken_sms": (
+            "Your payment of {amount} for {what} (confirmation number {confirmation}) did not "
+            "go through, and nothing was charged. Please pay again or call us."
+        ),
+        "not_taken_subject": "Your payment did not go through, confirmation {confirmation}",
+        "not_taken_email": (
+            "Hello {name},\n\n"
+            "Your payment of {amount} for {what}, with {method}, did not go through, and "
+            "nothing was charged.\n\n"
+            "Confirmation number: {confirmation}\n\n"
+            "Please pay again, or call the number on your bill.\n"
+        ),
         "email": (
             "Hello {name},\n\n"
             "We received your payment. Please keep this receipt for your records.\n\n"
@@ -84,6 +96,18 @@ _WORDS = {
             "Número de confirmación: {confirmation}. Gracias."
         ),
         "subject": "Recibo de su pago, confirmación {confirmation}",
+        "not_taken_sms": (
+            "Su pago de {amount} para {what} (número de confirmación {confirmation}) no se "
+            "completó y no se hizo ningún cargo. Pague otra vez o llámenos."
+        ),
+        "not_taken_subject": "Su pago no se completó, confirmación {confirmation}",
+        "not_taken_email": (
+            "Hola, {name}:\n\n"
+            "Su pago de {amount} para {what}, con {method}, no se completó y no se hizo "
+            "ningún cargo.\n\n"
+            "Número de confirmación: {confirmation}\n\n"
+            "Pague otra vez o llame al número que aparece en su factura.\n"
+        ),
         "email": (
             "Hola, {name}:\n\n"
             "Recibimos su pago. Guarde este recibo para sus registros.\n\n"
@@ -204,6 +228,34 @@ def receipt_messages(
     return tuple(messages)
 
 
+def not_taken_messages(
+    receipt: Receipt, *, payment_id: int, phone: str | None, email: str | None
+) -> tuple[OutgoingMessage, ...]:
+    """Tell a member a payment they were told was being confirmed did not go through."""
+    words, fields = _words(receipt), _fields(receipt)
+    messages = []
+    if phone and is_e164(phone):
+        messages.append(
+            OutgoingMessage(
+                kind=SMS,
+                recipient=phone,
+                body=words["not_taken_sms"].format(**fields),
+                dedupe_key=f"not-taken:{payment_id}:{SMS}",
+            )
+        )
+    if email and _EMAIL.fullmatch(email.strip()):
+        messages.append(
+            OutgoingMessage(
+                kind=EMAIL,
+                recipient=email.strip(),
+                subject=words["not_taken_subject"].format(**fields),
+                body=words["not_taken_email"].format(**fields),
+                dedupe_key=f"not-taken:{payment_id}:{EMAIL}",
+            )
+        )
+    return tuple(messages)
+
+
 def receipt_dedupe_key(payment_id: int, kind: str) -> str:
     """The one key a payment's receipt of this kind is queued and sent under."""
     return f"receipt:{payment_id}:{kind}"
@@ -247,6 +299,7 @@ def _method(receipt: Receipt, words: dict[str, str]) -> str:
         known = _CARD_BRANDS.get(brand)
         method = words["card_brand"].format(brand=known) if known else words["card"]
     last4 = receipt.method_last4
-    if last4 and len(last4) == 4 and last4.isdigit():
+    # A card shows its last 4 digits; Twilio shows only the last 2 of a bank account.
+    if last4 and 2 <= len(last4) <= 4 and last4.isdigit():
         return words["ending"].format(method=method, last4=last4)
     return method

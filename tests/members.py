@@ -20,6 +20,7 @@ def add_member(
     monthly_premium_cents: int | None = 41200,
     bills: list[tuple[str, date, str, int, int, date]] = (),
     premiums: list[tuple[date, int, int]] = (),
+    phone: str | None = None,
 ) -> int:
     """Add a member; bills are (number, service date, facility, amount, paid, due date)."""
     now = core.clock.now()
@@ -34,6 +35,7 @@ def add_member(
             region_key=region,
             state=state,
             coverage_type=coverage,
+            phone=phone,
             language="en",
             monthly_premium_cents=monthly_premium_cents,
             created_at=now,

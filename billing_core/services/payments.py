@@ -556,6 +556,17 @@ def _settle(
             elif unknown:
                 payment.status = PaymentStatus.UNKNOWN
                 payment.failure_reason = GATEWAY_TIMEOUT
+        if before is PaymentStatus.UNKNOWN and payment.status is PaymentStatus.FAILED:
+            # The caller heard "we are still confirming it": they must hear how it ended.
+            member = _member(session, payment.member_id)
+            notice = receipts.receipt_for(payment, member, paid_at=now)
+            outbox.enqueue_all(
+                session,
+                receipts.not_taken_messages(
+                    notice, payment_id=payment.id, phone=member.phone, email=member.email
+                ),
+                now=now,
+            )
         if payment.status is not before:
             payment.updated_at = now
             audit.record(

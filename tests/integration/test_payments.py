@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from billing_core.db import Base
 from billing_core.gateways import SandboxGateway
+from billing_core.gateways.base import GatewayTimeout
 from billing_core.gateways.sandbox import TEST_ROUTING_NUMBER, fixed_token
 from billing_core.models import (
     AchAuthorizationRecord,
@@ -551,3 +552,52 @@ def test_no_card_or_bank_number_or_security_code_is_stored_anywhere(core, gatewa
                     text = str(value)
                     assert not any(s in text for s in secrets), (table.name, column)
                     assert text not in codes, (table.name, column)
+
+
+def test_a_payment_left_unknown_that_never_went_through_is_reported_to_the_member(core):
+    from billing_core.models import OutboxMessage
+
+    class LostAnswer(SandboxGateway):
+        """A processor whose answer is lost, and which then has no record of the charge."""
+
+        def charge(self, **_charge):
+            raise GatewayTimeout("the answer was lost")
+
+        def find_charge(self, idempotency_key):
+            return None
+
+    member_id = add_member(
+        core,
+        mrn="44440001",
+        birth_date=date(1970, 1, 1),
+        phone="+15105550123",
+        bills=[("B-1", date(2026, 9, 1), "Clinic", 9000, 0, date(2026, 12, 31))],
+    )
+    gateway = LostAnswer(core.session_factory, core.clock)
+    outcome = payments.pay(
+        core.unit_of_work,
+        gateway,
+        PaymentRequest(
+            member_id=member_id,
+            target=PaymentTarget.bill("B-1"),
+            amount_cents=9000,
+            token="tok_sandbox_success_4242",
+            method_kind="card",
+            method_brand="visa",
+            method_last4="4242",
+            idempotency_key="lost-1",
+            channel="phone",
+        ),
+        now=core.clock.now(),
+    )
+    assert outcome.status is PaymentStatus.UNKNOWN
+    core.clock.advance(25 * 3600)
+    report = payments.reconcile(core.unit_of_work, gateway, now=core.clock.now())
+    assert report.failed == (outcome.confirmation_number,)
+    with core.unit_of_work() as uow:
+        notices = uow.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.dedupe_key.like("not-taken:%"))
+        ).all()
+        assert [n.kind for n in notices] == ["sms"]
+        assert "did not go through" in notices[0].body
+        assert outcome.confirmation_number in notices[0].body
