@@ -80,6 +80,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
 
     calls.install(app)
+    from ivr import recording
+
+    recording.install(app)
     for module in (
         entry,
         identify,

@@ -39,9 +39,13 @@ def region() -> Region:
 
 
 def voice_for(language: str) -> Voice:
+    """Return a voice for the language; what it speaks is reported with the response."""
     languages = current_app.extensions["languages"]
     code = language if language in languages else "en"
-    return Voice(languages[code], current_app.extensions["translations"][code])
+    speaker = Voice(languages[code], current_app.extensions["translations"][code])
+    if g:
+        g.setdefault("voices", []).append(speaker)
+    return speaker
 
 
 def install(app: Flask) -> None:
@@ -52,6 +56,7 @@ def install(app: Flask) -> None:
 
 
 def _before_webhook():
+    g.voices = []
     g.voice = voice_for("en")
     require_twilio_signature()
     store: CallStore = current_app.extensions["call_store"]
@@ -111,7 +116,11 @@ def _on_failure(error: Exception):
         is_open = False
     if is_open:
         response.append(speaker.say(Prompt.TRANSFERRING))
-        response.append(Dial(national.billing.number, action=url_for("agent.after_dial")))
+        # No action URL: while this app is failing, the call must not come back to it.
+        # When the specialist call ends, the goodbye below is all that is left to say.
+        response.append(Dial(national.billing.number))
+        response.append(speaker.say(Prompt.GOODBYE))
+        response.append(Hangup())
     else:
         from ivr.flows.agent import hours_and_number
 

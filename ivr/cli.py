@@ -27,6 +27,9 @@ def register(app: Flask) -> None:
     for group in (db, billing, regions, calls, payments, outbox):
         app.cli.add_command(group)
     app.cli.add_command(demo)
+    from ivr import cli_calls
+
+    cli_calls.register(app)
 
 
 def migrate(database_url: str) -> None:

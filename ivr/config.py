@@ -58,6 +58,7 @@ def from_environment(environ: Mapping[str, str], instance_path: str) -> dict[str
         "IVR_SMTP_STARTTLS": environ.get("IVR_SMTP_STARTTLS", "true").lower()
         in ("1", "true", "yes"),
         "IVR_RECEIPT_FROM": environ.get("IVR_RECEIPT_FROM") or "billing@example.org",
+        "IVR_RECORDINGS_DIR": environ.get("IVR_RECORDINGS_DIR", ""),
         "IVR_WEBSITE": environ.get("IVR_WEBSITE") or "kp.org",
         "IVR_LOG_LEVEL": environ.get("IVR_LOG_LEVEL") or "INFO",
     }

@@ -116,6 +116,11 @@ class Voice:
         template = self._translations.gettext(prompt.value)
         parts: list[Part] = []
         for literal, name, _spec, _conversion in _FORMATTER.parse(template):
+            previous = parts[-1] if parts else ""
+            previous = previous.text if isinstance(previous, SayAs) else previous
+            if literal.startswith(".") and previous.endswith("."):
+                # A value ending in a period ("Washington D.C.") ends the sentence too.
+                literal = literal[1:]
             if literal:
                 parts.append(literal)
             if name is not None:

@@ -9,8 +9,9 @@ from twilio.twiml.voice_response import VoiceResponse
 def twiml(response: VoiceResponse) -> Response:
     """Return the TwiML document with the text/xml type Twilio expects."""
     answer = Response(str(response), status=200, mimetype="text/xml")
-    voice = g.get("voice")
-    if voice is not None and voice.spoken:
-        # Names of the catalog prompts spoken: read by recordings and the coverage report.
-        answer.headers["X-IVR-Prompts"] = ",".join(voice.spoken)
+    # Names of the catalog prompts spoken, by every voice of this answer, in order of the
+    # voices' creation: read by recordings and the coverage report.
+    spoken = [name for voice in g.get("voices", []) for name in voice.spoken]
+    if spoken:
+        answer.headers["X-IVR-Prompts"] = ",".join(spoken)
     return answer

@@ -22,9 +22,10 @@ REGION_NAMES = {
 def test_each_regions_numbers_in_three_formats_reach_its_greeting(twilio, key):
     for dialed in written_three_ways(PAY_LINES[key]):
         call = twilio.call(to=dialed, from_="+14155550123")
+        # One period ends the sentence, even after "Washington D.C."
         assert call.heard[0] == (
             f"Welcome to the Kaiser Permanente payment line for {REGION_NAMES[key]}."
-        )
+        ).replace("..", ".")
         # Spanish is offered in Spanish, relay mode in English, then the MRN is asked:
         # nothing about anyone is said before identification.
         assert call.heard[1] == "Para español, oprima 8."

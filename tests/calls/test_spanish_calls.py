@@ -5,8 +5,10 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 import pytest
+from sqlalchemy import select
 
 from billing_core.demo import load_demo
+from billing_core.models import Member
 
 SCAL = "+18662886729"
 # Words that would give away an English sentence; none of them is Spanish.
@@ -56,7 +58,11 @@ def test_pressing_8_turns_the_whole_call_and_a_card_payment_into_spanish(twilio,
     call.press("1")
     assert call.heard_since_input[0].startswith("Su pago de $200.00")
     assert_all_spanish(says_after(call, switched))
-    assert core.account_summary(1, channel="test").medical_balance_cents == 0
+    with core.unit_of_work() as uow:
+        ana = uow.session.scalars(
+            select(Member.id).where(Member.mrn_digest == core.mrn_digest("10000001"))
+        ).one()
+    assert core.account_summary(ana, channel="test").medical_balance_cents == 0
 
 
 def test_a_member_whose_record_says_spanish_is_served_in_spanish_after_identifying(twilio, demo):
