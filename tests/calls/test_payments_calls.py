@@ -107,6 +107,15 @@ def test_paying_part_of_a_bill_by_card_leaves_the_rest(twilio, core, member):
     call.press("1")
     assert call.heard_since_input[0] == "Your payment of $75.25 is complete."
     assert balances(core, member) == ([12475, 8000], 41200)
+    call.hang_up()
+    next_call = identified(twilio)
+    next_call.press("2")  # balances
+    assert next_call.heard_since_input[:4] == [
+        "You have 2 medical bills.",
+        "For your visit on 9/14/2026 at Oakland Medical Center, you owe $124.75, due 12/15/2026.",
+        "For your visit on 10/2/2026 at Richmond Medical Center, you owe $80.00, due 1/5/2027.",
+        "Your total medical balance is $204.75.",
+    ]
 
 
 @pytest.mark.parametrize(
