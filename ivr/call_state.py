@@ -6,6 +6,7 @@ card data, a full MRN or a birth date: only digests and what the flow needs next
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,6 +38,12 @@ class CallState(dict[str, Any]):
         self.is_new = is_new
         self.expired = expired
         self.ended = False  # set when the call is over: nothing more is saved
+        # What was loaded: a webhook that changes nothing need not write anything.
+        self.loaded = json.loads(json.dumps(data))
+
+    @property
+    def changed(self) -> bool:
+        return self.is_new or json.loads(json.dumps(dict(self))) != self.loaded
 
     @property
     def member_id(self) -> int | None:
@@ -82,23 +89,35 @@ class CallStore:
         The status callback can arrive while another webhook of the call is still
         running; the ended row must win, or the state would outlive the call.
         """
+        data = dict(state)
         with self._session_factory() as session, session.begin():
-            session.execute(
+            if not state.is_new:
+                updated = session.execute(
+                    update(CallSession)
+                    .where(CallSession.call_sid == state.call_sid, CallSession.ended_at.is_(None))
+                    .values(data=data, updated_at=now, expires_at=now + self._ttl)
+                )
+                if updated.rowcount:
+                    return
+            inserted = session.execute(
                 _insert(session)(CallSession)
                 .values(
                     call_sid=state.call_sid,
-                    data=dict(state),
+                    data=data,
                     created_at=now,
                     updated_at=now,
                     expires_at=now + self._ttl,
                 )
                 .on_conflict_do_nothing(index_elements=["call_sid"])
-            )
-            session.execute(
-                update(CallSession)
-                .where(CallSession.call_sid == state.call_sid, CallSession.ended_at.is_(None))
-                .values(data=dict(state), updated_at=now, expires_at=now + self._ttl)
-            )
+                .returning(CallSession.call_sid)
+            ).first()
+            if inserted is None:
+                # Another webhook of the call created it first; an ended call stays ended.
+                session.execute(
+                    update(CallSession)
+                    .where(CallSession.call_sid == state.call_sid, CallSession.ended_at.is_(None))
+                    .values(data=data, updated_at=now, expires_at=now + self._ttl)
+                )
 
     def end(self, call_sid: str, now: datetime) -> None:
         """Forget the call: its state is wiped, leaving only a marker that it ended."""

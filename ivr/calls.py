@@ -73,7 +73,13 @@ def _before_webhook():
 
 def _after_webhook(response):
     state: CallState | None = g.get("call")
-    if state is not None and state.call_sid and response.status_code == 200 and not state.ended:
+    if (
+        state is not None
+        and state.call_sid
+        and response.status_code == 200
+        and not state.ended
+        and state.changed
+    ):
         try:
             current_app.extensions["call_store"].save(state, billing().clock.now())
         except Exception:  # noqa: BLE001 - the caller must still hear this answer

@@ -88,7 +88,8 @@ def ask(
     endpoint with no Digits, so one handler deals with answers and silence alike.
     """
     action = url_for(answer_endpoint, **url_values)
-    call()["asking"] = answer_endpoint
+    if call().get("asking") != answer_endpoint:
+        call()["asking"] = answer_endpoint
     response = VoiceResponse()
     for say in lead:
         response.append(say)
