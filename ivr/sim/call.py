@@ -101,6 +101,7 @@ class Call:
         self.dialed: list[str] = []
         # Set to play a <Pay> whose connector cannot be reached: payment-connector-error.
         self.pay_connector_down = False
+        self.pay_reports_card_type = True
         # Every <Pay> prompt heard, marked when it was Twilio's built-in one, not the app's.
         self.pay_prompts: list[PromptHeard] = []
         self.ended = False

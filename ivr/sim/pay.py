@@ -661,6 +661,9 @@ class PaySession:
         """End the <Pay>: forget the digits and post the outcome to the action URL."""
         params = {"Result": result, "PaymentMethod": self.verb.payment_method}
         params.update(self._masked())
+        if not call.pay_reports_card_type and "PaymentCardType" in params:
+            # Some connectors do not name the card's type; the app must cope without it.
+            params["PaymentCardType"] = ""
         if token is not None:
             params["PaymentToken"] = token
             # Only a charge has a confirmation code; a tokenize transaction posts it empty.

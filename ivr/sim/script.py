@@ -442,8 +442,8 @@ class _Parser:
         elif action == "advance":
             self.duration(value, line)
         elif action == "connector":
-            if value not in ("down", "up"):
-                raise self.fail("connector is down or up", line)
+            if value not in ("down", "up", "untyped"):
+                raise self.fail("connector is down, up or untyped", line)
         elif action == "dial_outcome":
             self.dial_outcome(value, line)
         elif action == "fault":
@@ -952,6 +952,8 @@ class CallPlayer:
                 self.clock.advance(parse_duration(step.value, self.source, step.line))
         elif action == "connector":
             self.call.pay_connector_down = step.value == "down"
+            # "untyped": the connector works but does not report the card's type.
+            self.call.pay_reports_card_type = step.value != "untyped"
         elif action == "dial_outcome":
             self.call.dial_outcome = step.value
         elif action == "fault":
