@@ -173,6 +173,11 @@ def is_confirmation_number(value: str) -> bool:
     )
 
 
+def luhn_valid(number: str) -> bool:
+    """Return True when the digits end in their Luhn check digit (card numbers do)."""
+    return len(number) > 1 and number.isdigit() and _luhn_check_digit(number[:-1]) == number[-1]
+
+
 def _luhn_check_digit(body: str) -> str:
     total = 0
     for position, char in enumerate(reversed(body)):

@@ -29,6 +29,7 @@ from billing_core.gateways.base import (
     GatewayTimeout,
 )
 from billing_core.models import SandboxCharge
+from billing_core.payments import luhn_valid
 
 ERROR = "error"
 TIMEOUT = "timeout"
@@ -129,7 +130,7 @@ def tokenize_card(
 ) -> CardToken:
     """Check the card as Twilio <Pay> does; the token names only the outcome and last 4."""
     number = re.sub(r"[\s-]", "", number)
-    if not re.fullmatch(r"\d{12,19}", number) or not _luhn_valid(number):
+    if not re.fullmatch(r"\d{12,19}", number) or not luhn_valid(number):
         raise TokenizationError("invalid-card-number")
     brand = card_brand(number)
     if brand is None:
@@ -278,18 +279,6 @@ def _result(charge: SandboxCharge) -> ChargeResult:
 
 def _new_token(prefix: str, slug: str, last4: str) -> str:
     return f"{prefix}_sandbox_{slug}_{last4}_{secrets.token_hex(6)}"
-
-
-def _luhn_valid(number: str) -> bool:
-    total = 0
-    for position, char in enumerate(reversed(number)):
-        digit = int(char)
-        if position % 2 == 1:
-            digit *= 2
-            if digit > 9:
-                digit -= 9
-        total += digit
-    return total % 10 == 0
 
 
 def _aba_valid(routing: str) -> bool:

@@ -10,11 +10,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from billing_core.models import AuditEvent, CoverageType, Member
+from billing_core.models import AuditEvent
 from ivr.call_state import CallSession, CallState
 from ivr.sim import parse_twiml
 from ivr.sim.signing import SIGNATURE_HEADER, sign
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL
+from tests.members import add_member
 
 CALL_SID = "CA" + "1" * 32
 
@@ -26,25 +27,7 @@ def signed_post(client, path: str, params: dict[str, str], token: str = AUTH_TOK
 
 @pytest.fixture
 def member_id(core) -> int:
-    now = core.clock.now()
-    digest = core.hasher.mrn("10000001")
-    with core.unit_of_work() as uow:
-        member = Member(
-            mrn_digest=digest,
-            mrn_last4="0001",
-            birth_digest=core.hasher.birth(digest, date(1980, 4, 12)),
-            first_name="Ana",
-            last_name="Lopez",
-            region_key="ncal",
-            state="CA",
-            coverage_type=CoverageType.INDIVIDUAL,
-            language="en",
-            created_at=now,
-            updated_at=now,
-        )
-        uow.session.add(member)
-        uow.commit()
-        return member.id
+    return add_member(core, mrn="10000001", birth_date=date(1980, 4, 12))
 
 
 def voice_paths(app) -> list[str]:
