@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import click
 from alembic import command as alembic_command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from billing_core.demo import load_demo
+from billing_core.exceptions import FeedRejected
+from billing_core.feed import import_feed, load_feed_file
+from billing_core.outbox import EMAIL, SMS, deliver_pending
 from ivr.config import PROJECT_ROOT
 
 
@@ -78,9 +84,6 @@ def billing() -> None:
 @with_appcontext
 def billing_import(path: str, file_format: str | None, as_of: str | None) -> None:
     """Load members, bills and premiums from a billing feed, all or nothing."""
-    from billing_core.exceptions import FeedRejected
-    from billing_core.feed import import_feed, load_feed_file
-
     core = current_app.extensions["billing"]
     now = core.clock.now()
     try:
@@ -94,8 +97,6 @@ def billing_import(path: str, file_format: str | None, as_of: str | None) -> Non
         raise SystemExit(1) from None
     extracted = None
     if as_of:
-        from datetime import datetime
-
         extracted = datetime.fromisoformat(as_of)
         if extracted.tzinfo is None:
             raise click.BadParameter(
@@ -146,8 +147,6 @@ def payments() -> None:
 @with_appcontext
 def payments_reconcile(older_than_minutes: int) -> None:
     """Settle PENDING and UNKNOWN payments by asking the gateway; never charges."""
-    from datetime import timedelta
-
     report = current_app.extensions["billing"].reconcile(
         older_than=timedelta(minutes=older_than_minutes)
     )
@@ -169,8 +168,6 @@ def outbox() -> None:
 @with_appcontext
 def outbox_deliver(batch: int) -> None:
     """Send the queued text and email receipts; failures are retried on later runs."""
-    from billing_core.outbox import deliver_pending
-
     core = current_app.extensions["billing"]
     senders = receipt_senders(current_app.config)
     if not senders:
@@ -184,8 +181,6 @@ def outbox_deliver(batch: int) -> None:
 
 def receipt_senders(settings) -> dict:
     """Return the configured senders by message kind."""
-    from billing_core.outbox import EMAIL, SMS
-
     senders: dict = {}
     if settings["IVR_SMS_FROM"] and settings["IVR_TWILIO_ACCOUNT_SID"]:
         from ivr.sms import TwilioSmsSender
@@ -236,7 +231,7 @@ def regions_list() -> None:
 
 @click.group()
 def calls() -> None:
-    """Manage call state."""
+    """Call scripts, recordings, coverage, and call state."""
 
 
 @calls.command("purge")
@@ -252,8 +247,6 @@ def calls_purge() -> None:
 @with_appcontext
 def demo() -> None:
     """Create the schema and load the demo members (see README)."""
-    from billing_core.demo import load_demo
-
     migrate(current_app.config["DATABASE_URL"])
     report = load_demo(current_app.extensions["billing"])
     click.echo(f"demo members loaded: {_import_summary(report)}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, current_app, request
@@ -84,8 +85,6 @@ def payable_targets(summary: AccountSummary) -> list[dict[str, Any]]:
 
 
 def target_phrase(chosen: dict[str, Any]) -> Fragment:
-    from datetime import date
-
     if chosen["kind"] == "bill":
         return Fragment(
             Prompt.PAYING_BILL,
@@ -115,8 +114,6 @@ def choose_target():
 
 
 def target_options(targets: list[dict[str, Any]]) -> list[Say]:
-    from datetime import date
-
     say = voice().say
     options = []
     for key, chosen in enumerate(targets, start=1):
