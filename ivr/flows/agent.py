@@ -10,7 +10,7 @@ from twilio.twiml.voice_response import Dial, Say, VoiceResponse
 
 from billing_core.regions import OpeningHours, Region
 from ivr.calls import billing, call, region, voice
-from ivr.flows.steps import go, goodbye
+from ivr.flows.steps import go, goodbye, step_value
 from ivr.prompts import Prompt
 from ivr.speech import ClockTime, Digits, Fragment, Listing, PhoneNumber, Voice, ZoneName
 from ivr.twiml import twiml
@@ -29,7 +29,7 @@ def transfer():
         log.info(
             "call %s: transferring to a billing specialist (%s)",
             call().call_sid,
-            request.args.get("reason", "asked"),
+            step_value("reason", "asked"),
         )
         response = VoiceResponse()
         response.append(voice().say(Prompt.TRANSFERRING))

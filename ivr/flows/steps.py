@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from flask import current_app, request, url_for
+from flask import current_app, g, request, url_for
 from twilio.twiml.voice_response import Gather, Hangup, Redirect, Say, VoiceResponse
 
-from ivr.calls import call, voice
+from ivr.calls import call, voice, voice_for
 from ivr.prompts import Prompt
 from ivr.spoken_digits import spoken_to_keys
 from ivr.twiml import twiml
@@ -141,13 +141,39 @@ def understood(speech: str) -> str:
     return keys if keys is not None else "?"
 
 
+# How many steps one webhook may run in a row before handing over with a <Redirect>.
+MOST_STEPS_PER_ANSWER = 6
+
+
 def go(endpoint: str, *says: Say, **url_values: str):
-    """Speak, then continue at another step."""
+    """Speak, then continue at another step, in this same answer.
+
+    The next step's prompt is answered right here instead of through a <Redirect>, so a
+    key press costs one webhook, not two. Only steps that ask something (and read no
+    caller input) are ever gone to; the says come first in the answer they build.
+    """
+    depth = g.get("steps_run", 0)
+    view = current_app.view_functions.get(endpoint)
+    if view is not None and depth < MOST_STEPS_PER_ANSWER:
+        g.steps_run = depth + 1
+        g.lead = [*g.get("lead", []), *says]
+        g.step_values = url_values
+        g.setdefault("steps", []).append(url_for(endpoint))
+        language = call().get("language", "en")
+        if voice().language.code != language:
+            # The step before changed the call's language: the next one speaks it.
+            g.voice = voice_for(language)
+        return view()
     response = VoiceResponse()
     for say in says:
         response.append(say)
     response.append(Redirect(url_for(endpoint, **url_values), method="POST"))
     return twiml(response)
+
+
+def step_value(name: str, default: str = "") -> str:
+    """Return a value given to this step by go(), or by the query string of a redirect."""
+    return g.get("step_values", {}).get(name) or request.args.get(name, default)
 
 
 def goodbye(*says: Say):

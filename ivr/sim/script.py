@@ -54,6 +54,8 @@ if TYPE_CHECKING:
     from billing_core.core import BillingCore
 
 PROMPTS_HEADER = "X-IVR-Prompts"
+# Paths of the steps an answer ran without a request of its own.
+STEPS_HEADER = "X-IVR-Steps"
 VOICE_PATH = "/voice"
 STATUS_PATH = "/voice/status"
 DEFAULT_FROM = "+14155550100"
@@ -673,6 +675,7 @@ class TurnRecord:
     twiml: str
     at: float
     prompts: tuple[str, ...]
+    steps: tuple[str, ...] = ()
 
     @property
     def bare_path(self) -> str:
@@ -732,8 +735,10 @@ class ScriptResult:
 
     @property
     def paths(self) -> set[str]:
-        """Every path requested (without its query string)."""
-        return {turn.bare_path for turn in self.turns}
+        """Every step reached: paths requested (without query strings) and steps run inline."""
+        return {turn.bare_path for turn in self.turns} | {
+            step for turn in self.turns for step in turn.steps
+        }
 
 
 # -- channels: how a played call reaches the app ----------------------------------------------
@@ -756,6 +761,7 @@ class AppChannel(FlaskTransport):
             auth_token or app.config.get("IVR_TWILIO_AUTH_TOKEN"),
         )
         self.prompts: list[tuple[str, ...]] = []
+        self.steps: list[tuple[str, ...]] = []
 
     def _deliver(
         self, method: str, base: str, path: str, body: dict[str, str], headers: dict[str, str]
@@ -765,6 +771,7 @@ class AppChannel(FlaskTransport):
         )
         try:
             self.prompts.append(prompt_names(response.headers.get(PROMPTS_HEADER)))
+            self.steps.append(prompt_names(response.headers.get(STEPS_HEADER)))
             return response.status_code, response.get_data(as_text=True)
         finally:
             response.close()
@@ -779,6 +786,7 @@ class HttpChannel(HttpTransport):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.prompts: list[tuple[str, ...]] = []
+        self.steps: list[tuple[str, ...]] = []
 
     def _deliver(
         self, method: str, base: str, path: str, body: dict[str, str], headers: dict[str, str]
@@ -796,6 +804,7 @@ class HttpChannel(HttpTransport):
             raise SimError(f"{method} {self.base_url + path} failed: {exc}") from exc
         with response:
             self.prompts.append(prompt_names(response.headers.get(PROMPTS_HEADER)))
+            self.steps.append(prompt_names(response.headers.get(STEPS_HEADER)))
             return response.status_code, response.text
 
     def fresh(self) -> HttpChannel:
@@ -806,6 +815,12 @@ def channel_prompts(channel: Transport, index: int) -> tuple[str, ...]:
     """Return the prompt names of the channel's index-th answer, when it keeps them."""
     prompts: list[tuple[str, ...]] = getattr(channel, "prompts", [])
     return prompts[index] if index < len(prompts) else ()
+
+
+def channel_steps(channel: Transport, index: int) -> tuple[str, ...]:
+    """Return the paths of the steps the channel's index-th answer ran inline."""
+    steps: list[tuple[str, ...]] = getattr(channel, "steps", [])
+    return steps[index] if index < len(steps) else ()
 
 
 # -- playing a call ----------------------------------------------------------------------------
@@ -1059,6 +1074,7 @@ class CallPlayer:
                     turn.twiml,
                     turn.at,
                     channel_prompts(self.channel, index),
+                    channel_steps(self.channel, index),
                 )
             )
         self._turn_mark = len(transcript)

@@ -36,7 +36,10 @@ def identify(call, mrn: str = MAYA[0], birth: str = MAYA[1]) -> None:
 def press_until(call, path: str, since: int, key: str = "1", most: int = 4) -> None:
     """Press a key until the call has reached a flow step (after transcript turn `since`)."""
     for _ in range(most):
-        if any(turn.path == path for turn in call.transcript[since:]):
+        # Reached by a request of its own, or answered inline (its prompt's action is there).
+        if any(
+            turn.path == path or f"{path}/answer" in turn.twiml for turn in call.transcript[since:]
+        ):
             return
         call.press(key)
     raise AssertionError(f"{path} not reached; heard: {call.heard_since_input}")
@@ -58,7 +61,8 @@ def test_each_webhook_turn_of_a_call_is_one_json_line_in_a_file_named_by_its_cal
     turns = lines_of(path)
     assert [turn["path"] for turn in turns] == [turn.path for turn in call.transcript]
     assert turns[0]["at"] == "2026-11-27T20:00:00+00:00"
-    assert turns[0]["prompts"] == ["GREETING"]
+    # The greeting's answer also asks for the MRN (and offers Spanish and relay mode).
+    assert sorted(turns[0]["prompts"]) == ["ASK_MRN", "GREETING", "OFFER_RELAY", "OFFER_SPANISH"]
     assert turns[0]["twiml"] == call.transcript[0].twiml
     assert turns[0]["params"]["To"] == NCAL
     assert turns[-1]["path"] == "/voice/status"
@@ -299,7 +303,8 @@ def test_the_recording_reader_takes_back_what_the_app_wrote(twilio, runner, reco
     recording = load_recording(recordings(recorded_app)[0])
     assert recording.call_sid == call.call_sid
     assert (recording.dialed, recording.caller) == (NCAL, CALLER)
-    assert recording.turns[0].prompts == ("GREETING",)
+    assert recording.turns[0].prompts[0] == "GREETING"
+    assert "ASK_MRN" in recording.turns[0].prompts
 
 
 def test_ivr_calls_to_script_and_replay_work_from_the_command_line(
