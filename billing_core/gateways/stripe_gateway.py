@@ -29,6 +29,10 @@ class ChargeStillProcessing(GatewayTimeout):
     """Stripe accepted the charge but has not settled it yet (e.g. a bank debit): ask later."""
 
 
+# A token "cus_123/pm_456" names the customer and the payment method attached to it.
+CUSTOMER_SEPARATOR = "/"
+
+
 class StripeGateway:
     """Charges Stripe PaymentMethod tokens through a PaymentIntent each."""
 
@@ -52,17 +56,24 @@ class StripeGateway:
         self, *, token: str, amount_cents: int, idempotency_key: str, description: str
     ) -> ChargeResult:
         """Create and confirm a PaymentIntent; the same key again replays Stripe's first answer."""
+        params: dict[str, Any] = {
+            "amount": amount_cents,
+            "currency": "usd",
+            "payment_method": token,
+            "confirm": True,
+            "off_session": True,
+            "description": description[:200],
+            "metadata": {METADATA_KEY: idempotency_key},
+        }
+        customer, _, payment_method = token.rpartition(CUSTOMER_SEPARATOR)
+        if customer:
+            # A reusable token from Twilio's Stripe connector is a payment method attached
+            # to a customer (Twilio's ProfileId); Stripe charges it only with both named.
+            params["customer"] = customer
+            params["payment_method"] = payment_method
         try:
             intent = self._client.v1.payment_intents.create(
-                params={
-                    "amount": amount_cents,
-                    "currency": "usd",
-                    "payment_method": token,
-                    "confirm": True,
-                    "off_session": True,
-                    "description": description[:200],
-                    "metadata": {METADATA_KEY: idempotency_key},
-                },
+                params=params,
                 options={"idempotency_key": idempotency_key},
             )
         except stripe.CardError as error:

@@ -173,6 +173,10 @@ def captured():
         call().ended = True
         return twiml(VoiceResponse())
     token = request.form.get("PaymentToken", "")
+    profile = request.form.get("ProfileId", "")
+    if token and profile:
+        # Connectors that keep a customer (Stripe's) need it to charge the token later.
+        token = f"{profile}/{token}"
     if result != "success" or not token or kind is None:
         log.info("call %s: <Pay> ended with %s", call().call_sid, result or "no result")
         reason = RESULT_PROMPTS.get(result, Prompt.PAY_CONNECTOR_DOWN)

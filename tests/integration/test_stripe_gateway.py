@@ -209,6 +209,14 @@ def test_a_charge_confirms_one_payment_intent_under_the_idempotency_key(gateway,
     }
 
 
+def test_a_token_with_its_customer_charges_that_customers_payment_method(gateway, stub):
+    result = charge(gateway, f"cus_stub42/{SUCCESS}", key="pay-customer")
+    assert result.outcome == "succeeded"
+    [request] = stub.requests
+    assert request.form["customer"] == "cus_stub42"
+    assert request.form["payment_method"] == SUCCESS
+
+
 def test_the_same_key_twice_gets_stripes_first_answer_and_one_intent(gateway, stub):
     first = charge(gateway, SUCCESS, key="pay-twice")
     second = charge(gateway, SUCCESS, key="pay-twice")
