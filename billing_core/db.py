@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 
 class Base(DeclarativeBase):
@@ -41,3 +42,8 @@ def make_engine(url: str, **options) -> Engine:
 
 def make_session_factory(engine: Engine) -> sessionmaker:
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def upsert_insert(session: Session):
+    """Return the INSERT that supports ON CONFLICT for the session's database."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert

@@ -17,9 +17,9 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from billing_core.db import upsert_insert
 from billing_core.models import OutboxMessage, OutboxStatus
 from billing_core.unit_of_work import UnitOfWork
 
@@ -82,7 +82,7 @@ class _Claim:
 
 def enqueue(session: Session, message: OutgoingMessage, *, now: datetime) -> bool:
     """Add the message to the caller's transaction; False if its dedupe key is already queued."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = upsert_insert(session)
     result = session.execute(
         insert(OutboxMessage)
         .values(

@@ -11,10 +11,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, String, delete, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-from billing_core.db import Base
+from billing_core.db import Base, upsert_insert
 from billing_core.models import UTCDateTime
 
 
@@ -32,11 +31,10 @@ class CallSession(Base):
 class CallState(dict[str, Any]):
     """The state of one call: a dict with a few named helpers."""
 
-    def __init__(self, call_sid: str, data: dict[str, Any], *, is_new: bool, expired: bool):
+    def __init__(self, call_sid: str, data: dict[str, Any], *, is_new: bool):
         super().__init__(data)
         self.call_sid = call_sid
         self.is_new = is_new
-        self.expired = expired
         self.ended = False  # set when the call is over: nothing more is saved
         # What was loaded: a webhook that changes nothing need not write anything.
         self.loaded = json.loads(json.dumps(data))
@@ -72,16 +70,14 @@ class CallStore:
     def load(self, call_sid: str, now: datetime) -> CallState:
         """Return the call's state; a new, empty one for an unknown, expired or ended call."""
         if not call_sid:
-            return CallState("", {}, is_new=True, expired=False)
+            return CallState("", {}, is_new=True)
         with self._session_factory() as session:
             # A plain read: on SQLite it need not wait for the write lock.
             session.connection(execution_options={"sqlite_read_only": True})
             row = session.get(CallSession, call_sid)
-            if row is None or row.ended_at is not None:
-                return CallState(call_sid, {}, is_new=True, expired=False)
-            if row.expires_at <= now:
-                return CallState(call_sid, {}, is_new=True, expired=True)
-            return CallState(call_sid, dict(row.data), is_new=False, expired=False)
+            if row is None or row.ended_at is not None or row.expires_at <= now:
+                return CallState(call_sid, {}, is_new=True)
+            return CallState(call_sid, dict(row.data), is_new=False)
 
     def save(self, state: CallState, now: datetime) -> None:
         """Keep the call's state, unless the call has already ended.
@@ -100,7 +96,7 @@ class CallStore:
                 if updated.rowcount:
                     return
             inserted = session.execute(
-                _insert(session)(CallSession)
+                upsert_insert(session)(CallSession)
                 .values(
                     call_sid=state.call_sid,
                     data=data,
@@ -123,7 +119,7 @@ class CallStore:
         """Forget the call: its state is wiped, leaving only a marker that it ended."""
         with self._session_factory() as session, session.begin():
             session.execute(
-                _insert(session)(CallSession)
+                upsert_insert(session)(CallSession)
                 .values(
                     call_sid=call_sid,
                     data={},
@@ -145,8 +141,3 @@ class CallStore:
         with self._session_factory() as session, session.begin():
             result = session.execute(delete(CallSession).where(CallSession.expires_at <= now))
             return result.rowcount or 0
-
-
-def _insert(session: Session):
-    dialect = session.get_bind().dialect.name
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert

@@ -57,7 +57,6 @@ def install(app: Flask) -> None:
 
 def _before_webhook():
     g.voices = []
-    g.voice = voice_for("en")
     require_twilio_signature()
     store: CallStore = current_app.extensions["call_store"]
     call_sid = request.form.get("CallSid", "")[:64]

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app, g, request
+from twilio.twiml.voice_response import VoiceResponse
 
 from billing_core.clock import ManualClock
 from billing_core.gateways.sandbox import TEST_BANK_ACCOUNTS, TEST_CARDS, TEST_ROUTING_NUMBER
@@ -359,7 +360,7 @@ class RecordedTransport:
         if self._next >= len(turns):
             if path.startswith(STATUS_PATH):
                 self.prompts.append(())
-                return 200, "<Response/>"
+                return 200, str(VoiceResponse())
             raise SimError(f"the recording ends before the request to {path}")
         turn = turns[self._next]
         if turn.path != path:

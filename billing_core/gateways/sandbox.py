@@ -16,11 +16,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Engine, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from billing_core.clock import Clock
-from billing_core.db import make_session_factory
+from billing_core.db import make_session_factory, upsert_insert
 from billing_core.gateways.base import (
     DECLINED,
     SUCCEEDED,
@@ -227,7 +226,7 @@ class SandboxGateway:
                 # Refused before any money moved: nothing to remember, like a processor's 500.
                 raise GatewayError("sandbox processing error")
             inserted = session.execute(
-                _insert(session)(SandboxCharge)
+                upsert_insert(session)(SandboxCharge)
                 .values(
                     idempotency_key=idempotency_key,
                     reference=f"ch_sandbox_{secrets.token_hex(8)}",
@@ -260,10 +259,6 @@ def _find(session: Session, idempotency_key: str) -> SandboxCharge | None:
     return session.scalars(
         select(SandboxCharge).where(SandboxCharge.idempotency_key == idempotency_key)
     ).one_or_none()
-
-
-def _insert(session: Session):
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def _replay(charge: SandboxCharge, token: str, amount_cents: int) -> ChargeResult:

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
+from billing_core.db import upsert_insert
 from billing_core.exceptions import IdentityNotVerified
 from billing_core.identity import IdentityHasher
 from billing_core.models import IdentityGuard, Member
@@ -152,8 +152,7 @@ def identify(
 def _guard(uow: UnitOfWork, kind: str, key_digest: str) -> IdentityGuard:
     """Return the guard row, locked for update, creating it if this is its first use."""
     session = uow.session
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = upsert_insert(session)
     # Insert-or-ignore first, so two calls racing on a new MRN both end up locking one row.
     session.execute(
         insert(IdentityGuard)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, request
 from twilio.twiml.voice_response import Say
 
 from billing_core.models import PaymentStatus
@@ -225,7 +225,7 @@ def other_amount_answer():
     payable, _held = payable_now()
     if amount > payable:
         log.info("call %s: amount over the payable balance", call().call_sid)
-        return retry_with(
+        return retry(
             "pay_other_amount",
             "pay.ask_other_amount",
             voice().say(Prompt.AMOUNT_OVER_BALANCE, amount=Money(payable)),
@@ -253,15 +253,6 @@ def parse_amount(keys: str) -> tuple[int, Prompt | None]:
     if amount == 0:
         return 0, Prompt.AMOUNT_ZERO
     return amount, None
-
-
-def retry_with(step: str, ask_endpoint: str, reason: Say):
-    """Like retry, with a reason that carries values."""
-    tries = call().count_failure(step)
-    if tries >= current_app.config["IVR_MAX_TRIES"]:
-        call().clear_failures(step)
-        return go("agent.transfer", reason, voice().say(Prompt.HAVING_TROUBLE), reason="trouble")
-    return go(ask_endpoint, reason)
 
 
 @bp.post("/method")
@@ -381,18 +372,8 @@ def confirm():
         )
     ]
     if method["kind"] == "bank":
-        line = region()
         readback.append(
-            say(
-                Prompt.ACH_AUTHORIZATION,
-                payee=billing().regions.plan_name,
-                name=call().get("member_name", ""),
-                amount=amount,
-                account_type=account_type_name(method),
-                last4=Digits(method["last4"]),
-                date=Day(line.local_time(billing().clock.now()).date()),
-                phone=PhoneNumber(line.billing.number),
-            )
+            say(Prompt.ACH_AUTHORIZATION, **ach_authorization(state, billing().clock.now()))
         )
         options = [say(Prompt.ACH_OPTIONS)]
     else:
@@ -430,28 +411,34 @@ def confirm_answer():
     )
 
 
+def ach_authorization(state: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """Return what the single-entry bank debit authorization names: who, what, when, whom."""
+    line = region()
+    method = state["method"]
+    return {
+        "payee": billing().regions.plan_name,
+        "name": call().get("member_name", ""),
+        "amount": Money(state["amount"]),
+        "account_type": account_type_name(method),
+        "last4": Digits(method["last4"]),
+        "date": Day(line.local_time(now).date()),
+        "phone": PhoneNumber(line.billing.number),
+    }
+
+
 def charge():
     state = payment()
     method = state["method"]
     now = billing().clock.now()
     authorization = None
     if method["kind"] == "bank":
-        line = region()
+        # The words recorded are the words the caller heard and accepted.
         authorization = AchAuthorization(
             accepted_at=now,
             amount_cents=state["amount"],
             account_last4=method["last4"],
             call_sid=call().call_sid,
-            text=voice().text(
-                Prompt.ACH_AUTHORIZATION,
-                payee=billing().regions.plan_name,
-                name=call().get("member_name", ""),
-                amount=Money(state["amount"]),
-                account_type=account_type_name(method),
-                last4=Digits(method["last4"]),
-                date=Day(line.local_time(now).date()),
-                phone=PhoneNumber(line.billing.number),
-            ),
+            text=voice().text(Prompt.ACH_AUTHORIZATION, **ach_authorization(state, now)),
         )
     payment_request = PaymentRequest(
         member_id=call().member_id,

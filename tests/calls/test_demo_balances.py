@@ -139,9 +139,6 @@ def test_each_demo_member_hears_exactly_their_bills_and_premium(twilio, demo, mr
     assert [greeting, *call.heard_since_input] == EXPECTED[mrn]
 
 
-def test_the_demo_covers_every_region_and_the_maryland_virginia_difference():
-    regions = {member["region"] for member in MEMBERS.values()}
-    assert regions == set(PAY_LINES)
-    maryland = EXPECTED["10000006"][-3]
-    virginia = EXPECTED["10000007"][-3]
-    assert maryland.endswith("due 1/1/2027.") and virginia.endswith("due 12/31/2026.")
+def test_a_demo_member_calls_each_regions_line():
+    # The call test above only runs for members listed here: every region must be among them.
+    assert {MEMBERS[mrn]["region"] for mrn in EXPECTED} == set(PAY_LINES)

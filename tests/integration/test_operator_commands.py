@@ -101,3 +101,27 @@ def test_a_bad_feed_is_refused_whole_naming_each_row_and_field(app, core, tmp_pa
     assert f"row {len(good) + 1}" in result.output
     with core.unit_of_work() as uow:
         assert uow.session.scalar(select(func.count()).select_from(Member)) == 0
+
+
+def test_regions_list_gives_the_webhook_urls_and_every_pay_line(app):
+    app.config["IVR_PUBLIC_BASE_URL"] = "https://pay.example.org"
+    result = app.test_cli_runner().invoke(args=["regions", "list"])
+    assert result.exit_code == 0, result.output
+    assert "POST https://pay.example.org/voice\n" in result.output
+    assert "POST https://pay.example.org/voice/status\n" in result.output
+    lines = [line for line in result.output.splitlines() if "specialists +1" in line]
+    assert len(lines) == 8
+    assert any(line.startswith("mas   Maryland") and "+18882551400" in line for line in lines)
+
+
+def test_calls_purge_removes_expired_call_state_and_keeps_live_calls(app, core, clock):
+    from ivr.call_state import CallState
+
+    store = app.extensions["call_store"]
+    store.save(CallState("CA-old", {"region": "ncal"}, is_new=True), clock.now())
+    clock.advance(3 * 3600)  # beyond the two-hour expiry
+    store.save(CallState("CA-live", {"region": "ncal"}, is_new=True), clock.now())
+    result = app.test_cli_runner().invoke(args=["calls", "purge"])
+    assert result.exit_code == 0, result.output
+    assert "removed 1 expired call(s)" in result.output
+    assert not store.load("CA-live", clock.now()).is_new
