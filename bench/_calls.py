@@ -31,8 +31,8 @@ from bench._support import (
     member_birth,
     member_mrn,
 )
-from billing_core.db import make_engine
-from ivr.cli import migrate
+from billing_core.adapters.db import make_engine
+from billing_core.adapters.migrate import upgrade as migrate
 from ivr.sim import VirtualTwilio
 from ivr.sim.call import Call
 from ivr.sim.ids import new_sid

@@ -23,10 +23,11 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from billing_core.db import make_engine
-from billing_core.identity import IdentityHasher
-from billing_core.models import CoverageType, MedicalBill, Member, PremiumInvoice
-from ivr.cli import migrate
+from billing_core.adapters.db import make_engine
+from billing_core.adapters.migrate import upgrade as migrate
+from billing_core.adapters.models import MedicalBill, Member, PremiumInvoice
+from billing_core.domain.identity import IdentityHasher
+from billing_core.domain.members import CoverageType
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).parent / "gunicorn"
@@ -134,7 +135,9 @@ class FastHasher:
             mrn, birth = member_mrn(index), member_birth(index)
             expected = reference.mrn(mrn), reference.birth(reference.mrn(mrn), birth)
             if self.pair(mrn, birth) != expected:
-                raise RuntimeError("FastHasher does not match billing_core.identity.IdentityHasher")
+                raise RuntimeError(
+                    "FastHasher does not match billing_core.domain.identity.IdentityHasher"
+                )
 
     def _digest(self, message: str) -> str:
         inner = self._inner.copy()

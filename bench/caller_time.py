@@ -12,10 +12,10 @@ import tempfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from billing_core.clock import ManualClock
-from billing_core.db import make_engine
+from billing_core.adapters.db import make_engine
+from billing_core.adapters.migrate import upgrade as migrate
+from billing_core.domain.clock import ManualClock
 from ivr import create_app
-from ivr.cli import migrate
 from ivr.sim import VirtualTwilio
 from ivr.sim.timing import spoken_words
 from tests.members import add_member
@@ -89,7 +89,7 @@ def pay_in_full(twilio: VirtualTwilio, *, saved: bool, eager: bool) -> tuple[flo
 
 def _reset(app, *, forget_cards: bool) -> None:
     """Put the bill back to unpaid (and forget saved cards) so each run pays the same."""
-    from billing_core.models import MedicalBill, SavedPaymentMethod
+    from billing_core.adapters.models import MedicalBill, SavedPaymentMethod
 
     with app.extensions["billing"].unit_of_work() as uow:
         for bill in uow.session.query(MedicalBill):

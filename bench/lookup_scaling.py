@@ -2,7 +2,7 @@
 
 Two databases per backend, one with 1,000 members and one with 1,000,000, each member with
 a medical bill and a premium invoice (so 3 million rows in the large one), written straight
-into the tables with the app's keyed digests (billing_core.identity). Then N rounds through
+into the tables with the app's keyed digests (billing_core.domain.identity). Then N rounds through
 the billing core, alternating between the two databases so both see the same background
 load: BillingCore.identify (MRN digest and birth date of a random member, as the keypad
 step does; a write transaction: lock-out guards and an audit row) and
@@ -39,11 +39,11 @@ from bench._support import (
     postgres_available,
     scratch_database,
 )
-from billing_core.clock import SystemClock
+from billing_core.adapters.models import Member
 from billing_core.core import BillingCore
-from billing_core.identity import IdentityHasher
-from billing_core.models import Member
-from billing_core.regions import load_regions
+from billing_core.domain.clock import SystemClock
+from billing_core.domain.identity import IdentityHasher
+from billing_core.domain.regions import load_regions
 
 SMALL = 1_000
 TARGET_RATIO = 1.0
@@ -76,7 +76,7 @@ def _core(engine) -> BillingCore:
     return BillingCore(
         engine=engine,
         hasher=IdentityHasher(IDENTITY_KEY),
-        regions=load_regions(ROOT / "regions.yaml"),
+        regions=load_regions(ROOT / "ivr" / "regions.yaml"),
         clock=SystemClock(),
     )
 

@@ -8,14 +8,14 @@ from datetime import date
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
-from billing_core.clock import Clock
-from billing_core.db import make_session_factory
-from billing_core.gateways.base import PaymentGateway
-from billing_core.identity import IdentityHasher
-from billing_core.payments import PaymentTarget
-from billing_core.regions import RegionCatalog
+from billing_core.adapters.db import make_session_factory
+from billing_core.adapters.gateways.base import PaymentGateway
+from billing_core.adapters.unit_of_work import UnitOfWork
+from billing_core.domain.clock import Clock
+from billing_core.domain.identity import IdentityHasher
+from billing_core.domain.payments import PaymentTarget
+from billing_core.domain.regions import RegionCatalog
 from billing_core.services import accounts, identification, payments, wallet
-from billing_core.unit_of_work import UnitOfWork
 
 
 @dataclass
@@ -33,7 +33,7 @@ class BillingCore:
     def __post_init__(self) -> None:
         self.session_factory = make_session_factory(self.engine)
         if self.gateway is None:
-            from billing_core.gateways.sandbox import SandboxGateway
+            from billing_core.adapters.gateways.sandbox import SandboxGateway
 
             self.gateway = SandboxGateway(self.session_factory, self.clock)
 

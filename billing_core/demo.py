@@ -15,12 +15,12 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from billing_core.adapters.feed import ImportReport, MemberRecord, import_feed, parse_feed_document
+from billing_core.adapters.unit_of_work import UnitOfWork
 from billing_core.core import BillingCore
-from billing_core.feed import ImportReport, MemberRecord, import_feed, parse_feed_document
-from billing_core.identity import IdentityHasher
-from billing_core.models import CoverageType
-from billing_core.regions import RegionCatalog, load_regions
-from billing_core.unit_of_work import UnitOfWork
+from billing_core.domain.identity import IdentityHasher
+from billing_core.domain.members import CoverageType
+from billing_core.domain.regions import RegionCatalog, load_regions
 
 
 def _member(
@@ -313,7 +313,7 @@ def _day(day: date) -> str:
 def main(argv: Sequence[str] | None = None) -> None:
     """Print docs/demo-members.md for the regions of the given regions.yaml."""
     parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("regions", nargs="?", default="regions.yaml", type=Path)
+    parser.add_argument("regions", nargs="?", default="ivr/regions.yaml", type=Path)
     arguments = parser.parse_args(argv)
     sys.stdout.write(demo_members_markdown(load_regions(arguments.regions)))
 

@@ -10,11 +10,11 @@ from typing import Any
 from flask import Flask
 from twilio.request_validator import RequestValidator
 
-from billing_core.clock import SystemClock
+from billing_core.adapters.db import make_engine
 from billing_core.core import BillingCore
-from billing_core.db import make_engine
-from billing_core.identity import IdentityHasher
-from billing_core.regions import load_regions
+from billing_core.domain.clock import SystemClock
+from billing_core.domain.identity import IdentityHasher
+from billing_core.domain.regions import load_regions
 from billing_core.services.identification import LockoutPolicy
 from ivr import config
 from ivr.call_state import CallStore
@@ -136,7 +136,7 @@ def _gateway(settings):
     if settings["IVR_GATEWAY"] == "sandbox":
         return None
     if settings["IVR_GATEWAY"] == "stripe":
-        from billing_core.gateways.stripe_gateway import StripeGateway
+        from billing_core.adapters.gateways.stripe_gateway import StripeGateway
 
         if not settings["IVR_STRIPE_API_KEY"]:
             raise RuntimeError("IVR_GATEWAY=stripe needs IVR_STRIPE_API_KEY")

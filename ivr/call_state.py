@@ -10,22 +10,10 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, String, delete, update
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import delete, update
 
-from billing_core.db import Base, upsert_insert
-from billing_core.models import UTCDateTime
-
-
-class CallSession(Base):
-    __tablename__ = "call_sessions"
-
-    call_sid: Mapped[str] = mapped_column(String(64), primary_key=True)
-    data: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+from billing_core.adapters.db import upsert_insert
+from billing_core.adapters.models import CallSession
 
 
 class CallState(dict[str, Any]):

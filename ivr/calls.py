@@ -9,7 +9,7 @@ from twilio.twiml.voice_response import Dial, Hangup, Redirect, VoiceResponse
 from werkzeug.exceptions import HTTPException
 
 from billing_core.core import BillingCore
-from billing_core.regions import Region
+from billing_core.domain.regions import Region
 from ivr.call_state import CallState, CallStore
 from ivr.prompts import Prompt
 from ivr.security import require_twilio_signature

@@ -5,16 +5,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import click
-from alembic import command as alembic_command
-from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from billing_core.adapters.feed import import_feed, load_feed_file
+from billing_core.adapters.migrate import upgrade as migrate
 from billing_core.demo import load_demo
-from billing_core.exceptions import FeedRejected
-from billing_core.feed import import_feed, load_feed_file
-from billing_core.outbox import EMAIL, SMS, deliver_pending
-from ivr.config import PROJECT_ROOT
+from billing_core.domain.exceptions import FeedRejected
+from billing_core.services.outbox import EMAIL, SMS, deliver_pending
 
 
 def _create_app() -> Flask:
@@ -36,14 +34,6 @@ def register(app: Flask) -> None:
     from ivr import cli_calls
 
     cli_calls.register(app)
-
-
-def migrate(database_url: str) -> None:
-    """Bring the database schema to the latest migration."""
-    config = AlembicConfig(str(PROJECT_ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
-    config.attributes["database_url"] = database_url
-    alembic_command.upgrade(config, "head")
 
 
 @click.group()
@@ -183,7 +173,7 @@ def receipt_senders(settings) -> dict:
     """Return the configured senders by message kind."""
     senders: dict = {}
     if settings["IVR_SMS_FROM"] and settings["IVR_TWILIO_ACCOUNT_SID"]:
-        from ivr.sms import TwilioSmsSender
+        from billing_core.adapters.senders.twilio_sms import TwilioSmsSender
 
         senders[SMS] = TwilioSmsSender(
             settings["IVR_TWILIO_ACCOUNT_SID"],
@@ -192,7 +182,7 @@ def receipt_senders(settings) -> dict:
             api_base=settings["IVR_TWILIO_API_BASE"] or None,
         )
     if settings["IVR_SMTP_HOST"]:
-        from billing_core.senders.smtp import SmtpSender
+        from billing_core.adapters.senders.smtp import SmtpSender
 
         senders[EMAIL] = SmtpSender(
             settings["IVR_SMTP_HOST"],

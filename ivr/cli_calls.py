@@ -15,7 +15,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from billing_core.clock import ManualClock
+from billing_core.domain.clock import ManualClock
 from ivr.config import PROJECT_ROOT
 
 SCRIPTS_DIR = PROJECT_ROOT / "tests" / "calls" / "scripts"

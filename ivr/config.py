@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Data the package ships: found in an installed wheel as in a checkout.
+PACKAGE_DIR = Path(__file__).resolve().parent
 
 # Development values: they let `make run` and the simulator work out of the box.
 # Production sets every one of them (see README, "Configuration").
@@ -34,7 +36,7 @@ def from_environment(environ: Mapping[str, str], instance_path: str) -> dict[str
         "IVR_TWILIO_ACCOUNT_SID": environ.get("IVR_TWILIO_ACCOUNT_SID", ""),
         "IVR_PUBLIC_BASE_URL": environ.get("IVR_PUBLIC_BASE_URL", ""),
         "IVR_IDENTITY_KEY": environ.get("IVR_IDENTITY_KEY") or DEV_IDENTITY_KEY,
-        "IVR_REGIONS_FILE": environ.get("IVR_REGIONS_FILE") or str(PROJECT_ROOT / "regions.yaml"),
+        "IVR_REGIONS_FILE": environ.get("IVR_REGIONS_FILE") or str(PACKAGE_DIR / "regions.yaml"),
         "IVR_CALL_TTL_MINUTES": _int(environ, "IVR_CALL_TTL_MINUTES", 120),
         "IVR_GATHER_TIMEOUT": _int(environ, "IVR_GATHER_TIMEOUT", 6),
         "IVR_RELAY_TIMEOUT": _int(environ, "IVR_RELAY_TIMEOUT", 45),

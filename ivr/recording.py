@@ -32,8 +32,12 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask, current_app, g, request
 from twilio.twiml.voice_response import VoiceResponse
 
-from billing_core.clock import ManualClock
-from billing_core.gateways.sandbox import TEST_BANK_ACCOUNTS, TEST_CARDS, TEST_ROUTING_NUMBER
+from billing_core.adapters.gateways.sandbox import (
+    TEST_BANK_ACCOUNTS,
+    TEST_CARDS,
+    TEST_ROUTING_NUMBER,
+)
+from billing_core.domain.clock import ManualClock
 from ivr.sim.errors import SimError, TwimlError
 from ivr.sim.script import (
     INPUT_ACTIONS,
@@ -58,8 +62,8 @@ from ivr.sim.script import (
 from ivr.sim.twiml import Dial, Gather, Hangup, Redirect, parse_twiml
 
 if TYPE_CHECKING:
-    from billing_core.feed import MemberRecord
-    from billing_core.identity import IdentityHasher
+    from billing_core.adapters.feed import MemberRecord
+    from billing_core.domain.identity import IdentityHasher
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from billing_core.clock import ManualClock
+from billing_core.domain.clock import ManualClock
 from ivr.recording import ClientRecorder
 from ivr.sim.call import Call
 from ivr.sim.errors import CallEnded, SimError

@@ -18,13 +18,13 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from billing_core.clock import ManualClock
+from billing_core.adapters.db import Base, make_engine
+from billing_core.adapters.migrate import upgrade as migrate
 from billing_core.core import BillingCore
-from billing_core.db import Base, make_engine
-from billing_core.identity import IdentityHasher
-from billing_core.regions import load_regions
+from billing_core.domain.clock import ManualClock
+from billing_core.domain.identity import IdentityHasher
+from billing_core.domain.regions import load_regions
 from ivr import call_state  # noqa: F401  (its table is emptied between tests too)
-from ivr.cli import migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 IDENTITY_KEY = "test-identity-key"
@@ -93,7 +93,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture(scope="session")
 def regions():
-    return load_regions(ROOT / "regions.yaml")
+    return load_regions(ROOT / "ivr" / "regions.yaml")
 
 
 @pytest.fixture

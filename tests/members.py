@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from billing_core.adapters.models import MedicalBill, Member, PremiumInvoice
 from billing_core.core import BillingCore
-from billing_core.models import CoverageType, MedicalBill, Member, PremiumInvoice
+from billing_core.domain.members import CoverageType
 
 
 def add_member(

@@ -8,11 +8,12 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from billing_core.exceptions import MemberNotFound
-from billing_core.models import CoverageType, Member
-from billing_core.regions import RegionCatalog
+from billing_core.adapters.models import Member
+from billing_core.adapters.unit_of_work import UnitOfWork
+from billing_core.domain.exceptions import MemberNotFound
+from billing_core.domain.members import CoverageType
+from billing_core.domain.regions import RegionCatalog
 from billing_core.services import audit
-from billing_core.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from billing_core.models import AuditEvent
-from billing_core.unit_of_work import UnitOfWork
+from billing_core.adapters.models import AuditEvent
+from billing_core.adapters.unit_of_work import UnitOfWork
 
 
 def record(

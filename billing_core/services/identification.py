@@ -7,12 +7,12 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
-from billing_core.db import upsert_insert
-from billing_core.exceptions import IdentityNotVerified
-from billing_core.identity import IdentityHasher
-from billing_core.models import IdentityGuard, Member
+from billing_core.adapters.db import upsert_insert
+from billing_core.adapters.models import IdentityGuard, Member
+from billing_core.adapters.unit_of_work import UnitOfWork
+from billing_core.domain.exceptions import IdentityNotVerified
+from billing_core.domain.identity import IdentityHasher
 from billing_core.services import audit
-from billing_core.unit_of_work import UnitOfWork
 
 MRN = "mrn"
 CALLER = "caller"

@@ -19,25 +19,30 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from billing_core import outbox, receipts
-from billing_core.exceptions import MemberNotFound
-from billing_core.gateways.base import ChargeResult, GatewayError, GatewayTimeout, PaymentGateway
-from billing_core.models import (
+from billing_core.adapters.gateways.base import (
+    ChargeResult,
+    GatewayError,
+    GatewayTimeout,
+    PaymentGateway,
+)
+from billing_core.adapters.models import (
     AchAuthorizationRecord,
     MedicalBill,
     Member,
     Payment,
     PaymentAllocation,
-    PaymentStatus,
     PremiumInvoice,
 )
-from billing_core.payments import (
+from billing_core.adapters.unit_of_work import UnitOfWork
+from billing_core.domain.exceptions import MemberNotFound
+from billing_core.domain.payments import (
     AchAuthorization,
     IdempotencyKeyReused,
     ItemKind,
     MethodKind,
     OpenItem,
     PaymentRequestInvalid,
+    PaymentStatus,
     PaymentTarget,
     TargetKind,
     TargetNotPayable,
@@ -46,8 +51,7 @@ from billing_core.payments import (
     looks_like_card_number,
     new_confirmation_number,
 )
-from billing_core.services import audit
-from billing_core.unit_of_work import UnitOfWork
+from billing_core.services import audit, outbox, receipts
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
-from billing_core.models import SavedPaymentMethod
-from billing_core.payments import looks_like_card_number
-from billing_core.unit_of_work import UnitOfWork
+from billing_core.adapters.models import SavedPaymentMethod
+from billing_core.adapters.unit_of_work import UnitOfWork
+from billing_core.domain.payments import looks_like_card_number
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from babel.dates import get_day_names
 from flask import Blueprint, current_app, request, url_for
 from twilio.twiml.voice_response import Dial, Say, VoiceResponse
 
-from billing_core.regions import OpeningHours, Region
+from billing_core.domain.regions import OpeningHours, Region
 from ivr.calls import billing, call, region, voice
 from ivr.flows.steps import go, goodbye, step_value
 from ivr.prompts import Prompt

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 from twilio.twiml.voice_response import Say
 
-from billing_core.models import CoverageType
+from billing_core.domain.members import CoverageType
 from billing_core.services.accounts import AccountSummary
 from ivr.calls import billing, call, voice
 from ivr.flows.identified import member_required

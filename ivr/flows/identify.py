@@ -11,8 +11,8 @@ from datetime import date
 
 from flask import Blueprint, current_app, g, request
 
-from billing_core.exceptions import IdentityNotVerified
-from billing_core.identity import normalize_mrn
+from billing_core.domain.exceptions import IdentityNotVerified
+from billing_core.domain.identity import normalize_mrn
 from ivr.calls import billing, call, region, voice, voice_for
 from ivr.flows.steps import (
     RELAY_KEY,

@@ -15,11 +15,11 @@ from typing import Any
 from flask import Blueprint, request
 from twilio.twiml.voice_response import Say
 
-from billing_core.models import PaymentStatus
-from billing_core.payments import (
+from billing_core.domain.payments import (
     AchAuthorization,
     AmountNotAllowed,
     PaymentError,
+    PaymentStatus,
     PaymentTarget,
     TargetKind,
 )

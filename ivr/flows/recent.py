@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from billing_core.models import PaymentStatus
-from billing_core.payments import TargetKind
+from billing_core.domain.payments import PaymentStatus, TargetKind
 from billing_core.services.payments import PaymentLine
 from ivr.calls import billing, call, region, voice
 from ivr.flows.identified import member_required

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, ClassVar, NamedTuple, Protocol
 
-from billing_core.gateways.sandbox import TokenizationError, tokenize_bank, tokenize_card
+from billing_core.adapters.gateways.sandbox import TokenizationError, tokenize_bank, tokenize_card
 from ivr.sim.errors import CallEnded, SimError, TwimlError
 from ivr.sim.handlers import VERB_HANDLERS
 from ivr.sim.timing import KEY_SECONDS
@@ -481,13 +481,13 @@ class SandboxConnector:
         *,
         today: date,
     ) -> str:
-        """Tokenize a card through billing_core.gateways.sandbox.tokenize_card."""
+        """Tokenize a card through billing_core.adapters.gateways.sandbox.tokenize_card."""
         month, year = int(expiration_date[:2]), int(expiration_date[2:])
         card = tokenize_card(number, month, year, security_code or "", postal_code, today=today)
         return card.token
 
     def tokenize_bank(self, routing: str, account: str, account_type: str) -> str:
-        """Tokenize a bank account through billing_core.gateways.sandbox.tokenize_bank."""
+        """Tokenize a bank account through billing_core.adapters.gateways.sandbox.tokenize_bank."""
         return tokenize_bank(routing, account, account_type).token
 
 

@@ -39,9 +39,9 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from billing_core.clock import ManualClock
-from billing_core.feed import MemberRecord, import_feed, parse_feed_document
-from billing_core.regions import normalize_phone_number
+from billing_core.adapters.feed import MemberRecord, import_feed, parse_feed_document
+from billing_core.domain.clock import ManualClock
+from billing_core.domain.regions import normalize_phone_number
 from ivr.sim.call import Call
 from ivr.sim.errors import CallEnded, SimError
 from ivr.sim.ids import new_sid
@@ -1194,7 +1194,7 @@ class StateChecks:
     def member_id(self, mrn: Any) -> int:
         from sqlalchemy import select
 
-        from billing_core.models import Member
+        from billing_core.adapters.models import Member
 
         digest = self.core.hasher.mrn(str(mrn))
         with self.core.unit_of_work() as uow:
@@ -1241,7 +1241,7 @@ class StateChecks:
     def _payments(self, wanted: Any) -> None:
         from sqlalchemy import select
 
-        from billing_core.models import Payment
+        from billing_core.adapters.models import Payment
 
         if not isinstance(wanted, Mapping):
             raise _CheckFailed("payments takes count, status, amounts and mrn")
@@ -1275,7 +1275,7 @@ class StateChecks:
     def _texts(self, wanted: Any) -> None:
         from sqlalchemy import func, select
 
-        from billing_core.models import OutboxMessage
+        from billing_core.adapters.models import OutboxMessage
 
         with self.core.unit_of_work() as uow:
             count = uow.session.scalar(
@@ -1364,7 +1364,7 @@ def member_records(document: Any, core: BillingCore, today: Any, source: str = "
         return []
     if not isinstance(document, Mapping):
         return list(document)
-    from billing_core.exceptions import FeedRejected
+    from billing_core.domain.exceptions import FeedRejected
 
     try:
         return parse_feed_document(document, regions=core.regions, today=today)
@@ -1441,7 +1441,7 @@ class ScriptRunner:
     def empty_database(self) -> None:
         """Delete every row of every table."""
         import ivr.call_state  # noqa: F401  (its table is emptied too)
-        from billing_core.db import Base
+        from billing_core.adapters.db import Base
 
         with self.core.engine.begin() as connection:
             for table in reversed(Base.metadata.sorted_tables):
@@ -1526,9 +1526,9 @@ def load_scripts(folder: str | Path) -> list[CallScript]:
 @contextmanager
 def scratch_app(config: Mapping[str, Any] | None = None, *, folder: Path) -> Iterator[Flask]:
     """An app on a fresh SQLite database in `folder`, with a ManualClock: for playing scripts."""
-    from billing_core.db import make_engine
+    from billing_core.adapters.db import make_engine
+    from billing_core.adapters.migrate import upgrade as migrate
     from ivr import create_app
-    from ivr.cli import migrate
 
     url = f"sqlite:///{folder / 'scripts.sqlite3'}"
     migrate(url)

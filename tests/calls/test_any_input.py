@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from billing_core.models import AuditEvent
-from ivr.call_state import CallSession, CallState
+from billing_core.adapters.models import AuditEvent, CallSession
+from ivr.call_state import CallState
 from ivr.sim import parse_twiml
 from ivr.sim.signing import SIGNATURE_HEADER, sign
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL

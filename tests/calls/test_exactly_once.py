@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from billing_core.models import Payment, SandboxCharge
+from billing_core.adapters.models import Payment, SandboxCharge
 from ivr.sim import parse_twiml
 from ivr.sim.signing import SIGNATURE_HEADER, sign
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL

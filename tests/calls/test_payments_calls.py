@@ -8,7 +8,8 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from billing_core.models import Base, Payment, PaymentStatus, SandboxCharge
+from billing_core.adapters.models import Base, Payment, SandboxCharge
+from billing_core.domain.payments import PaymentStatus
 from tests.members import add_member
 
 NCAL = "+18773659900"
@@ -169,7 +170,7 @@ def test_paying_all_bills_by_bank_reads_and_records_the_ach_authorization(twilio
     call.press("1")
     assert call.heard_since_input[0] == "Your payment of $280.00 is complete."
     assert balances(core, member) == ([], 41200)
-    from billing_core.models import AchAuthorizationRecord
+    from billing_core.adapters.models import AchAuthorizationRecord
 
     with core.unit_of_work() as uow:
         record = uow.session.scalars(select(AchAuthorizationRecord)).one()

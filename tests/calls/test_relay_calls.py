@@ -102,7 +102,7 @@ def test_calling_a_relay_line_listed_in_regions_yaml_starts_in_relay_mode(
     from ivr.sim import VirtualTwilio
     from tests.conftest import AUTH_TOKEN, IDENTITY_KEY, PUBLIC_BASE_URL, ROOT
 
-    document = yaml.safe_load((ROOT / "regions.yaml").read_text())
+    document = yaml.safe_load((ROOT / "ivr" / "regions.yaml").read_text())
     ncal = next(region for region in document["regions"] if region["key"] == "ncal")
     ncal["relay_lines"] = ["1-800-555-0142"]
     regions_file = tmp_path / "regions.yaml"

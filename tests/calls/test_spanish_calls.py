@@ -7,8 +7,8 @@ import xml.etree.ElementTree as ET
 import pytest
 from sqlalchemy import select
 
+from billing_core.adapters.models import Member
 from billing_core.demo import load_demo
-from billing_core.models import Member
 
 SCAL = "+18662886729"
 # Words that would give away an English sentence; none of them is Spanish.

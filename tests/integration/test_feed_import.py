@@ -11,11 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event, inspect, select
 
-from billing_core import feed
-from billing_core.db import Base
-from billing_core.demo import demo_records
-from billing_core.exceptions import FeedRejected, IdentityNotVerified
-from billing_core.feed import (
+from billing_core.adapters import feed
+from billing_core.adapters.db import Base
+from billing_core.adapters.feed import (
     ImportReport,
     MemberRecord,
     import_feed,
@@ -23,7 +21,9 @@ from billing_core.feed import (
     parse_feed,
     parse_feed_document,
 )
-from billing_core.models import MedicalBill, Member, PremiumInvoice
+from billing_core.adapters.models import MedicalBill, Member, PremiumInvoice
+from billing_core.demo import demo_records
+from billing_core.domain.exceptions import FeedRejected, IdentityNotVerified
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_JSON = ROOT / "examples" / "billing-feed.json"
@@ -324,8 +324,8 @@ def test_an_import_needs_a_timezone_aware_time(core):
 
 
 def _pay_by_phone(core, member_id: int, bill_number: str, cents: int, key: str) -> None:
-    from billing_core.gateways.sandbox import fixed_token
-    from billing_core.payments import PaymentTarget
+    from billing_core.adapters.gateways.sandbox import fixed_token
+    from billing_core.domain.payments import PaymentTarget
     from billing_core.services.payments import PaymentRequest
 
     outcome = core.pay(

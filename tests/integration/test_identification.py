@@ -8,8 +8,9 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from billing_core.exceptions import IdentityNotVerified
-from billing_core.models import CoverageType, IdentityGuard, Member
+from billing_core.adapters.models import IdentityGuard, Member
+from billing_core.domain.exceptions import IdentityNotVerified
+from billing_core.domain.members import CoverageType
 
 MRN = "10000001"
 BIRTH = date(1980, 4, 12)

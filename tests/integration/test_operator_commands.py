@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from billing_core.gateways.sandbox import fixed_token
-from billing_core.models import Member, PaymentStatus
-from billing_core.payments import PaymentTarget
+from billing_core.adapters.gateways.sandbox import fixed_token
+from billing_core.adapters.models import Member
+from billing_core.domain.payments import PaymentStatus, PaymentTarget
 from billing_core.services.payments import PaymentRequest
 from tests.members import add_member
 

@@ -23,16 +23,15 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from billing_core import outbox
-from billing_core.gateways import SandboxGateway
-from billing_core.gateways.sandbox import fixed_token
-from billing_core.models import Member, OutboxMessage, OutboxStatus
-from billing_core.outbox import EMAIL, SMS, OutgoingMessage, SendError
-from billing_core.payments import PaymentRequestInvalid, PaymentTarget
-from billing_core.senders.smtp import SmtpSender
-from billing_core.services import payments
+from billing_core.adapters.gateways import SandboxGateway
+from billing_core.adapters.gateways.sandbox import fixed_token
+from billing_core.adapters.models import Member, OutboxMessage, OutboxStatus
+from billing_core.adapters.senders.smtp import SmtpSender
+from billing_core.adapters.senders.twilio_sms import TwilioSmsSender
+from billing_core.domain.payments import PaymentRequestInvalid, PaymentTarget
+from billing_core.services import outbox, payments
+from billing_core.services.outbox import EMAIL, SMS, OutgoingMessage, SendError
 from billing_core.services.payments import PaymentRequest
-from ivr.sms import TwilioSmsSender
 from tests.members import add_member
 
 PHONE = "+15105550123"

@@ -11,21 +11,18 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from billing_core.db import Base
-from billing_core.gateways import SandboxGateway
-from billing_core.gateways.base import GatewayTimeout
-from billing_core.gateways.sandbox import TEST_ROUTING_NUMBER, fixed_token
-from billing_core.models import (
-    AchAuthorizationRecord,
-    CoverageType,
-    PaymentStatus,
-    SandboxCharge,
-)
-from billing_core.payments import (
+from billing_core.adapters.db import Base
+from billing_core.adapters.gateways import SandboxGateway
+from billing_core.adapters.gateways.base import GatewayTimeout
+from billing_core.adapters.gateways.sandbox import TEST_ROUTING_NUMBER, fixed_token
+from billing_core.adapters.models import AchAuthorizationRecord, SandboxCharge
+from billing_core.domain.members import CoverageType
+from billing_core.domain.payments import (
     AchAuthorization,
     AmountNotAllowed,
     IdempotencyKeyReused,
     PaymentRequestInvalid,
+    PaymentStatus,
     PaymentTarget,
     TargetNotPayable,
     is_confirmation_number,
@@ -555,7 +552,7 @@ def test_no_card_or_bank_number_or_security_code_is_stored_anywhere(core, gatewa
 
 
 def test_a_payment_left_unknown_that_never_went_through_is_reported_to_the_member(core):
-    from billing_core.models import OutboxMessage
+    from billing_core.adapters.models import OutboxMessage
 
     class LostAnswer(SandboxGateway):
         """A processor whose answer is lost, and which then has no record of the charge."""

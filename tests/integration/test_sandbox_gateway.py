@@ -8,9 +8,9 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from billing_core.db import make_engine
-from billing_core.gateways import GatewayError, GatewayTimeout, SandboxGateway
-from billing_core.gateways.sandbox import (
+from billing_core.adapters.db import make_engine
+from billing_core.adapters.gateways import GatewayError, GatewayTimeout, SandboxGateway
+from billing_core.adapters.gateways.sandbox import (
     TEST_BANK_ACCOUNTS,
     TEST_CARDS,
     TEST_ROUTING_NUMBER,
@@ -18,7 +18,7 @@ from billing_core.gateways.sandbox import (
     fixed_token,
     tokenize_card,
 )
-from billing_core.models import SandboxCharge
+from billing_core.adapters.models import SandboxCharge
 
 TODAY = date(2026, 11, 27)
 CARD_RESULTS = {

@@ -20,8 +20,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from billing_core.gateways.base import ChargeResult, GatewayError, GatewayTimeout
-from billing_core.gateways.stripe_gateway import ChargeStillProcessing, StripeGateway
+from billing_core.adapters.gateways.base import ChargeResult, GatewayError, GatewayTimeout
+from billing_core.adapters.gateways.stripe_gateway import ChargeStillProcessing, StripeGateway
 
 API_KEY = "sk_test_local_stub"
 

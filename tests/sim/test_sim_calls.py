@@ -13,7 +13,7 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.serving import make_server
 
-from billing_core.clock import ManualClock
+from billing_core.domain.clock import ManualClock
 from ivr.sim import Call, CallEnded, FlaskTransport, GatherState, SimError, VirtualTwilio
 from ivr.sim.twiml import Verb
 

@@ -11,7 +11,7 @@ from flask import Flask, Response, request
 from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import Pay, Prompt, VoiceResponse
 
-from billing_core.clock import ManualClock
+from billing_core.domain.clock import ManualClock
 from ivr.sim import Call, CallEnded, PayField, SimError, TwimlError, VirtualTwilio, parse_twiml
 from ivr.sim.pay import Pay as PayVerb
 

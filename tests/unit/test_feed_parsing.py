@@ -14,8 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from billing_core.exceptions import FeedRejected
-from billing_core.feed import (
+from billing_core.adapters.feed import (
     CSV_COLUMNS,
     MAX_MONEY_CENTS,
     BillRecord,
@@ -27,8 +26,9 @@ from billing_core.feed import (
     parse_feed_document,
     parse_money,
 )
-from billing_core.models import CoverageType
-from billing_core.regions import normalize_phone_number
+from billing_core.domain.exceptions import FeedRejected
+from billing_core.domain.members import CoverageType
+from billing_core.domain.regions import normalize_phone_number
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_JSON = ROOT / "examples" / "billing-feed.json"

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from billing_core.payments import (
+from billing_core.domain.payments import (
     Allocation,
     AmountNotAllowed,
     ItemKind,

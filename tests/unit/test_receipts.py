@@ -8,8 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from billing_core.outbox import EMAIL, SMS
-from billing_core.receipts import (
+from billing_core.services.outbox import EMAIL, SMS
+from billing_core.services.receipts import (
     Receipt,
     email_body,
     email_subject,

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from billing_core.regions import RegionConfigError, load_regions, parse_regions
+from billing_core.domain.regions import RegionConfigError, load_regions, parse_regions
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCUMENT = yaml.safe_load((ROOT / "regions.yaml").read_text())
+DOCUMENT = yaml.safe_load((ROOT / "ivr" / "regions.yaml").read_text())
 
 PAY_LINES = {
     "ncal": "1-877-365-9900",
@@ -37,7 +37,7 @@ def written_three_ways(number: str) -> list[str]:
 
 @pytest.mark.parametrize("key", sorted(PAY_LINES))
 def test_each_pay_line_reaches_its_region_however_it_is_written(key):
-    catalog = load_regions(ROOT / "regions.yaml")
+    catalog = load_regions(ROOT / "ivr" / "regions.yaml")
     for written in written_three_ways(PAY_LINES[key]):
         region, relay = catalog.for_dialed_number(written)
         assert region.key == key, written
@@ -45,13 +45,13 @@ def test_each_pay_line_reaches_its_region_however_it_is_written(key):
 
 
 def test_an_unlisted_number_reaches_the_national_line():
-    catalog = load_regions(ROOT / "regions.yaml")
+    catalog = load_regions(ROOT / "ivr" / "regions.yaml")
     for dialed in ["+18005550199", "", "not a number", "+44 20 7946 0000"]:
         assert catalog.for_dialed_number(dialed)[0] is catalog.national
 
 
 def test_washington_mails_checks_to_its_own_box_and_the_others_share_one():
-    catalog = load_regions(ROOT / "regions.yaml")
+    catalog = load_regions(ROOT / "ivr" / "regions.yaml")
     boxes = {key: region.check_address[1] for key, region in catalog.regions.items()}
     assert boxes.pop("wa") == "P.O. Box 7172"
     assert set(boxes.values()) == {"P.O. Box 7158"}
@@ -59,7 +59,7 @@ def test_washington_mails_checks_to_its_own_box_and_the_others_share_one():
 
 
 def test_maryland_premiums_fall_due_on_the_first_of_the_coverage_month():
-    mas = load_regions(ROOT / "regions.yaml").regions["mas"]
+    mas = load_regions(ROOT / "ivr" / "regions.yaml").regions["mas"]
     january = date(2027, 1, 1)
     assert mas.premium_due.due_date(january, "MD") == date(2027, 1, 1)
     assert mas.premium_due.due_date(january, "VA") == date(2026, 12, 31)
@@ -67,7 +67,7 @@ def test_maryland_premiums_fall_due_on_the_first_of_the_coverage_month():
 
 
 def test_business_hours_are_read_in_the_regions_own_time_zone():
-    catalog = load_regions(ROOT / "regions.yaml")
+    catalog = load_regions(ROOT / "ivr" / "regions.yaml")
     # 18:30 UTC on a Friday: 13:30 in New York, 08:30 in Honolulu, 10:30 in California.
     friday = datetime(2026, 11, 27, 18, 30, tzinfo=UTC)
     assert catalog.regions["ga"].billing_is_open(friday)

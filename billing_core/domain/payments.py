@@ -12,9 +12,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from billing_core.exceptions import BillingError
+from billing_core.domain.exceptions import BillingError
 
 CONFIRMATION_DIGITS = 10
+
+
+class PaymentStatus(enum.StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
 
 
 class TargetKind(enum.StrEnum):

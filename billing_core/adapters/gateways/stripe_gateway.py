@@ -12,7 +12,7 @@ from typing import Any
 
 import stripe
 
-from billing_core.gateways.base import (
+from billing_core.adapters.gateways.base import (
     DECLINED,
     SUCCEEDED,
     ChargeResult,

@@ -6,9 +6,8 @@ import os
 
 from alembic import context
 
-import billing_core.models  # noqa: F401  (registers the billing tables)
-import ivr.call_state  # noqa: F401  (registers the call-state table)
-from billing_core.db import Base, make_engine
+import billing_core.adapters.models  # noqa: F401  (registers the billing tables)
+from billing_core.adapters.db import Base, make_engine
 
 config = context.config
 target_metadata = Base.metadata

@@ -8,7 +8,7 @@ import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 
-from billing_core.outbox import OutgoingMessage, SendError
+from billing_core.services.outbox import OutgoingMessage, SendError
 
 # Characters a Message-ID's left part may hold (RFC 5322 dot-atom text).
 _NOT_ATEXT = re.compile(r"[^A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]")

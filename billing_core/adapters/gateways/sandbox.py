@@ -18,17 +18,17 @@ from datetime import date
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from billing_core.clock import Clock
-from billing_core.db import make_session_factory, upsert_insert
-from billing_core.gateways.base import (
+from billing_core.adapters.db import make_session_factory, upsert_insert
+from billing_core.adapters.gateways.base import (
     DECLINED,
     SUCCEEDED,
     ChargeResult,
     GatewayError,
     GatewayTimeout,
 )
-from billing_core.models import SandboxCharge
-from billing_core.payments import luhn_valid
+from billing_core.adapters.models import SandboxCharge
+from billing_core.domain.clock import Clock
+from billing_core.domain.payments import luhn_valid
 
 ERROR = "error"
 TIMEOUT = "timeout"

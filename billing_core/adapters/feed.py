@@ -7,7 +7,7 @@ The import then adds and updates rows in one transaction; importing the same fil
 again changes nothing.
 
 MRNs and birth dates live only in memory here: the database gets their keyed digests
-(billing_core.identity), and problem messages never repeat their values.
+(billing_core.domain.identity), and problem messages never repeat their values.
 """
 
 from __future__ import annotations
@@ -27,19 +27,19 @@ from typing import Any, Literal, cast
 from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy import text as sql
 
-from billing_core.exceptions import FeedRejected
-from billing_core.identity import IdentityHasher
-from billing_core.models import (
-    CoverageType,
+from billing_core.adapters.models import (
     MedicalBill,
     Member,
     Payment,
     PaymentAllocation,
-    PaymentStatus,
     PremiumInvoice,
 )
-from billing_core.regions import LANGUAGES, RegionCatalog, normalize_phone_number
-from billing_core.unit_of_work import UnitOfWork
+from billing_core.adapters.unit_of_work import UnitOfWork
+from billing_core.domain.exceptions import FeedRejected
+from billing_core.domain.identity import IdentityHasher
+from billing_core.domain.members import CoverageType
+from billing_core.domain.payments import PaymentStatus
+from billing_core.domain.regions import LANGUAGES, RegionCatalog, normalize_phone_number
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ _MAX_DOLLARS = Decimal(MAX_MONEY_CENTS) / 100
 _MAX_DOLLAR_DIGITS = len(str(MAX_MONEY_CENTS // 100))
 EARLIEST_BIRTH_DATE = date(1900, 1, 1)
 MRN_DIGITS = (4, 15)
-# Column sizes of billing_core.models; PostgreSQL would refuse longer text mid-import.
+# Column sizes of billing_core.adapters.models; PostgreSQL would refuse longer text mid-import.
 NAME_LENGTH = 100
 PLACE_LENGTH = 200
 BILL_NUMBER_LENGTH = 40

@@ -2,7 +2,7 @@
 
 A member's medical record number and birth date are never stored: the member is
 found by a keyed digest of the MRN, and the birth date is checked against a keyed
-digest of both (see billing_core.identity). Only the last digits of the MRN are kept,
+digest of both (see billing_core.domain.identity). Only the last digits of the MRN are kept,
 for people who need to tell members apart.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -26,7 +27,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from billing_core.db import Base
+from billing_core.adapters.db import Base
+from billing_core.domain.members import CoverageType
+from billing_core.domain.payments import PaymentStatus
 
 
 class UTCDateTime(TypeDecorator):
@@ -46,26 +49,6 @@ class UTCDateTime(TypeDecorator):
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC) if value is not None else None
-
-
-class CoverageType(enum.StrEnum):
-    MEDICARE = "medicare"
-    INDIVIDUAL_EXCHANGE = "individual_exchange"
-    INDIVIDUAL = "individual"
-    COBRA = "cobra"
-    EMPLOYER_GROUP = "employer_group"
-
-    @property
-    def pays_premium_here(self) -> bool:
-        # Employer-group members' premiums are paid by the employer.
-        return self is not CoverageType.EMPLOYER_GROUP
-
-
-class PaymentStatus(enum.StrEnum):
-    PENDING = "pending"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    UNKNOWN = "unknown"
 
 
 def _enum(kind: type[enum.Enum], name: str) -> Enum:
@@ -308,3 +291,16 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     provider_reference: Mapped[str | None] = mapped_column(String(100))
+
+
+class CallSession(Base):
+    """A phone call's state between webhooks (shaped by the phone channel), or its end marker."""
+
+    __tablename__ = "call_sessions"
+
+    call_sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -19,9 +19,9 @@ from typing import Protocol
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from billing_core.db import upsert_insert
-from billing_core.models import OutboxMessage, OutboxStatus
-from billing_core.unit_of_work import UnitOfWork
+from billing_core.adapters.db import upsert_insert
+from billing_core.adapters.models import OutboxMessage, OutboxStatus
+from billing_core.adapters.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 import yaml
 
-from billing_core.premiums import DUE_RULES, DueRule
+from billing_core.domain.premiums import DUE_RULES, DueRule
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 US_STATES = frozenset(

@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date
 from babel.numbers import format_currency
 
-from billing_core.outbox import EMAIL, SMS, OutgoingMessage
+from billing_core.services.outbox import EMAIL, SMS, OutgoingMessage
 
 if TYPE_CHECKING:
-    from billing_core.models import Member, Payment
+    from billing_core.adapters.models import Member, Payment
 
 LOCALES = {"en": "en_US", "es": "es_US"}
 DEFAULT_LANGUAGE = "en"

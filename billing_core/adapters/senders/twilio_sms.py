@@ -7,7 +7,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from billing_core.outbox import OutgoingMessage, SendError
+from billing_core.services.outbox import OutgoingMessage, SendError
 
 
 class TwilioSmsSender:
