@@ -16,9 +16,26 @@ from billing_core.domain.clock import SystemClock
 from billing_core.domain.identity import IdentityHasher
 from billing_core.domain.regions import load_regions
 from billing_core.services.identification import LockoutPolicy
-from ivr import config
+from ivr import calls, cli, config, recording
 from ivr.call_state import CallStore
+from ivr.flows import (
+    agent,
+    assist,
+    balances,
+    capture,
+    entry,
+    identify,
+    menu,
+    pay,
+    recent,
+    status,
+    ways_to_pay,
+)
 from ivr.i18n import load_languages, load_translations
+from ivr.kernel import EXITS, Services
+
+# Every flow of the call, one Blueprint each.
+FLOWS = (entry, identify, menu, balances, pay, capture, recent, ways_to_pay, agent, assist, status)
 
 log = logging.getLogger(__name__)
 
@@ -59,46 +76,25 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         core.session_factory, timedelta(minutes=app.config["IVR_CALL_TTL_MINUTES"])
     )
     app.extensions["twilio_validator"] = RequestValidator(app.config["IVR_TWILIO_AUTH_TOKEN"])
-    app.extensions["languages"] = languages
-    app.extensions["translations"] = {
-        code: load_translations(language.locale) for code, language in languages.items()
-    }
-
-    from ivr import calls
-    from ivr.flows import (
-        agent,
-        assist,
-        balances,
-        capture,
-        entry,
-        identify,
-        menu,
-        pay,
-        recent,
-        status,
-        ways_to_pay,
+    services = Services(
+        billing=core,
+        settings=app.config,
+        languages=languages,
+        translations={
+            code: load_translations(language.locale) for code, language in languages.items()
+        },
+        call_store=app.extensions["call_store"],
     )
-
-    calls.install(app)
-    from ivr import recording
-
+    # Tests and the simulator reword prompts by changing these in place.
+    app.extensions["languages"] = services.languages
+    app.extensions["translations"] = services.translations
+    calls.install(app, services)
     recording.install(app)
-    for module in (
-        entry,
-        identify,
-        menu,
-        balances,
-        pay,
-        capture,
-        recent,
-        ways_to_pay,
-        agent,
-        assist,
-        status,
-    ):
-        app.register_blueprint(module.bp)
-
-    from ivr import cli
+    for flow in FLOWS:
+        app.register_blueprint(flow.bp)
+    unbound = [exit.name for exit in EXITS if not exit.bound]
+    if unbound:
+        raise RuntimeError(f"no step bound to the exits: {', '.join(unbound)}")
 
     cli.register(app)
     return app

@@ -6,46 +6,150 @@ card data, a full MRN or a birth date: only digests and what the flow needs next
 
 from __future__ import annotations
 
-import json
-from datetime import datetime, timedelta
+import logging
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 from sqlalchemy import delete, update
 
 from billing_core.adapters.db import upsert_insert
 from billing_core.adapters.models import CallSession
 
+log = logging.getLogger(__name__)
 
-class CallState(dict[str, Any]):
-    """The state of one call: a dict with a few named helpers."""
 
-    def __init__(self, call_sid: str, data: dict[str, Any], *, is_new: bool):
-        super().__init__(data)
-        self.call_sid = call_sid
-        self.is_new = is_new
-        self.ended = False  # set when the call is over: nothing more is saved
-        # What was loaded: a webhook that changes nothing need not write anything.
-        self.loaded = json.loads(json.dumps(data))
+class _Part(BaseModel):
+    # Unknown keys from an older or newer release are dropped rather than refused, so a call
+    # in progress survives a deploy in either direction.
+    model_config = ConfigDict(extra="ignore", validate_assignment=False)
+
+
+class PayTarget(_Part):
+    """Something the caller can pay: one bill, all bills, or the premium, with its balance."""
+
+    kind: str
+    balance: int
+    bill_number: str | None = None
+    date_of_service: date | None = None
+    facility: str | None = None
+
+
+class Method(_Part):
+    """A card or bank account to charge, known only by its token and visible digits."""
+
+    kind: str
+    token: str
+    last4: str
+    brand: str | None = None
+    account_type: str | None = None
+    exp: str | None = None
+    saved: bool = False
+
+
+class MethodChoice(_Part):
+    """What a key at the method menu stands for: a saved method, or a new card or account."""
+
+    saved_id: int | None = None
+    new: str | None = None
+
+
+class Outcome(_Part):
+    """What the billing core answered for the payment: its status and confirmation number."""
+
+    status: str
+    confirmation: str
+    amount: int
+
+
+class Draft(_Part):
+    """The payment being put together in this call."""
+
+    targets: list[PayTarget] | None = None
+    target: PayTarget | None = None
+    amount: int | None = None
+    method_choices: list[MethodChoice] | None = None
+    method: Method | None = None
+    # Fixed before the caller confirms: a repeated "yes" is the same payment, charged once.
+    idempotency_key: str | None = None
+    capturing: str | None = None
+    account_type: str | None = None
+    declined: str | None = None
+    outcome: Outcome | None = None
+    unsaved_method: Method | None = None
+
+
+class Resume(_Part):
+    """The prompt to go back to after a detour (the relay offer, the time-running-out warning)."""
+
+    endpoint: str
+    values: dict[str, str] = Field(default_factory=dict)
+
+
+class CallState(_Part):
+    """The state of one call between webhooks, stored as JSON under its CallSid.
+
+    Only what differs from the defaults is stored, under the keys earlier releases used.
+    """
+
+    region: str | None = None
+    national: bool = False
+    language: str = "en"
+    language_chosen: bool = False
+    relay: bool = False
+    offers_given: bool = False
+    mrn_digest: str | None = None
+    identification_failures: int = 0
+    member_id: int | None = None
+    member_name: str = ""
+    failures: dict[str, int] = Field(default_factory=dict)
+    silences: int = 0
+    asking: str | None = None
+    resume: Resume | None = None
+    pay: Draft = Field(default_factory=Draft)
+
+    _call_sid: str = PrivateAttr(default="")
+    _is_new: bool = PrivateAttr(default=True)
+    _loaded: dict[str, Any] = PrivateAttr(default_factory=dict)
+    ended: bool = Field(default=False, exclude=True)  # the call is over: nothing more is saved
+
+    @classmethod
+    def restore(cls, call_sid: str, data: dict[str, Any], *, is_new: bool) -> CallState:
+        """Return the state stored for a call; one that no longer reads starts afresh."""
+        try:
+            state = cls.model_validate(data)
+        except ValidationError:
+            log.warning("call %s: stored state unreadable, starting afresh", call_sid)
+            state, is_new = cls(), True
+        state._call_sid = call_sid
+        state._is_new = is_new
+        state._loaded = state.to_json()
+        return state
+
+    @property
+    def call_sid(self) -> str:
+        return self._call_sid
+
+    @property
+    def is_new(self) -> bool:
+        return self._is_new
 
     @property
     def changed(self) -> bool:
-        return self.is_new or json.loads(json.dumps(dict(self))) != self.loaded
+        """Whether there is anything to write: a webhook that changes nothing writes nothing."""
+        return self._is_new or self.to_json() != self._loaded
 
-    @property
-    def member_id(self) -> int | None:
-        return self.get("member_id")
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_defaults=True)
 
     def count_failure(self, step: str) -> int:
         """Count a no-input or invalid answer at a step; return how many in a row."""
-        failures = dict(self.get("failures", {}))
-        failures[step] = failures.get(step, 0) + 1
-        self["failures"] = failures
-        return failures[step]
+        self.failures = {**self.failures, step: self.failures.get(step, 0) + 1}
+        return self.failures[step]
 
     def clear_failures(self, step: str) -> None:
-        failures = dict(self.get("failures", {}))
-        if failures.pop(step, None) is not None:
-            self["failures"] = failures
+        if step in self.failures:
+            self.failures = {name: n for name, n in self.failures.items() if name != step}
 
 
 class CallStore:
@@ -58,14 +162,14 @@ class CallStore:
     def load(self, call_sid: str, now: datetime) -> CallState:
         """Return the call's state; a new, empty one for an unknown, expired or ended call."""
         if not call_sid:
-            return CallState("", {}, is_new=True)
+            return CallState.restore("", {}, is_new=True)
         with self._session_factory() as session:
             # A plain read: on SQLite it need not wait for the write lock.
             session.connection(execution_options={"sqlite_read_only": True})
             row = session.get(CallSession, call_sid)
             if row is None or row.ended_at is not None or row.expires_at <= now:
-                return CallState(call_sid, {}, is_new=True)
-            return CallState(call_sid, dict(row.data), is_new=False)
+                return CallState.restore(call_sid, {}, is_new=True)
+            return CallState.restore(call_sid, dict(row.data), is_new=False)
 
     def save(self, state: CallState, now: datetime) -> None:
         """Keep the call's state, unless the call has already ended.
@@ -73,7 +177,7 @@ class CallStore:
         The status callback can arrive while another webhook of the call is still
         running; the ended row must win, or the state would outlive the call.
         """
-        data = dict(state)
+        data = state.to_json()
         with self._session_factory() as session, session.begin():
             if not state.is_new:
                 updated = session.execute(

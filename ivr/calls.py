@@ -1,4 +1,4 @@
-"""The call behind each webhook: signature check, state load and save, voice, and failures."""
+"""The call behind each webhook: signature check, state load and save, and failures."""
 
 from __future__ import annotations
 
@@ -8,65 +8,42 @@ from flask import Flask, current_app, g, request, url_for
 from twilio.twiml.voice_response import Dial, Hangup, Redirect, VoiceResponse
 from werkzeug.exceptions import HTTPException
 
-from billing_core.core import BillingCore
-from billing_core.domain.regions import Region
-from ivr.call_state import CallState, CallStore
+from ivr.call_state import CallState
+from ivr.kernel import CALL_START, NEW_CALL_ENDPOINTS, Services, Turn, answer, endpoint_of
 from ivr.prompts import Prompt
 from ivr.security import require_twilio_signature
-from ivr.speech import Voice
-from ivr.twiml import twiml
+from ivr.sentences import hours_and_number
 
 log = logging.getLogger(__name__)
 
-# Webhooks that may meet a call the app has no state for: the start and the end.
-CALL_STARTS = frozenset({"entry.incoming", "status.call_status"})
 
-
-def billing() -> BillingCore:
-    return current_app.extensions["billing"]
-
-
-def call() -> CallState:
-    return g.call
-
-
-def voice() -> Voice:
-    return g.voice
-
-
-def region() -> Region:
-    return billing().regions.get(call().get("region"))
-
-
-def voice_for(language: str) -> Voice:
-    """Return a voice for the language; what it speaks is reported with the response."""
-    languages = current_app.extensions["languages"]
-    code = language if language in languages else "en"
-    speaker = Voice(languages[code], current_app.extensions["translations"][code])
-    if g:
-        g.setdefault("voices", []).append(speaker)
-    return speaker
-
-
-def install(app: Flask) -> None:
+def install(app: Flask, services: Services) -> None:
     """Wire the per-webhook steps into the app."""
+    app.extensions["ivr"] = services
     app.before_request(_before_webhook)
     app.after_request(_after_webhook)
     app.register_error_handler(Exception, _on_failure)
 
 
+def _services() -> Services:
+    return current_app.extensions["ivr"]
+
+
 def _before_webhook():
-    g.voices = []
     require_twilio_signature()
-    store: CallStore = current_app.extensions["call_store"]
+    services = _services()
     call_sid = request.form.get("CallSid", "")[:64]
-    g.call = store.load(call_sid, billing().clock.now())
-    g.voice = voice_for(g.call.get("language", "en"))
-    if g.call.is_new and request.endpoint not in CALL_STARTS:
+    state = services.call_store.load(call_sid, services.billing.clock.now())
+    g.call = state
+    g.turn = turn = Turn(state, request.form, services)
+    if state.is_new and request.endpoint not in NEW_CALL_ENDPOINTS:
         # Twilio moved on without us (the state expired or was never made): start over
         # rather than guess where the caller was.
         log.info("call %s: no state at %s, restarting", call_sid, request.path)
-        return restart()
+        response = VoiceResponse()
+        response.append(turn.say(Prompt.CALL_RESTARTED))
+        response.append(Redirect(url_for(endpoint_of(CALL_START))))
+        return answer(turn, response)
     return None
 
 
@@ -79,21 +56,15 @@ def _after_webhook(response):
         and not state.ended
         and state.changed
     ):
+        services = _services()
         try:
-            current_app.extensions["call_store"].save(state, billing().clock.now())
+            services.call_store.save(state, services.billing.clock.now())
         except Exception:  # noqa: BLE001 - the caller must still hear this answer
             # The answer (maybe a confirmation number) is already built: let the caller
             # hear it. The next webhook finds the earlier state, and every step that moves
             # money is idempotent, so repeating one takes nothing twice.
             log.exception("call %s: could not save the call's state", state.call_sid)
     return response
-
-
-def restart():
-    response = VoiceResponse()
-    response.append(voice().say(Prompt.CALL_RESTARTED))
-    response.append(Redirect(url_for("entry.incoming")))
-    return twiml(response)
 
 
 def _on_failure(error: Exception):
@@ -109,28 +80,25 @@ def _on_failure(error: Exception):
     )
     state = g.get("call")
     g.call = None  # nothing of a failed step is saved
+    services = _services()
     # Apologise in the call's language, with its region's specialists, when they are known.
-    speaker = voice_for(state.get("language", "en") if state else "en")
-    g.voice = speaker
-    national = current_app.extensions["billing"].regions.get(state.get("region") if state else None)
+    turn = Turn(state or CallState(), request.form, services)
+    regions = services.billing.regions
+    line = regions.get(state.region if state else None)
     response = VoiceResponse()
-    response.append(speaker.say(Prompt.SYSTEM_TROUBLE))
+    response.append(turn.say(Prompt.SYSTEM_TROUBLE))
     try:
-        is_open = national.billing_is_open(billing().clock.now())
+        is_open = line.billing_is_open(services.billing.clock.now())
     except Exception:  # noqa: BLE001 - a broken clock must not stop the apology
         is_open = False
     if is_open:
-        response.append(speaker.say(Prompt.TRANSFERRING))
+        response.append(turn.say(Prompt.TRANSFERRING))
         # No action URL: while this app is failing, the call must not come back to it.
         # When the specialist call ends, the goodbye below is all that is left to say.
-        response.append(Dial(national.billing.number))
-        response.append(speaker.say(Prompt.GOODBYE))
-        response.append(Hangup())
+        response.append(Dial(line.billing.number))
     else:
-        from ivr.flows.agent import hours_and_number
-
-        for say in hours_and_number(speaker, national):
+        for say in hours_and_number(turn.voice, line):
             response.append(say)
-        response.append(speaker.say(Prompt.GOODBYE))
-        response.append(Hangup())
-    return twiml(response)
+    response.append(turn.say(Prompt.GOODBYE))
+    response.append(Hangup())
+    return answer(turn, response)

@@ -6,24 +6,13 @@ from datetime import datetime, timedelta
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import with_appcontext
 
 from billing_core.adapters.feed import import_feed, load_feed_file
 from billing_core.adapters.migrate import upgrade as migrate
 from billing_core.demo import load_demo
 from billing_core.domain.exceptions import FeedRejected
 from billing_core.services.outbox import EMAIL, SMS, deliver_pending
-
-
-def _create_app() -> Flask:
-    from ivr import create_app
-
-    return create_app()
-
-
-@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
-def main() -> None:
-    """Operate the pay-by-phone line."""
 
 
 def register(app: Flask) -> None:

@@ -109,7 +109,7 @@ def _record_turn(response):
         return response  # no call to file it under, and a name that is safe as a file name
     try:
         state = g.get("call")
-        digest = state.get("mrn_digest") if state is not None else None
+        digest = state.mrn_digest if state is not None else None
         query = request.query_string.decode()
         entry = turn_entry(
             at=current_app.extensions["billing"].clock.now(),
@@ -218,7 +218,7 @@ def redact(
 
 
 def _is_command(name: str, value: str) -> bool:
-    from ivr.flows.steps import SPOKEN_COMMANDS
+    from ivr.kernel import SPOKEN_COMMANDS
 
     if name == "Digits":
         return value.strip() in COMMAND_KEYS or value.strip() == ""

@@ -5,56 +5,70 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint
+from twilio.twiml.voice_response import VoiceResponse
 
-from ivr.calls import call, region, voice
-from ivr.flows.agent import hours_and_number
-from ivr.flows.steps import RELAY_KEY, SPECIALIST_KEY, answered, ask, go, goodbye, resume
+from ivr.flows import agent
+from ivr.kernel import (
+    RELAY_KEY,
+    RELAY_OFFER,
+    SPECIALIST_KEY,
+    STILL_THERE,
+    Turn,
+    answered,
+    ask,
+    go,
+    goodbye,
+    resume,
+    step,
+)
 from ivr.prompts import Prompt
+from ivr.sentences import hours_and_number
 
 bp = Blueprint("assist", __name__, url_prefix="/voice/assist")
 log = logging.getLogger(__name__)
 
 
-@bp.post("/relay")
-def relay_offer():
+@RELAY_OFFER.bind
+@step(bp, "/relay")
+def relay_offer(turn: Turn) -> VoiceResponse:
     """Offer relay mode after two silences in a row."""
-    return ask(
-        [voice().say(Prompt.NO_INPUT), voice().say(Prompt.RELAY_OFFER)],
-        "assist.relay_offer_answer",
-        num_digits=1,
-    )
+    prompts = [turn.say(Prompt.NO_INPUT), turn.say(Prompt.RELAY_OFFER)]
+    return ask(turn, prompts, relay_offer_answer, num_digits=1)
 
 
-@bp.post("/relay/answer")
-def relay_offer_answer():
+@step(bp, "/relay/answer")
+def relay_offer_answer(turn: Turn) -> VoiceResponse:
     """Turn relay mode on when asked, or when the caller still cannot answer in time."""
-    digits = answered()
+    digits = answered(turn)
     if digits == "1":
-        return resume()
+        return resume(turn)
     if digits in (None, "", RELAY_KEY):
         # Silence again is itself a sign the caller needs longer than a spoken-call timeout.
-        call()["relay"] = True
-        log.info("call %s: relay mode on", call().call_sid)
-        return resume(voice().say(Prompt.RELAY_ON))
+        turn.call.relay = True
+        log.info("call %s: relay mode on", turn.call.call_sid)
+        return resume(turn, turn.say(Prompt.RELAY_ON))
     if digits == SPECIALIST_KEY:
-        return go("agent.transfer")
-    return resume()
+        return go(turn, agent.transfer)
+    return resume(turn)
 
 
-@bp.post("/still-there")
-def still_there():
+@STILL_THERE.bind
+@step(bp, "/still-there")
+def still_there(turn: Turn) -> VoiceResponse:
     """Warn that time is running out and say how to get more."""
-    return ask([voice().say(Prompt.STILL_THERE)], "assist.still_there_answer", num_digits=1)
+    return ask(turn, [turn.say(Prompt.STILL_THERE)], still_there_answer, num_digits=1)
 
 
-@bp.post("/still-there/answer")
-def still_there_answer():
+@step(bp, "/still-there/answer")
+def still_there_answer(turn: Turn) -> VoiceResponse:
     """More time on any answer; a specialist on 0; after silence, the number and goodbye."""
-    digits = answered()
+    digits = answered(turn)
     if digits == SPECIALIST_KEY:
-        return go("agent.transfer")
+        return go(turn, agent.transfer)
     if digits:
-        call().pop("silences", None)
-        return resume()
+        turn.call.silences = 0
+        return resume(turn)
     # Even the last word offers a person, with the TTY-capable number.
-    return goodbye(voice().say(Prompt.ENDING_FOR_SILENCE), *hours_and_number(voice(), region()))
+    return goodbye(
+        turn, turn.say(Prompt.ENDING_FOR_SILENCE), *hours_and_number(turn.voice, turn.region)
+    )

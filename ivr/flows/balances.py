@@ -3,37 +3,35 @@
 from __future__ import annotations
 
 from flask import Blueprint
-from twilio.twiml.voice_response import Say
+from twilio.twiml.voice_response import Say, VoiceResponse
 
 from billing_core.domain.members import CoverageType
 from billing_core.services.accounts import AccountSummary
-from ivr.calls import billing, call, voice
-from ivr.flows.identified import member_required
 from ivr.flows.info import after_page, page
+from ivr.kernel import Turn, step
 from ivr.prompts import Prompt
 from ivr.speech import Day, Money, Month
 
 bp = Blueprint("balances", __name__, url_prefix="/voice/balances")
 
 
-@bp.post("")
-@member_required
-def read():
+@step(bp, "", member=True)
+def read(turn: Turn) -> VoiceResponse:
     """Read the member's balances."""
-    summary = billing().account_summary(call().member_id, channel="phone", call_sid=call().call_sid)
-    return page(balance_sentences(summary), Prompt.BALANCES_AGAIN, "balances.after")
+    call = turn.call
+    summary = turn.billing.account_summary(call.member_id, channel="phone", call_sid=call.call_sid)
+    return page(turn, balance_sentences(turn, summary), Prompt.BALANCES_AGAIN, after)
 
 
-@bp.post("/after")
-@member_required
-def after():
+@step(bp, "/after", member=True)
+def after(turn: Turn) -> VoiceResponse:
     """Repeat the balances or go back to the main menu."""
-    return after_page("balances.read")
+    return after_page(turn, read)
 
 
-def balance_sentences(summary: AccountSummary) -> list[Say]:
+def balance_sentences(turn: Turn, summary: AccountSummary) -> list[Say]:
     """Return the sentences that tell a member what they owe."""
-    say = voice().say
+    say = turn.say
     sentences = []
     bills = summary.bills
     if not bills:

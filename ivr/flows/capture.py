@@ -11,19 +11,33 @@ from __future__ import annotations
 import logging
 import re
 
-from flask import Blueprint, current_app, request, url_for
+from flask import Blueprint, url_for
 from twilio.twiml.voice_response import Pay, VoiceResponse
 from twilio.twiml.voice_response import Prompt as PayPrompt
 
-from ivr.calls import call, voice
-from ivr.flows.identified import member_required
-from ivr.flows.pay import payment
-from ivr.flows.steps import answered, ask, done, global_key, go, no_answer, retry
+from ivr.call_state import Method
+from ivr.kernel import (
+    Exit,
+    Turn,
+    answered,
+    ask,
+    done,
+    endpoint_of,
+    global_key,
+    go,
+    no_answer,
+    retry,
+    step,
+)
 from ivr.prompts import Prompt
-from ivr.twiml import twiml
 
 bp = Blueprint("capture", __name__, url_prefix="/voice/pay/capture")
 log = logging.getLogger(__name__)
+
+# Where a capture returns to in the payment flow, which binds them.
+CAPTURED = Exit("payment read-back")
+CHOOSE_METHOD = Exit("payment method")
+START_OVER = Exit("what to pay")
 
 VALID_CARD_TYPES = "visa mastercard amex discover"
 ACCOUNT_TYPES = {"1": "consumer-checking", "2": "consumer-savings"}
@@ -74,133 +88,134 @@ RESULT_PROMPTS = {
 PAY_LANGUAGES = {"en-US": "en-US", "es-US": "es-MX"}
 
 
-def pay_language(method: str) -> str:
+def pay_language(turn: Turn, method: str) -> str:
     """Return the <Pay> language: bank capture is English-only at Twilio."""
     if method == "ach-debit":
         return "en-US"
-    return PAY_LANGUAGES.get(voice().language.twilio_language, "en-US")
+    return PAY_LANGUAGES.get(turn.voice.language.twilio_language, "en-US")
 
 
-def pay_verb(method: str, **options) -> Pay:
+def pay_verb(turn: Turn, method: str, **options) -> Pay:
     """Build the <Pay> that tokenizes a card or bank account with our prompts."""
-    config = current_app.config
+    settings = turn.settings
+    say = turn.say
     pay = Pay(
-        payment_connector=config["IVR_PAY_CONNECTOR"],
+        payment_connector=settings["IVR_PAY_CONNECTOR"],
         payment_method=method,
         charge_amount="0",
         token_type="reusable",
-        action=url_for("capture.captured"),
+        action=url_for(endpoint_of(captured)),
         # A relay operator reads each prompt and types the answer: give them the longest wait.
-        timeout=config["IVR_PAY_RELAY_TIMEOUT"]
-        if call().get("relay")
-        else config["IVR_PAY_TIMEOUT"],
+        timeout=settings["IVR_PAY_RELAY_TIMEOUT"] if turn.relay else settings["IVR_PAY_TIMEOUT"],
         max_attempts=3,
-        language=pay_language(method),
+        language=pay_language(turn, method),
         **options,
     )
     fields = CARD_FIELDS if method == "credit-card" else BANK_FIELDS
     for field, (ask_prompt, errors) in fields.items():
         prompt = PayPrompt(for_=field)
-        prompt.append(voice().say(ask_prompt))
+        prompt.append(say(ask_prompt))
         pay.append(prompt)
         if field == "security-code":
             amex = PayPrompt(for_=field, card_type="amex")
-            amex.append(voice().say(Prompt.CARD_SECURITY_CODE_AMEX))
+            amex.append(say(Prompt.CARD_SECURITY_CODE_AMEX))
             pay.append(amex)
         for error_type, error_prompt in {"timeout": Prompt.PAY_TIMEOUT, **errors}.items():
             prompt = PayPrompt(for_=field, error_type=error_type)
-            prompt.append(voice().say(error_prompt))
-            prompt.append(voice().say(ask_prompt))
+            prompt.append(say(error_prompt))
+            prompt.append(say(ask_prompt))
             pay.append(prompt)
     processing = PayPrompt(for_="payment-processing")
-    processing.append(voice().say(Prompt.PAY_PROCESSING))
+    processing.append(say(Prompt.PAY_PROCESSING))
     pay.append(processing)
     return pay
 
 
-@bp.post("/card")
-@member_required
-def card():
+@step(bp, "/card", member=True)
+def card(turn: Turn) -> VoiceResponse:
     """Let Twilio take the card number, expiry, security code and ZIP."""
-    if "amount" not in payment():
-        return go("pay.choose_target")
-    payment()["capturing"] = "card"
+    draft = turn.call.pay
+    if draft.amount is None:
+        return go(turn, START_OVER)
+    draft.capturing = "card"
     response = VoiceResponse()
     response.append(
         pay_verb(
-            "credit-card", valid_card_types=VALID_CARD_TYPES, security_code=True, postal_code=True
+            turn,
+            "credit-card",
+            valid_card_types=VALID_CARD_TYPES,
+            security_code=True,
+            postal_code=True,
         )
     )
-    return twiml(response)
+    return response
 
 
-@bp.post("/account-type")
-@member_required
-def ask_account_type():
+@step(bp, "/account-type", member=True)
+def ask_account_type(turn: Turn) -> VoiceResponse:
     """Ask whether the bank account is checking or savings."""
-    return ask([voice().say(Prompt.ASK_ACCOUNT_TYPE)], "capture.account_type_answer", num_digits=1)
+    return ask(turn, [turn.say(Prompt.ASK_ACCOUNT_TYPE)], account_type_answer, num_digits=1)
 
 
-@bp.post("/account-type/answer")
-@member_required
-def account_type_answer():
+@step(bp, "/account-type/answer", member=True)
+def account_type_answer(turn: Turn) -> VoiceResponse:
     """Capture the bank account of the type chosen."""
-    digits = answered()
+    digits = answered(turn)
     if not digits:
-        return no_answer("account_type", "capture.ask_account_type")
+        return no_answer(turn, "account_type", ask_account_type)
     if digits not in ACCOUNT_TYPES:
-        return global_key(digits, "capture.ask_account_type") or retry(
-            "account_type", "capture.ask_account_type", Prompt.NOT_A_CHOICE
+        return global_key(turn, digits, ask_account_type) or retry(
+            turn, "account_type", ask_account_type, Prompt.NOT_A_CHOICE
         )
-    done("account_type")
-    if "amount" not in payment():
-        return go("pay.choose_target")
-    payment()["capturing"] = "bank"
-    payment()["account_type"] = ACCOUNT_TYPES[digits]
+    done(turn, "account_type")
+    draft = turn.call.pay
+    if draft.amount is None:
+        return go(turn, START_OVER)
+    draft.capturing = "bank"
+    draft.account_type = ACCOUNT_TYPES[digits]
     response = VoiceResponse()
-    response.append(pay_verb("ach-debit", bank_account_type=ACCOUNT_TYPES[digits]))
-    return twiml(response)
+    response.append(pay_verb(turn, "ach-debit", bank_account_type=ACCOUNT_TYPES[digits]))
+    return response
 
 
-@bp.post("/captured")
-@member_required
-def captured():
+@step(bp, "/captured", member=True)
+def captured(turn: Turn) -> VoiceResponse:
     """Keep the token and the last 4 digits; anything else gets its next step."""
-    result = request.form.get("Result", "")
-    state = payment()
-    kind = state.pop("capturing", None)
+    form = turn.form
+    result = form.get("Result", "")
+    draft = turn.call.pay
+    kind, draft.capturing = draft.capturing, None
     if result == "caller-hung-up":
-        call().ended = True
-        return twiml(VoiceResponse())
-    token = request.form.get("PaymentToken", "")
-    profile = request.form.get("ProfileId", "")
+        turn.call.ended = True
+        return VoiceResponse()
+    token = form.get("PaymentToken", "")
+    profile = form.get("ProfileId", "")
     if token and profile:
         # Connectors that keep a customer (Stripe's) need it to charge the token later.
         token = f"{profile}/{token}"
     if result != "success" or not token or kind is None:
-        log.info("call %s: <Pay> ended with %s", call().call_sid, result or "no result")
-        reason = RESULT_PROMPTS.get(result, Prompt.PAY_CONNECTOR_DOWN)
-        if "amount" not in state:
-            return go("pay.choose_target", voice().say(reason))
-        return go("pay.choose_method", voice().say(reason))
+        log.info("call %s: <Pay> ended with %s", turn.call.call_sid, result or "no result")
+        reason = turn.say(RESULT_PROMPTS.get(result, Prompt.PAY_CONNECTOR_DOWN))
+        if draft.amount is None:
+            return go(turn, START_OVER, reason)
+        return go(turn, CHOOSE_METHOD, reason)
     if kind == "card":
-        masked = request.form.get("PaymentCardNumber", "")
-        state["method"] = {
-            "kind": "card",
-            "token": token,
-            "last4": last_four(masked),
-            "brand": request.form.get("PaymentCardType", "") or None,
-            "exp": request.form.get("ExpirationDate", "")[:4] or None,
-        }
+        draft.method = Method(
+            kind="card",
+            token=token,
+            last4=last_four(form.get("PaymentCardNumber", "")),
+            brand=form.get("PaymentCardType", "") or None,
+            exp=form.get("ExpirationDate", "")[:4] or None,
+        )
     else:
-        masked = request.form.get("BankAccountNumber", "")
-        state["method"] = {
-            "kind": "bank",
-            "token": token,
-            "last4": last_four(masked),
-            "account_type": state.pop("account_type", "consumer-checking"),
-        }
-    return go("pay.confirm")
+        account_type, draft.account_type = draft.account_type, None
+        draft.method = Method(
+            kind="bank",
+            token=token,
+            last4=last_four(form.get("BankAccountNumber", "")),
+            account_type=account_type or "consumer-checking",
+        )
+    return go(turn, CAPTURED)
 
 
 def last_four(masked: str) -> str:

@@ -2,35 +2,37 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint
+from twilio.twiml.voice_response import VoiceResponse
 
-from ivr.calls import billing, call, voice
-from ivr.flows.steps import go
+from ivr.flows import identify, menu
+from ivr.kernel import CALL_START, Turn, go, step
 from ivr.prompts import Prompt
 
 bp = Blueprint("entry", __name__)
 
 
-@bp.post("/voice")
-def incoming():
+@CALL_START.bind
+@step(bp, "/voice", new_call=True)
+def incoming(turn: Turn) -> VoiceResponse:
     """Greet the caller for the line they dialed and start identification."""
-    state = call()
-    regions = billing().regions
-    if "region" not in state:
-        dialed = request.form.get("To") or request.form.get("Called") or ""
+    state = turn.call
+    regions = turn.billing.regions
+    if state.region is None:
+        dialed = turn.form.get("To") or turn.form.get("Called") or ""
         region, relay_line = regions.for_dialed_number(dialed)
-        state.update(
-            region=region.key, national=region is regions.national, language="en", relay=relay_line
-        )
-    region = regions.get(state["region"])
-    if state.get("national"):
-        greeting = voice().say(Prompt.GREETING_NATIONAL, plan=regions.plan_name)
+        state.region = region.key
+        state.national = region is regions.national
+        state.language = "en"
+        state.relay = relay_line
+    if state.national:
+        greeting = turn.say(Prompt.GREETING_NATIONAL, plan=regions.plan_name)
     else:
-        greeting = voice().say(Prompt.GREETING, plan=regions.plan_name, region=region.name)
+        greeting = turn.say(Prompt.GREETING, plan=regions.plan_name, region=turn.region.name)
     says = [greeting]
-    if state.is_new and state.get("relay"):
+    if state.is_new and state.relay:
         # A relay or TTY line: the caller should know from the start they have time.
-        says.append(voice().say(Prompt.RELAY_ON))
-    if state.get("member_id") is not None:
-        return go("menu.main", *says)
-    return go("identify.ask_mrn", *says)
+        says.append(turn.say(Prompt.RELAY_ON))
+    if state.member_id is not None:
+        return go(turn, menu.main, *says)
+    return go(turn, identify.ask_mrn, *says)

@@ -9,22 +9,27 @@ from __future__ import annotations
 import logging
 from datetime import date
 
-from flask import Blueprint, current_app, g, request
+from flask import Blueprint
+from twilio.twiml.voice_response import VoiceResponse
 
 from billing_core.domain.exceptions import IdentityNotVerified
 from billing_core.domain.identity import normalize_mrn
-from ivr.calls import billing, call, region, voice, voice_for
-from ivr.flows.steps import (
+from ivr.flows import agent
+from ivr.kernel import (
+    IDENTIFICATION,
+    MAIN_MENU,
     RELAY_KEY,
     REPEAT_KEY,
     SPANISH_KEY,
     SPECIALIST_KEY,
+    Turn,
     answered,
     ask,
     done,
     go,
     no_answer,
     retry,
+    step,
 )
 from ivr.prompts import Prompt
 from ivr.speech import Day, Digits
@@ -36,131 +41,130 @@ MRN_DIGITS = range(4, 16)
 EXAMPLE_BIRTH_DATE = date(1980, 3, 5)
 
 
-@bp.post("/mrn")
-def ask_mrn():
+@IDENTIFICATION.bind
+@step(bp, "/mrn")
+def ask_mrn(turn: Turn) -> VoiceResponse:
     """Ask for the medical record number."""
+    state = turn.call
     prompts = []
-    if not call().get("offers_given"):
+    if not state.offers_given:
         # Offered once, at the start: Spanish in Spanish, relay mode in the line's language.
-        call()["offers_given"] = True
-        if call().get("language", "en") != "es" and "es" in region().languages:
-            prompts.append(voice_for("es").say(Prompt.OFFER_SPANISH))
-        if not call().get("relay"):
-            prompts.append(voice().say(Prompt.OFFER_RELAY))
-    prompts.append(voice().say(Prompt.ASK_MRN))
-    if call().get("failures", {}).get("mrn"):
+        state.offers_given = True
+        if state.language != "es" and "es" in turn.region.languages:
+            prompts.append(turn.voice_for("es").say(Prompt.OFFER_SPANISH))
+        if not state.relay:
+            prompts.append(turn.say(Prompt.OFFER_RELAY))
+    prompts.append(turn.say(Prompt.ASK_MRN))
+    if state.failures.get("mrn"):
         # Help only for those who need it: every sentence costs every caller time.
-        prompts.append(voice().say(Prompt.MRN_WHERE))
-    return ask(prompts, "identify.mrn_answer")
+        prompts.append(turn.say(Prompt.MRN_WHERE))
+    return ask(turn, prompts, mrn_answer)
 
 
-@bp.post("/mrn/answer")
-def mrn_answer():
+@step(bp, "/mrn/answer")
+def mrn_answer(turn: Turn) -> VoiceResponse:
     """Keep a digest of the MRN entered and ask for the date of birth."""
-    digits = answered()
+    digits = answered(turn)
     if digits is None or digits == "":
-        return no_answer("mrn", "identify.ask_mrn")
+        return no_answer(turn, "mrn", ask_mrn)
     if digits == REPEAT_KEY:
-        return go("identify.ask_mrn")
+        return go(turn, ask_mrn)
     if digits == SPECIALIST_KEY:
-        return go("agent.transfer")
+        return go(turn, agent.transfer)
     if digits == RELAY_KEY:
-        return go("identify.ask_mrn", voice().say(Prompt.RELAY_ON))
-    if digits == SPANISH_KEY and "es" in region().languages:
-        call()["language"] = "es"
-        call()["language_chosen"] = True
-        spanish = voice_for("es")
-        return go("identify.ask_mrn", spanish.say(Prompt.SPANISH_CHOSEN))
+        return go(turn, ask_mrn, turn.say(Prompt.RELAY_ON))
+    if digits == SPANISH_KEY and "es" in turn.region.languages:
+        turn.call.language = "es"
+        turn.call.language_chosen = True
+        return go(turn, ask_mrn, turn.voice_for("es").say(Prompt.SPANISH_CHOSEN))
     mrn = normalize_mrn(digits)
     if mrn != digits or len(mrn) not in MRN_DIGITS:
-        return retry("mrn", "identify.ask_mrn", Prompt.MRN_INVALID)
-    done("mrn")
+        return retry(turn, "mrn", ask_mrn, Prompt.MRN_INVALID)
+    done(turn, "mrn")
     # Only a keyed digest is kept between webhooks, never the MRN itself.
-    call()["mrn_digest"] = billing().mrn_digest(mrn)
-    return go("identify.ask_birth_date")
+    turn.call.mrn_digest = turn.billing.mrn_digest(mrn)
+    return go(turn, ask_birth_date)
 
 
-@bp.post("/birth-date")
-def ask_birth_date():
+@step(bp, "/birth-date")
+def ask_birth_date(turn: Turn) -> VoiceResponse:
     """Ask for the date of birth as MMDDYYYY."""
-    if "mrn_digest" not in call():
-        return go("identify.ask_mrn")
+    state = turn.call
+    if state.mrn_digest is None:
+        return go(turn, ask_mrn)
     example = EXAMPLE_BIRTH_DATE
-    prompts = [voice().say(Prompt.ASK_BIRTH_DATE)]
+    prompts = [turn.say(Prompt.ASK_BIRTH_DATE)]
     # The example is for callers who got it wrong once; relay operators get the short form.
-    if call().get("failures", {}).get("birth_date") and not call().get("relay"):
+    if state.failures.get("birth_date") and not state.relay:
         prompts.append(
-            voice().say(
+            turn.say(
                 Prompt.BIRTH_DATE_EXAMPLE,
                 example_date=Day(example),
                 example_digits=Digits(example.strftime("%m%d%Y")),
             )
         )
-    return ask(prompts, "identify.birth_date_answer", num_digits=8)
+    return ask(turn, prompts, birth_date_answer, num_digits=8)
 
 
-@bp.post("/birth-date/answer")
-def birth_date_answer():
+@step(bp, "/birth-date/answer")
+def birth_date_answer(turn: Turn) -> VoiceResponse:
     """Check the MRN and birth date together and move on, or refuse neutrally."""
-    state = call()
-    if "mrn_digest" not in state:
-        return go("identify.ask_mrn")
-    digits = answered()
+    state = turn.call
+    if state.mrn_digest is None:
+        return go(turn, ask_mrn)
+    digits = answered(turn)
     if digits is None or digits == "":
-        return no_answer("birth_date", "identify.ask_birth_date")
+        return no_answer(turn, "birth_date", ask_birth_date)
     if digits == REPEAT_KEY:
-        return go("identify.ask_birth_date")
+        return go(turn, ask_birth_date)
     if digits == SPECIALIST_KEY:
-        return go("agent.transfer")
+        return go(turn, agent.transfer)
     if digits == RELAY_KEY:
-        return go("identify.ask_birth_date", voice().say(Prompt.RELAY_ON))
-    birth_date = parse_birth_date(digits, today=billing().clock.now().date())
+        return go(turn, ask_birth_date, turn.say(Prompt.RELAY_ON))
+    birth_date = parse_birth_date(digits, today=turn.billing.clock.now().date())
     if birth_date is None:
-        return retry("birth_date", "identify.ask_birth_date", Prompt.BIRTH_DATE_INVALID)
-    done("birth_date")
-    mrn_digest = state.pop("mrn_digest")
+        return retry(turn, "birth_date", ask_birth_date, Prompt.BIRTH_DATE_INVALID)
+    done(turn, "birth_date")
+    mrn_digest, state.mrn_digest = state.mrn_digest, None
     try:
-        member = billing().identify(
+        member = turn.billing.identify(
             mrn_digest=mrn_digest,
             birth_date=birth_date,
-            caller=request.form.get("From") or None,
+            caller=turn.form.get("From") or None,
             channel="phone",
             call_sid=state.call_sid,
         )
     except IdentityNotVerified:
-        state["identification_failures"] = state.get("identification_failures", 0) + 1
+        state.identification_failures += 1
         log.info(
             "call %s: identification failed (%d this call)",
             state.call_sid,
-            state["identification_failures"],
+            state.identification_failures,
         )
-        if state["identification_failures"] >= current_app.config["IVR_MAX_TRIES"]:
+        if state.identification_failures >= turn.settings["IVR_MAX_TRIES"]:
             return go(
-                "agent.transfer",
-                voice().say(Prompt.NOT_MATCHED),
-                voice().say(Prompt.NOT_VERIFIED),
+                turn,
+                agent.transfer,
+                turn.say(Prompt.NOT_MATCHED),
+                turn.say(Prompt.NOT_VERIFIED),
                 reason="not-verified",
             )
-        return go(
-            "identify.ask_mrn", voice().say(Prompt.NOT_MATCHED), voice().say(Prompt.TRY_AGAIN)
-        )
+        return go(turn, ask_mrn, turn.say(Prompt.NOT_MATCHED), turn.say(Prompt.TRY_AGAIN))
     # The name is read back in a bank-debit authorization, which must name the account holder.
-    state.update(
-        member_id=member.member_id,
-        region=member.region_key,
-        national=False,
-        member_name=f"{member.first_name} {member.last_name}".strip(),
-    )
+    state.member_id = member.member_id
+    state.region = member.region_key
+    state.national = False
+    state.member_name = f"{member.first_name} {member.last_name}".strip()
     if (
         member.language in ("en", "es")
-        and member.language != state.get("language")
-        and not state.get("language_chosen")
+        and member.language != state.language
+        and not state.language_chosen
     ):
         # The billing record's language wins once we know who is calling.
-        state["language"] = member.language
-        g.voice = voice_for(member.language)
+        state.language = member.language
+        turn.voice = turn.voice_for(member.language)
     log.info("call %s: member identified", state.call_sid)
-    return go("menu.main", voice().say(Prompt.IDENTIFIED, name=member.first_name))
+    return go(turn, MAIN_MENU, turn.say(Prompt.IDENTIFIED, name=member.first_name))
 
 
 def parse_birth_date(digits: str, *, today: date) -> date | None:

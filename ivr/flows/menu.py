@@ -3,51 +3,50 @@
 from __future__ import annotations
 
 from flask import Blueprint
+from twilio.twiml.voice_response import VoiceResponse
 
-from ivr.calls import voice
-from ivr.flows.identified import member_required
-from ivr.flows.steps import answered, ask, done, global_key, go, no_answer, retry
+from ivr.flows import balances, pay, recent, ways_to_pay
+from ivr.kernel import MAIN_MENU, Turn, answered, ask, done, global_key, go, no_answer, retry, step
 from ivr.prompts import Prompt
 
 bp = Blueprint("menu", __name__, url_prefix="/voice/menu")
 
 # What each key of the main menu does; the menu offers only these.
 CHOICES = {
-    "1": "pay.choose_target",
-    "2": "balances.read",
-    "3": "recent.read",
-    "4": "ways_to_pay.read",
+    "1": pay.choose_target,
+    "2": balances.read,
+    "3": recent.read,
+    "4": ways_to_pay.read,
 }
+OPTIONS = (
+    Prompt.MAIN_MENU,
+    Prompt.MENU_PAY,
+    Prompt.MENU_BALANCES,
+    Prompt.MENU_RECENT_PAYMENTS,
+    Prompt.MENU_WAYS_TO_PAY,
+    Prompt.MENU_SPECIALIST,
+    Prompt.MENU_REPEAT,
+)
 
 
-@bp.post("")
-@member_required
-def main():
+@MAIN_MENU.bind
+@step(bp, "", member=True)
+def main(turn: Turn) -> VoiceResponse:
     """Offer the main menu."""
-    options = [
-        Prompt.MAIN_MENU,
-        Prompt.MENU_PAY,
-        Prompt.MENU_BALANCES,
-        Prompt.MENU_RECENT_PAYMENTS,
-        Prompt.MENU_WAYS_TO_PAY,
-        Prompt.MENU_SPECIALIST,
-        Prompt.MENU_REPEAT,
-    ]
-    return ask([voice().say(option) for option in options], "menu.choose", num_digits=1)
+    return ask(turn, [turn.say(option) for option in OPTIONS], choose, num_digits=1)
 
 
-@bp.post("/choose")
-@member_required
-def choose():
+@step(bp, "/choose", member=True)
+def choose(turn: Turn) -> VoiceResponse:
     """Go where the key pressed at the main menu leads."""
-    digits = answered()
+    digits = answered(turn)
     if not digits:
-        return no_answer("main_menu", "menu.main")
+        return no_answer(turn, "main_menu", main)
     if digits in CHOICES:
-        done("main_menu")
-        return go(CHOICES[digits])
-    handled = global_key(digits, "menu.main")
+        done(turn, "main_menu")
+        return go(turn, CHOICES[digits])
+    handled = global_key(turn, digits, main)
     if handled is not None:
-        done("main_menu")
+        done(turn, "main_menu")
         return handled
-    return retry("main_menu", "menu.main", Prompt.NOT_A_CHOICE)
+    return retry(turn, "main_menu", main, Prompt.NOT_A_CHOICE)

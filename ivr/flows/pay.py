@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, request
-from twilio.twiml.voice_response import Say
+from flask import Blueprint
+from twilio.twiml.voice_response import Say, VoiceResponse
 
 from billing_core.domain.payments import (
     AchAuthorization,
@@ -25,9 +25,11 @@ from billing_core.domain.payments import (
 )
 from billing_core.services.accounts import AccountSummary
 from billing_core.services.payments import PaymentRequest
-from ivr.calls import billing, call, region, voice
-from ivr.flows.identified import member_required
-from ivr.flows.steps import (
+from ivr.call_state import Draft, Method, MethodChoice, Outcome, PayTarget
+from ivr.flows import capture
+from ivr.kernel import (
+    MAIN_MENU,
+    Turn,
     answered,
     ask,
     done,
@@ -35,9 +37,11 @@ from ivr.flows.steps import (
     go,
     no_answer,
     retry,
+    step,
 )
 from ivr.prompts import Prompt
-from ivr.speech import Day, Digits, Fragment, Money, PhoneNumber
+from ivr.sentences import account_type_name, method_phrase, target_phrase
+from ivr.speech import Day, Digits, Money, PhoneNumber
 
 bp = Blueprint("pay", __name__, url_prefix="/voice/pay")
 log = logging.getLogger(__name__)
@@ -53,186 +57,168 @@ DECLINE_PROMPTS = {
 }
 
 
-def payment() -> dict[str, Any]:
-    """The payment being put together in this call (plain values only: no card data)."""
-    return call().setdefault("pay", {})
+def target_of(chosen: PayTarget) -> PaymentTarget:
+    return PaymentTarget(TargetKind(chosen.kind), chosen.bill_number)
 
 
-def target_of(state: dict[str, Any]) -> PaymentTarget:
-    chosen = state["target"]
-    return PaymentTarget(TargetKind(chosen["kind"]), chosen.get("bill_number"))
-
-
-def payable_targets(summary: AccountSummary) -> list[dict[str, Any]]:
+def payable_targets(summary: AccountSummary) -> list[PayTarget]:
     """Return what the member can pay now, in the order the options are offered."""
-    targets: list[dict[str, Any]] = []
+    targets: list[PayTarget] = []
     # Keys 7, 8 and 9 keep their meaning (relay, Spanish, main menu): at most 4 bills one by one.
     for bill in summary.bills[:4]:
         targets.append(
-            {
-                "kind": "bill",
-                "bill_number": bill.bill_number,
-                "date_of_service": bill.date_of_service.isoformat(),
-                "facility": bill.facility,
-                "balance": bill.balance_cents,
-            }
+            PayTarget(
+                kind="bill",
+                bill_number=bill.bill_number,
+                date_of_service=bill.date_of_service,
+                facility=bill.facility,
+                balance=bill.balance_cents,
+            )
         )
     if len(summary.bills) > 1:
-        targets.append({"kind": "all_bills", "balance": summary.medical_balance_cents})
+        targets.append(PayTarget(kind="all_bills", balance=summary.medical_balance_cents))
     if summary.pays_premium_here and summary.premium_balance_cents > 0:
-        targets.append({"kind": "premium", "balance": summary.premium_balance_cents})
+        targets.append(PayTarget(kind="premium", balance=summary.premium_balance_cents))
     return targets
 
 
-def target_phrase(chosen: dict[str, Any]) -> Fragment:
-    if chosen["kind"] == "bill":
-        return Fragment(
-            Prompt.PAYING_BILL,
-            {
-                "date_of_service": Day(date.fromisoformat(chosen["date_of_service"])),
-                "facility": chosen["facility"],
-            },
-        )
-    if chosen["kind"] == "all_bills":
-        return Fragment(Prompt.PAYING_ALL_BILLS)
-    return Fragment(Prompt.PAYING_PREMIUM)
-
-
-@bp.post("")
-@member_required
-def choose_target():
+@capture.START_OVER.bind
+@step(bp, "", member=True)
+def choose_target(turn: Turn) -> VoiceResponse:
     """Offer each bill, all bills and the premium; with one choice, go straight on."""
-    summary = billing().account_summary(call().member_id, channel="phone", call_sid=call().call_sid)
+    call = turn.call
+    summary = turn.billing.account_summary(call.member_id, channel="phone", call_sid=call.call_sid)
     targets = payable_targets(summary)
     if not targets:
-        return go("menu.main", voice().say(Prompt.NOTHING_TO_PAY))
-    call()["pay"] = {"targets": targets}
+        return go(turn, MAIN_MENU, turn.say(Prompt.NOTHING_TO_PAY))
+    call.pay = Draft(targets=targets)
     if len(targets) == 1:
-        payment()["target"] = targets[0]
-        return go("pay.choose_amount")
-    return ask(target_options(targets), "pay.target_answer", num_digits=1)
+        call.pay.target = targets[0]
+        return go(turn, choose_amount)
+    return ask(turn, target_options(turn, targets), target_answer, num_digits=1)
 
 
-def target_options(targets: list[dict[str, Any]]) -> list[Say]:
-    say = voice().say
+def target_options(turn: Turn, targets: list[PayTarget]) -> list[Say]:
     options = []
     for key, chosen in enumerate(targets, start=1):
-        balance = Money(chosen["balance"])
-        if chosen["kind"] == "bill":
+        balance = Money(chosen.balance)
+        if chosen.kind == "bill" and chosen.date_of_service is not None:
             options.append(
-                say(
+                turn.say(
                     Prompt.PAY_WHICH_BILL,
-                    date_of_service=Day(date.fromisoformat(chosen["date_of_service"])),
-                    facility=chosen["facility"],
+                    date_of_service=Day(chosen.date_of_service),
+                    facility=chosen.facility or "",
                     balance=balance,
                     key=str(key),
                 )
             )
-        elif chosen["kind"] == "all_bills":
-            options.append(say(Prompt.PAY_ALL_BILLS, total=balance, key=str(key)))
+        elif chosen.kind == "all_bills":
+            options.append(turn.say(Prompt.PAY_ALL_BILLS, total=balance, key=str(key)))
         else:
-            options.append(say(Prompt.PAY_PREMIUM, balance=balance, key=str(key)))
+            options.append(turn.say(Prompt.PAY_PREMIUM, balance=balance, key=str(key)))
     return options
 
 
-@bp.post("/target")
-@member_required
-def target_answer():
+@step(bp, "/target", member=True)
+def target_answer(turn: Turn) -> VoiceResponse:
     """Take the choice of what to pay."""
-    targets = payment().get("targets")
+    targets = turn.call.pay.targets
     if not targets:
-        return go("pay.choose_target")
-    digits = answered()
+        return go(turn, choose_target)
+    digits = answered(turn)
     if not digits:
-        return no_answer("pay_target", "pay.choose_target")
+        return no_answer(turn, "pay_target", choose_target)
     if digits.isdigit() and 1 <= int(digits) <= len(targets):
-        done("pay_target")
-        payment()["target"] = targets[int(digits) - 1]
-        return go("pay.choose_amount")
-    return global_key(digits, "pay.choose_target") or retry(
-        "pay_target", "pay.choose_target", Prompt.NOT_A_CHOICE
+        done(turn, "pay_target")
+        turn.call.pay.target = targets[int(digits) - 1]
+        return go(turn, choose_amount)
+    return global_key(turn, digits, choose_target) or retry(
+        turn, "pay_target", choose_target, Prompt.NOT_A_CHOICE
     )
 
 
-def payable_now() -> tuple[int, int]:
+def payable_now(turn: Turn, target: PayTarget) -> tuple[int, int]:
     """Return what can be paid on the chosen target now, and what other payments hold."""
-    quote = billing().quote(call().member_id, target_of(payment()))
+    quote = turn.billing.quote(turn.call.member_id, target_of(target))
     return quote.payable_cents, quote.held_cents
 
 
-@bp.post("/amount")
-@member_required
-def choose_amount():
+@step(bp, "/amount", member=True)
+def choose_amount(turn: Turn) -> VoiceResponse:
     """Offer the full balance or another amount."""
-    if "target" not in payment():
-        return go("pay.choose_target")
-    payable, held = payable_now()
+    target = turn.call.pay.target
+    if target is None:
+        return go(turn, choose_target)
+    payable, held = payable_now(turn, target)
     if payable <= 0:
-        return go("menu.main", voice().say(Prompt.NOTHING_TO_PAY))
-    say = voice().say
+        return go(turn, MAIN_MENU, turn.say(Prompt.NOTHING_TO_PAY))
     lead = []
     if held:
         # Only when another payment holds part of it does the caller need the whole story.
         lead = [
-            say(Prompt.AMOUNT_DUE, amount=Money(payable + held)),
-            say(Prompt.AMOUNT_HELD, amount=Money(held)),
+            turn.say(Prompt.AMOUNT_DUE, amount=Money(payable + held)),
+            turn.say(Prompt.AMOUNT_HELD, amount=Money(held)),
         ]
-    options = [say(Prompt.PAY_FULL, amount=Money(payable)), say(Prompt.PAY_OTHER)]
-    return ask(options, "pay.amount_answer", num_digits=1, lead=lead)
+    options = [turn.say(Prompt.PAY_FULL, amount=Money(payable)), turn.say(Prompt.PAY_OTHER)]
+    return ask(turn, options, amount_answer, num_digits=1, lead=lead)
 
 
-@bp.post("/amount/answer")
-@member_required
-def amount_answer():
+@step(bp, "/amount/answer", member=True)
+def amount_answer(turn: Turn) -> VoiceResponse:
     """Take the full balance, or go on to key in another amount."""
-    digits = answered()
+    digits = answered(turn)
     if not digits:
-        return no_answer("pay_amount", "pay.choose_amount")
+        return no_answer(turn, "pay_amount", choose_amount)
+    target = turn.call.pay.target
+    if target is None:
+        return go(turn, choose_target)
     if digits == "1":
-        done("pay_amount")
-        payable, _held = payable_now()
-        payment()["amount"] = payable
-        return go("pay.choose_method")
+        done(turn, "pay_amount")
+        payable, _held = payable_now(turn, target)
+        turn.call.pay.amount = payable
+        return go(turn, choose_method)
     if digits == "2":
-        done("pay_amount")
-        return go("pay.ask_other_amount")
-    return global_key(digits, "pay.choose_amount") or retry(
-        "pay_amount", "pay.choose_amount", Prompt.NOT_A_CHOICE
+        done(turn, "pay_amount")
+        return go(turn, ask_other_amount)
+    return global_key(turn, digits, choose_amount) or retry(
+        turn, "pay_amount", choose_amount, Prompt.NOT_A_CHOICE
     )
 
 
-@bp.post("/amount/other")
-@member_required
-def ask_other_amount():
+@step(bp, "/amount/other", member=True)
+def ask_other_amount(turn: Turn) -> VoiceResponse:
     """Ask for an amount as dollars, star, cents."""
     prompts = [
-        voice().say(Prompt.ASK_AMOUNT),
-        voice().say(Prompt.AMOUNT_EXAMPLE, example=Money(2550), keys=Digits("25*50#")),
+        turn.say(Prompt.ASK_AMOUNT),
+        turn.say(Prompt.AMOUNT_EXAMPLE, example=Money(2550), keys=Digits("25*50#")),
     ]
-    return ask(prompts, "pay.other_amount_answer")
+    return ask(turn, prompts, other_amount_answer)
 
 
-@bp.post("/amount/other/answer")
-@member_required
-def other_amount_answer():
+@step(bp, "/amount/other/answer", member=True)
+def other_amount_answer(turn: Turn) -> VoiceResponse:
     """Check the amount keyed in: each kind of mistake gets its reason and a new try."""
-    keys = answered()
+    keys = answered(turn, relay_key=False)
     if not keys:
-        return no_answer("pay_other_amount", "pay.ask_other_amount")
+        return no_answer(turn, "pay_other_amount", ask_other_amount)
+    target = turn.call.pay.target
+    if target is None:
+        return go(turn, choose_target)
     amount, problem = parse_amount(keys)
     if problem is not None:
-        return retry("pay_other_amount", "pay.ask_other_amount", problem)
-    payable, _held = payable_now()
+        return retry(turn, "pay_other_amount", ask_other_amount, problem)
+    payable, _held = payable_now(turn, target)
     if amount > payable:
-        log.info("call %s: amount over the payable balance", call().call_sid)
+        log.info("call %s: amount over the payable balance", turn.call.call_sid)
         return retry(
+            turn,
             "pay_other_amount",
-            "pay.ask_other_amount",
-            voice().say(Prompt.AMOUNT_OVER_BALANCE, amount=Money(payable)),
+            ask_other_amount,
+            turn.say(Prompt.AMOUNT_OVER_BALANCE, amount=Money(payable)),
         )
-    done("pay_other_amount")
-    payment()["amount"] = amount
-    return go("pay.choose_method")
+    done(turn, "pay_other_amount")
+    turn.call.pay.amount = amount
+    return go(turn, choose_method)
 
 
 def parse_amount(keys: str) -> tuple[int, Prompt | None]:
@@ -255,317 +241,279 @@ def parse_amount(keys: str) -> tuple[int, Prompt | None]:
     return amount, None
 
 
-@bp.post("/method")
-@member_required
-def choose_method():
+@capture.CHOOSE_METHOD.bind
+@step(bp, "/method", member=True)
+def choose_method(turn: Turn) -> VoiceResponse:
     """Offer saved methods, a new card, or a bank account."""
-    state = payment()
-    if "amount" not in state:
-        return go("pay.choose_amount")
-    say = voice().say
+    draft = turn.call.pay
+    if draft.amount is None:
+        return go(turn, choose_amount)
     options: list[Say] = []
-    choices: list[dict[str, Any]] = []
-    for saved in billing().saved_methods(call().member_id):
+    choices: list[MethodChoice] = []
+    for saved in turn.billing.saved_methods(turn.call.member_id):
+        method = Method(
+            kind=saved.kind,
+            token="",
+            brand=saved.brand,
+            last4=saved.last4,
+            account_type=saved.account_type,
+        )
         key = str(len(choices) + 1)
-        method = {
-            "kind": saved.kind,
-            "brand": saved.brand,
-            "last4": saved.last4,
-            "account_type": saved.account_type,
-        }
-        options.append(say(Prompt.ASK_METHOD_SAVED, method=method_phrase(method), key=key))
-        choices.append({"saved_id": saved.id})
-    options.append(say(Prompt.ASK_METHOD_CARD, key=str(len(choices) + 1)))
-    choices.append({"new": "card"})
-    options.append(say(Prompt.ASK_METHOD_BANK, key=str(len(choices) + 1)))
-    choices.append({"new": "bank"})
-    state["method_choices"] = choices
-    return ask(options, "pay.method_answer", num_digits=1)
+        options.append(turn.say(Prompt.ASK_METHOD_SAVED, method=method_phrase(method), key=key))
+        choices.append(MethodChoice(saved_id=saved.id))
+    options.append(turn.say(Prompt.ASK_METHOD_CARD, key=str(len(choices) + 1)))
+    choices.append(MethodChoice(new="card"))
+    options.append(turn.say(Prompt.ASK_METHOD_BANK, key=str(len(choices) + 1)))
+    choices.append(MethodChoice(new="bank"))
+    draft.method_choices = choices
+    return ask(turn, options, method_answer, num_digits=1)
 
 
-@bp.post("/method/answer")
-@member_required
-def method_answer():
+@step(bp, "/method/answer", member=True)
+def method_answer(turn: Turn) -> VoiceResponse:
     """Use a saved method, or capture a new card or bank account."""
-    choices = payment().get("method_choices")
+    choices = turn.call.pay.method_choices
     if not choices:
-        return go("pay.choose_method")
-    digits = answered()
+        return go(turn, choose_method)
+    digits = answered(turn)
     if not digits:
-        return no_answer("pay_method", "pay.choose_method")
+        return no_answer(turn, "pay_method", choose_method)
     if not (digits.isdigit() and 1 <= int(digits) <= len(choices)):
-        return global_key(digits, "pay.choose_method") or retry(
-            "pay_method", "pay.choose_method", Prompt.NOT_A_CHOICE
+        return global_key(turn, digits, choose_method) or retry(
+            turn, "pay_method", choose_method, Prompt.NOT_A_CHOICE
         )
-    done("pay_method")
+    done(turn, "pay_method")
     chosen = choices[int(digits) - 1]
-    if "saved_id" in chosen:
-        saved = billing().saved_method(call().member_id, chosen["saved_id"])
+    if chosen.saved_id is not None:
+        saved = turn.billing.saved_method(turn.call.member_id, chosen.saved_id)
         if saved is None:
-            return go("pay.choose_method")
-        payment()["method"] = {
-            "kind": saved.kind,
-            "token": saved.token,
-            "brand": saved.brand,
-            "last4": saved.last4,
-            "account_type": saved.account_type,
-            "saved": True,
-        }
-        return go("pay.confirm")
-    if chosen["new"] == "card":
-        return go("capture.card")
-    return go("capture.ask_account_type")
-
-
-def method_phrase(method: dict[str, Any]) -> Fragment:
-    if method["kind"] == "card" and brand_name(method.get("brand")) is None:
-        return Fragment(Prompt.METHOD_CARD_UNBRANDED, {"last4": Digits(method["last4"])})
-    if method["kind"] == "card":
-        return Fragment(
-            Prompt.METHOD_CARD,
-            {"brand": brand_name(method.get("brand")), "last4": Digits(method["last4"])},
+            return go(turn, choose_method)
+        turn.call.pay.method = Method(
+            kind=saved.kind,
+            token=saved.token,
+            brand=saved.brand,
+            last4=saved.last4,
+            account_type=saved.account_type,
+            saved=True,
         )
-    return Fragment(
-        Prompt.METHOD_BANK,
-        {"account_type": account_type_name(method), "last4": Digits(method["last4"])},
-    )
+        return go(turn, confirm)
+    if chosen.new == "card":
+        return go(turn, capture.card)
+    return go(turn, capture.ask_account_type)
 
 
-def account_type_name(method: dict[str, Any]) -> Fragment:
-    savings = "savings" in (method.get("account_type") or "")
-    return Fragment(Prompt.SAVINGS if savings else Prompt.CHECKING)
-
-
-def brand_name(brand: str | None) -> str | None:
-    """Return the card brand as it is said, or None when Twilio did not name it."""
-    names = {
-        "visa": "Visa",
-        "mastercard": "Mastercard",
-        "amex": "American Express",
-        "american-express": "American Express",
-        "discover": "Discover",
-        "diners-club": "Diners Club",
-        "jcb": "JCB",
-    }
-    return names.get((brand or "").lower())
-
-
-@bp.post("/confirm")
-@member_required
-def confirm():
+@capture.CAPTURED.bind
+@step(bp, "/confirm", member=True)
+def confirm(turn: Turn) -> VoiceResponse:
     """Read back amount, target and method; bank payments read the ACH authorization."""
-    state = payment()
-    if "method" not in state or "amount" not in state or "target" not in state:
-        return go("pay.choose_target")
+    draft = turn.call.pay
+    if draft.method is None or draft.amount is None or draft.target is None:
+        return go(turn, choose_target)
     # The key is fixed before the caller says yes, so a repeated "yes" (a retried webhook,
     # a double press) is the same payment, charged once.
-    state.setdefault("idempotency_key", f"{call().call_sid}:{uuid.uuid4().hex}")
-    say = voice().say
-    method = state["method"]
-    amount = Money(state["amount"])
+    if draft.idempotency_key is None:
+        draft.idempotency_key = f"{turn.call.call_sid}:{uuid.uuid4().hex}"
+    method = draft.method
     readback = [
-        say(
+        turn.say(
             Prompt.CONFIRM_PAYMENT,
-            amount=amount,
-            target=target_phrase(state["target"]),
+            amount=Money(draft.amount),
+            target=target_phrase(draft.target),
             method=method_phrase(method),
         )
     ]
-    if method["kind"] == "bank":
-        readback.append(
-            say(Prompt.ACH_AUTHORIZATION, **ach_authorization(state, billing().clock.now()))
-        )
-        options = [say(Prompt.ACH_OPTIONS)]
+    if method.kind == "bank":
+        terms = ach_authorization(turn, draft.amount, method, turn.billing.clock.now())
+        readback.append(turn.say(Prompt.ACH_AUTHORIZATION, **terms))
+        options = [turn.say(Prompt.ACH_OPTIONS)]
     else:
-        options = [say(Prompt.CONFIRM_OPTIONS)]
-    return ask(options, "pay.confirm_answer", num_digits=1, lead=readback)
+        options = [turn.say(Prompt.CONFIRM_OPTIONS)]
+    return ask(turn, options, confirm_answer, num_digits=1, lead=readback)
 
 
-@bp.post("/confirm/answer")
-@member_required
-def confirm_answer():
+@step(bp, "/confirm/answer", member=True)
+def confirm_answer(turn: Turn) -> VoiceResponse:
     """Charge on 1; change the amount or method, or cancel."""
-    state = payment()
-    if "idempotency_key" not in state:
-        if "outcome" in state:
-            return go("pay.finished")
-        return go("pay.choose_target")
-    digits = answered()
+    draft = turn.call.pay
+    if draft.idempotency_key is None:
+        if draft.outcome is not None:
+            return go(turn, finished)
+        return go(turn, choose_target)
+    digits = answered(turn)
     if not digits:
-        return no_answer("pay_confirm", "pay.confirm")
+        return no_answer(turn, "pay_confirm", confirm)
     if digits == "1":
-        done("pay_confirm")
-        return charge()
+        done(turn, "pay_confirm")
+        return charge(turn)
     if digits == "2":
-        state.pop("idempotency_key", None)
-        return go("pay.choose_amount")
+        draft.idempotency_key = None
+        return go(turn, choose_amount)
     if digits == "3":
-        state.pop("idempotency_key", None)
-        state.pop("method", None)
-        return go("pay.choose_method")
+        draft.idempotency_key = None
+        draft.method = None
+        return go(turn, choose_method)
     if digits == "4":
-        call().pop("pay", None)
-        return go("menu.main", voice().say(Prompt.PAYMENT_CANCELED))
-    return global_key(digits, "pay.confirm") or retry(
-        "pay_confirm", "pay.confirm", Prompt.NOT_A_CHOICE
+        turn.call.pay = Draft()
+        return go(turn, MAIN_MENU, turn.say(Prompt.PAYMENT_CANCELED))
+    return global_key(turn, digits, confirm) or retry(
+        turn, "pay_confirm", confirm, Prompt.NOT_A_CHOICE
     )
 
 
-def ach_authorization(state: dict[str, Any], now: datetime) -> dict[str, Any]:
+def ach_authorization(turn: Turn, amount: int, method: Method, now: datetime) -> dict[str, Any]:
     """Return what the single-entry bank debit authorization names: who, what, when, whom."""
-    line = region()
-    method = state["method"]
+    line = turn.region
     return {
-        "payee": billing().regions.plan_name,
-        "name": call().get("member_name", ""),
-        "amount": Money(state["amount"]),
-        "account_type": account_type_name(method),
-        "last4": Digits(method["last4"]),
+        "payee": turn.billing.regions.plan_name,
+        "name": turn.call.member_name,
+        "amount": Money(amount),
+        "account_type": account_type_name(method.account_type),
+        "last4": Digits(method.last4),
         "date": Day(line.local_time(now).date()),
         "phone": PhoneNumber(line.billing.number),
     }
 
 
-def charge():
-    state = payment()
-    method = state["method"]
-    now = billing().clock.now()
+def charge(turn: Turn) -> VoiceResponse:
+    draft = turn.call.pay
+    method, amount, target, key = draft.method, draft.amount, draft.target, draft.idempotency_key
+    if method is None or amount is None or target is None or key is None:
+        return go(turn, choose_target)
+    now = turn.billing.clock.now()
     authorization = None
-    if method["kind"] == "bank":
+    if method.kind == "bank":
         # The words recorded are the words the caller heard and accepted.
         authorization = AchAuthorization(
             accepted_at=now,
-            amount_cents=state["amount"],
-            account_last4=method["last4"],
-            call_sid=call().call_sid,
-            text=voice().text(Prompt.ACH_AUTHORIZATION, **ach_authorization(state, now)),
+            amount_cents=amount,
+            account_last4=method.last4,
+            call_sid=turn.call.call_sid,
+            text=turn.voice.text(
+                Prompt.ACH_AUTHORIZATION, **ach_authorization(turn, amount, method, now)
+            ),
         )
     payment_request = PaymentRequest(
-        member_id=call().member_id,
-        target=target_of(state),
-        amount_cents=state["amount"],
-        token=method["token"],
-        method_kind=method["kind"],
+        member_id=turn.call.member_id,
+        target=target_of(target),
+        amount_cents=amount,
+        token=method.token,
+        method_kind=method.kind,
         # For a bank account the "brand" recorded is its type, so history can say which.
-        method_brand=method.get("brand") or method.get("account_type"),
-        method_last4=method["last4"],
-        idempotency_key=state["idempotency_key"],
+        method_brand=method.brand or method.account_type,
+        method_last4=method.last4,
+        idempotency_key=key,
         channel="phone",
-        call_sid=call().call_sid,
+        call_sid=turn.call.call_sid,
         ach_authorization=authorization,
     )
     try:
-        outcome = billing().pay(payment_request)
+        outcome = turn.billing.pay(payment_request)
     except AmountNotAllowed as refused:
-        state.pop("idempotency_key", None)
-        return go(
-            "pay.choose_amount",
-            voice().say(Prompt.AMOUNT_OVER_BALANCE, amount=Money(max(refused.payable_cents, 0))),
-        )
+        draft.idempotency_key = None
+        payable = Money(max(refused.payable_cents, 0))
+        return go(turn, choose_amount, turn.say(Prompt.AMOUNT_OVER_BALANCE, amount=payable))
     except PaymentError as refused:
         log.warning(
             "call %s: payment refused by the billing core: %s %s",
-            call().call_sid,
+            turn.call.call_sid,
             type(refused).__name__,
             getattr(refused, "reason", ""),
         )
-        state.pop("idempotency_key", None)
-        return go("pay.choose_method", voice().say(Prompt.DECLINED_PROCESSING))
-    log.info("call %s: payment %s", call().call_sid, outcome.status.value)
+        draft.idempotency_key = None
+        return go(turn, choose_method, turn.say(Prompt.DECLINED_PROCESSING))
+    log.info("call %s: payment %s", turn.call.call_sid, outcome.status.value)
     if outcome.status is PaymentStatus.FAILED:
-        state.pop("idempotency_key", None)
-        state.pop("method", None)
+        draft.idempotency_key = None
+        draft.method = None
         reason = DECLINE_PROMPTS.get(outcome.decline_code or "", Prompt.DECLINED)
-        state["declined"] = reason.name
-        return go("pay.declined")
-    call()["pay"] = {
-        "outcome": {
-            "status": outcome.status.value,
-            "confirmation": outcome.confirmation_number,
-            "amount": outcome.amount_cents,
-        }
-    }
-    if outcome.status is PaymentStatus.SUCCEEDED and not method.get("saved"):
+        draft.declined = reason.name
+        return go(turn, declined)
+    turn.call.pay = Draft(
+        outcome=Outcome(
+            status=outcome.status.value,
+            confirmation=outcome.confirmation_number,
+            amount=outcome.amount_cents,
+        )
+    )
+    if outcome.status is PaymentStatus.SUCCEEDED and not method.saved:
         # Offered after the confirmation number, so saving costs no one time before paying.
-        payment()["unsaved_method"] = method
-    return go("pay.finished")
+        turn.call.pay.unsaved_method = method
+    return go(turn, finished)
 
 
-@bp.post("/declined")
-@member_required
-def declined():
+@step(bp, "/declined", member=True)
+def declined(turn: Turn) -> VoiceResponse:
     """Say why the payment was declined and offer another method."""
-    reason = Prompt[payment().get("declined", "DECLINED")]
+    reason = Prompt[turn.call.pay.declined or "DECLINED"]
     return ask(
-        [voice().say(Prompt.AFTER_DECLINE)],
-        "pay.declined_answer",
+        turn,
+        [turn.say(Prompt.AFTER_DECLINE)],
+        declined_answer,
         num_digits=1,
-        lead=[voice().say(reason)],
+        lead=[turn.say(reason)],
     )
 
 
-@bp.post("/declined/answer")
-@member_required
-def declined_answer():
+@step(bp, "/declined/answer", member=True)
+def declined_answer(turn: Turn) -> VoiceResponse:
     """Try another method, or leave."""
-    digits = answered()
+    digits = answered(turn)
     if digits == "1":
-        return go("pay.choose_method")
+        return go(turn, choose_method)
     if not digits:
-        return go("menu.main")
-    return global_key(digits, "pay.declined") or go("menu.main")
+        return go(turn, MAIN_MENU)
+    return global_key(turn, digits, declined) or go(turn, MAIN_MENU)
 
 
-@bp.post("/finished")
-@member_required
-def finished():
+@step(bp, "/finished", member=True)
+def finished(turn: Turn) -> VoiceResponse:
     """Speak the confirmation number digit by digit, and offer a text receipt."""
-    outcome = payment().get("outcome")
+    draft = turn.call.pay
+    outcome = draft.outcome
     if outcome is None:
-        return go("menu.main")
-    say = voice().say
-    amount = Money(outcome["amount"])
-    if outcome["status"] == PaymentStatus.SUCCEEDED.value:
-        lead = [say(Prompt.PAYMENT_SUCCEEDED, amount=amount)]
+        return go(turn, MAIN_MENU)
+    amount = Money(outcome.amount)
+    succeeded = outcome.status == PaymentStatus.SUCCEEDED.value
+    if succeeded:
+        lead = [turn.say(Prompt.PAYMENT_SUCCEEDED, amount=amount)]
     else:
-        lead = [say(Prompt.PAYMENT_CONFIRMING, amount=amount)]
-    lead.append(say(Prompt.CONFIRMATION_NUMBER, number=Digits(outcome["confirmation"])))
-    options = [say(Prompt.CONFIRMATION_AGAIN)]
-    if outcome["status"] == PaymentStatus.SUCCEEDED.value:
-        options.append(say(Prompt.OFFER_TEXT_RECEIPT))
-    if payment().get("unsaved_method"):
-        options.append(
-            say(Prompt.OFFER_SAVE_METHOD, method=method_phrase(payment()["unsaved_method"]))
-        )
-    options.append(say(Prompt.MENU_BACK))
-    return ask(options, "pay.finished_answer", num_digits=1, lead=lead)
+        lead = [turn.say(Prompt.PAYMENT_CONFIRMING, amount=amount)]
+    lead.append(turn.say(Prompt.CONFIRMATION_NUMBER, number=Digits(outcome.confirmation)))
+    options = [turn.say(Prompt.CONFIRMATION_AGAIN)]
+    if succeeded:
+        options.append(turn.say(Prompt.OFFER_TEXT_RECEIPT))
+    if draft.unsaved_method is not None:
+        method = method_phrase(draft.unsaved_method)
+        options.append(turn.say(Prompt.OFFER_SAVE_METHOD, method=method))
+    options.append(turn.say(Prompt.MENU_BACK))
+    return ask(turn, options, finished_answer, num_digits=1, lead=lead)
 
 
-@bp.post("/finished/answer")
-@member_required
-def finished_answer():
+@step(bp, "/finished/answer", member=True)
+def finished_answer(turn: Turn) -> VoiceResponse:
     """Repeat the confirmation number, text a receipt, or go back to the menu."""
-    outcome = payment().get("outcome")
-    digits = answered()
+    draft = turn.call.pay
+    outcome = draft.outcome
+    digits = answered(turn)
     if outcome is None or not digits:
-        return go("menu.main")
+        return go(turn, MAIN_MENU)
     if digits == "*":
-        return go("pay.finished")
-    if digits == "2" and payment().get("unsaved_method"):
-        method = payment().pop("unsaved_method")
-        billing().save_method(
-            call().member_id,
-            kind=method["kind"],
-            token=method["token"],
-            brand=method.get("brand"),
-            last4=method["last4"],
-            exp=method.get("exp"),
-            account_type=method.get("account_type"),
+        return go(turn, finished)
+    if digits == "2" and draft.unsaved_method is not None:
+        method, draft.unsaved_method = draft.unsaved_method, None
+        turn.billing.save_method(
+            turn.call.member_id,
+            kind=method.kind,
+            token=method.token,
+            brand=method.brand,
+            last4=method.last4,
+            exp=method.exp,
+            account_type=method.account_type,
         )
-        return go("pay.finished", voice().say(Prompt.METHOD_SAVED, method=method_phrase(method)))
-    if digits == "1" and outcome["status"] == PaymentStatus.SUCCEEDED.value:
-        caller = request.form.get("From", "")
-        if billing().text_receipt(call().member_id, outcome["confirmation"], caller):
-            return go("pay.finished", voice().say(Prompt.RECEIPT_SENT))
-        return go("pay.finished", voice().say(Prompt.NO_RECEIPT_NUMBER))
-    return global_key(digits, "pay.finished") or go("menu.main")
+        return go(turn, finished, turn.say(Prompt.METHOD_SAVED, method=method_phrase(method)))
+    if digits == "1" and outcome.status == PaymentStatus.SUCCEEDED.value:
+        caller = turn.form.get("From", "")
+        if turn.billing.text_receipt(turn.call.member_id, outcome.confirmation, caller):
+            return go(turn, finished, turn.say(Prompt.RECEIPT_SENT))
+        return go(turn, finished, turn.say(Prompt.NO_RECEIPT_NUMBER))
+    return global_key(turn, digits, finished) or go(turn, MAIN_MENU)

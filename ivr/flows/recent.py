@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from flask import Blueprint
+from twilio.twiml.voice_response import Say, VoiceResponse
 
 from billing_core.domain.payments import PaymentStatus, TargetKind
 from billing_core.services.payments import PaymentLine
-from ivr.calls import billing, call, region, voice
-from ivr.flows.identified import member_required
+from ivr.call_state import Method
 from ivr.flows.info import after_page, page
-from ivr.flows.pay import method_phrase
+from ivr.kernel import Turn, step
 from ivr.prompts import Prompt
+from ivr.sentences import method_phrase
 from ivr.speech import Day, Digits, Fragment, Money
 
 bp = Blueprint("recent", __name__, url_prefix="/voice/recent-payments")
@@ -18,49 +19,48 @@ bp = Blueprint("recent", __name__, url_prefix="/voice/recent-payments")
 MOST_READ = 5  # a phone list longer than this is not listened to; the rest are online
 
 
-@bp.post("")
-@member_required
-def read():
+@step(bp, "", member=True)
+def read(turn: Turn) -> VoiceResponse:
     """Read the latest payments: date, amount, what it paid, method ending, confirmation."""
-    lines = billing().recent_payments(call().member_id, channel="phone", call_sid=call().call_sid)
+    call = turn.call
+    lines = turn.billing.recent_payments(call.member_id, channel="phone", call_sid=call.call_sid)
     if not lines:
-        sentences = [voice().say(Prompt.NO_RECENT_PAYMENTS)]
+        sentences = [turn.say(Prompt.NO_RECENT_PAYMENTS)]
     else:
-        sentences = [payment_sentence(line) for line in lines[:MOST_READ]]
-    return page(sentences, Prompt.RECENT_AGAIN, "recent.after")
+        sentences = [payment_sentence(turn, line) for line in lines[:MOST_READ]]
+    return page(turn, sentences, Prompt.RECENT_AGAIN, after)
 
 
-@bp.post("/after")
-@member_required
-def after():
+@step(bp, "/after", member=True)
+def after(turn: Turn) -> VoiceResponse:
     """Repeat the payments or go back to the main menu."""
-    return after_page("recent.read")
+    return after_page(turn, read)
 
 
-def payment_sentence(line: PaymentLine):
+def payment_sentence(turn: Turn, line: PaymentLine) -> Say:
     targets = {
         TargetKind.BILL: Fragment(Prompt.PAYING_A_BILL, {"bill_number": line.bill_number or ""}),
         TargetKind.ALL_BILLS: Fragment(Prompt.PAYING_ALL_BILLS),
         TargetKind.PREMIUM: Fragment(Prompt.PAYING_PREMIUM),
     }
-    method = method_phrase(
-        {
-            "kind": line.method_kind,
-            "brand": line.method_brand,
-            "account_type": line.method_brand,
-            "last4": line.method_last4 or "",
-        }
+    # For a bank account the "brand" recorded is its type (checking or savings).
+    method = Method(
+        kind=line.method_kind,
+        token="",
+        brand=line.method_brand,
+        account_type=line.method_brand,
+        last4=line.method_last4 or "",
     )
     prompt = (
         Prompt.RECENT_PAYMENT
         if line.status is PaymentStatus.SUCCEEDED
         else Prompt.RECENT_PAYMENT_PENDING
     )
-    return voice().say(
+    return turn.say(
         prompt,
-        date=Day(region().local_time(line.made_at).date()),
+        date=Day(turn.region.local_time(line.made_at).date()),
         amount=Money(line.amount_cents),
         target=targets[line.target_kind],
-        method=method,
+        method=method_phrase(method),
         number=Digits(line.confirmation_number),
     )

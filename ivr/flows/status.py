@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint
 from twilio.twiml.voice_response import VoiceResponse
 
-from ivr.calls import call
-from ivr.twiml import twiml
+from ivr.kernel import Turn, step
 
 bp = Blueprint("status", __name__, url_prefix="/voice")
 log = logging.getLogger(__name__)
@@ -16,15 +15,13 @@ log = logging.getLogger(__name__)
 FINAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 
 
-@bp.post("/status")
-def call_status():
+@step(bp, "/status", new_call=True)
+def call_status(turn: Turn) -> VoiceResponse:
     """Wipe the call's state once Twilio says the call is over."""
-    status = request.form.get("CallStatus", "")
-    state = call()
+    status = turn.form.get("CallStatus", "")
+    state = turn.call
     if status in FINAL_STATUSES and state.call_sid:
         state.ended = True
-        current_app.extensions["call_store"].end(
-            state.call_sid, current_app.extensions["billing"].clock.now()
-        )
+        turn.services.call_store.end(state.call_sid, turn.billing.clock.now())
         log.info("call %s ended (%s)", state.call_sid, status)
-    return twiml(VoiceResponse())
+    return VoiceResponse()

@@ -2,33 +2,30 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from flask import Blueprint
+from twilio.twiml.voice_response import VoiceResponse
 
-from ivr.calls import region, voice
-from ivr.flows.identified import member_required
 from ivr.flows.info import after_page, page
+from ivr.kernel import Turn, step
 from ivr.prompts import Prompt
 
 bp = Blueprint("ways_to_pay", __name__, url_prefix="/voice/ways-to-pay")
 
 
-@bp.post("")
-@member_required
-def read():
+@step(bp, "", member=True)
+def read(turn: Turn) -> VoiceResponse:
     """Tell the caller where to mail a check and where else they can pay."""
-    say = voice().say
-    address = region().check_address
+    address = turn.region.check_address
     sentences = [
-        say(Prompt.CHECK_PAYABLE, payee=address[0]),
-        say(Prompt.CHECK_ADDRESS, address=", ".join(address[1:]) or address[0]),
-        say(Prompt.CHECK_MRN_NOTE),
-        say(Prompt.PAY_ONLINE, website=current_app.config["IVR_WEBSITE"]),
+        turn.say(Prompt.CHECK_PAYABLE, payee=address[0]),
+        turn.say(Prompt.CHECK_ADDRESS, address=", ".join(address[1:]) or address[0]),
+        turn.say(Prompt.CHECK_MRN_NOTE),
+        turn.say(Prompt.PAY_ONLINE, website=turn.settings["IVR_WEBSITE"]),
     ]
-    return page(sentences, Prompt.WAYS_AGAIN, "ways_to_pay.after")
+    return page(turn, sentences, Prompt.WAYS_AGAIN, after)
 
 
-@bp.post("/after")
-@member_required
-def after():
+@step(bp, "/after", member=True)
+def after(turn: Turn) -> VoiceResponse:
     """Repeat the ways to pay or go back to the main menu."""
-    return after_page("ways_to_pay.read")
+    return after_page(turn, read)

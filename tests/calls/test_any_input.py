@@ -76,7 +76,7 @@ def test_every_webhook_answers_valid_twiml_whatever_is_posted(app, member_id, da
     call_sid = "CA" + uuid.uuid4().hex  # a new call for every example
     if state is not None:
         values = {k: (member_id if v == "MEMBER" else v) for k, v in state.items()}
-        store.save(CallState(call_sid, values, is_new=True), now)
+        store.save(CallState.restore(call_sid, values, is_new=True), now)
     posted = data.draw(params, label="params")
     if data.draw(st.booleans(), label="with CallSid"):
         posted["CallSid"] = call_sid

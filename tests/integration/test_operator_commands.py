@@ -118,9 +118,9 @@ def test_calls_purge_removes_expired_call_state_and_keeps_live_calls(app, core, 
     from ivr.call_state import CallState
 
     store = app.extensions["call_store"]
-    store.save(CallState("CA-old", {"region": "ncal"}, is_new=True), clock.now())
+    store.save(CallState.restore("CA-old", {"region": "ncal"}, is_new=True), clock.now())
     clock.advance(3 * 3600)  # beyond the two-hour expiry
-    store.save(CallState("CA-live", {"region": "ncal"}, is_new=True), clock.now())
+    store.save(CallState.restore("CA-live", {"region": "ncal"}, is_new=True), clock.now())
     result = app.test_cli_runner().invoke(args=["calls", "purge"])
     assert result.exit_code == 0, result.output
     assert "removed 1 expired call(s)" in result.output

@@ -99,7 +99,6 @@ def test_no_module_imports_itself_back_through_others():
     assert _cycles(_graph()) == []
 
 
-
 @pytest.mark.parametrize("layer", ["billing_core"])
 def test_the_billing_core_imports_neither_flask_nor_twilio_nor_the_phone_channel(layer):
     offenders = []

@@ -1,0 +1,399 @@
+"""The dialogue kernel: how a step answers a webhook, asks, understands and moves on.
+
+A step is a function `step(turn, **values) -> VoiceResponse`: it builds the answer to
+one webhook from the call's state and its voice, both carried by the turn. It reaches
+the next step by calling it (`go(turn, next_step, *says)`), so a key press costs one
+webhook, not two; what it says first is put before what the next step answers.
+
+Every prompt takes keys or speech. A caller who says nothing is asked again; after
+two silences in a row they are offered relay mode (long timeouts, for TTY callers
+whose relay operator types every prompt and answer); before the call ends for
+silence they are warned that time is running out and told how to get more time.
+
+Flows never import the flows above them (the menu imports the payment flow, which
+must come back to the menu): they leave through an `Exit`, which the flow that owns
+the step binds. The kernel's own exits are below; a flow may declare more.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, Response, g, request, url_for
+from twilio.twiml.voice_response import Gather, Hangup, Redirect, Say, VoiceResponse
+
+from billing_core.core import BillingCore
+from billing_core.domain.regions import Region
+from ivr.call_state import CallState, Resume
+from ivr.i18n import Language
+from ivr.prompts import Prompt
+from ivr.speech import Voice
+from ivr.spoken_digits import spoken_to_keys
+from ivr.twiml import twiml
+
+# Keys that work at every menu once the caller is identified.
+REPEAT_KEY = "*"
+SPECIALIST_KEY = "0"
+MAIN_MENU_KEY = "9"
+RELAY_KEY = "7"
+SPANISH_KEY = "8"
+
+# Spoken words that mean a key, in either language.
+SPOKEN_COMMANDS = {
+    "repeat": REPEAT_KEY,
+    "again": REPEAT_KEY,
+    "repetir": REPEAT_KEY,
+    "otra vez": REPEAT_KEY,
+    "agent": SPECIALIST_KEY,
+    "representative": SPECIALIST_KEY,
+    "operator": SPECIALIST_KEY,
+    "specialist": SPECIALIST_KEY,
+    "agente": SPECIALIST_KEY,
+    "representante": SPECIALIST_KEY,
+    "operador": SPECIALIST_KEY,
+    "main menu": MAIN_MENU_KEY,
+    "menu": MAIN_MENU_KEY,
+    "menú principal": MAIN_MENU_KEY,
+    "menu principal": MAIN_MENU_KEY,
+    "menú": MAIN_MENU_KEY,
+    "relay": RELAY_KEY,
+    "tty": RELAY_KEY,
+    "relevo": RELAY_KEY,
+    "retransmisión": RELAY_KEY,
+    "español": SPANISH_KEY,
+    "espanol": SPANISH_KEY,
+    "spanish": SPANISH_KEY,
+    "yes": "1",
+    "continue": "1",
+    "sí": "1",
+    "si": "1",
+    "continuar": "1",
+}
+# Recognition works better when told what callers say here.
+SPEECH_HINTS = (
+    "$OOV_CLASS_DIGIT_SEQUENCE, repeat, agent, relay, main menu, continue, "
+    "repetir, agente, relevo, menú principal, continuar, español"
+)
+
+# How many steps one webhook may run in a row before handing over with a <Redirect>.
+MOST_STEPS_PER_ANSWER = 6
+
+
+@dataclass(frozen=True)
+class Services:
+    """What the app builds once at start-up and every turn uses."""
+
+    billing: BillingCore
+    settings: Mapping[str, Any]
+    languages: Mapping[str, Language]
+    translations: Mapping[str, Any]
+    call_store: Any
+
+
+@dataclass(eq=False)
+class Turn:
+    """One webhook of a call: its state, what the caller sent, and the voice that answers."""
+
+    call: CallState
+    form: Mapping[str, str]
+    services: Services
+    voice: Voice = field(init=False)
+    # Every voice that spoke in this answer, and the steps it ran: reported with the answer.
+    voices: list[Voice] = field(default_factory=list)
+    steps: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.voice = self.voice_for(self.call.language)
+
+    @property
+    def billing(self) -> BillingCore:
+        return self.services.billing
+
+    @property
+    def settings(self) -> Mapping[str, Any]:
+        return self.services.settings
+
+    @property
+    def region(self) -> Region:
+        return self.billing.regions.get(self.call.region)
+
+    @property
+    def relay(self) -> bool:
+        return self.call.relay
+
+    def voice_for(self, language: str) -> Voice:
+        """Return a voice for the language; what it speaks is reported with the answer."""
+        languages = self.services.languages
+        code = language if language in languages else "en"
+        speaker = Voice(languages[code], self.services.translations[code])
+        self.voices.append(speaker)
+        return speaker
+
+    def say(self, prompt: Prompt, **values: Any) -> Say:
+        return self.voice.say(prompt, **values)
+
+
+Step = Callable[..., VoiceResponse]
+
+
+class Exit:
+    """A step that flows further down the call return to, bound by the flow that owns it."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._step: Step | None = None
+
+    def bind(self, target: Step) -> Step:
+        self._step = target
+        return target
+
+    @property
+    def bound(self) -> bool:
+        return self._step is not None
+
+    @property
+    def step(self) -> Step:
+        if self._step is None:
+            raise LookupError(f"no step is bound to the {self.name} exit")
+        return self._step
+
+    def __call__(self, turn: Turn, **values: str) -> VoiceResponse:
+        return self.step(turn, **values)
+
+
+# Where the kernel itself sends callers: bound by the flows that own these steps.
+CALL_START = Exit("call start")
+IDENTIFICATION = Exit("identification")
+MAIN_MENU = Exit("main menu")
+SPECIALIST = Exit("billing specialist")
+RELAY_OFFER = Exit("relay offer")
+STILL_THERE = Exit("still there")
+EXITS = (CALL_START, IDENTIFICATION, MAIN_MENU, SPECIALIST, RELAY_OFFER, STILL_THERE)
+
+_ENDPOINTS: dict[Step, str] = {}
+_STEPS: dict[str, Step] = {}
+# Endpoints that may meet a call the app has no state for: the start and the end.
+NEW_CALL_ENDPOINTS: set[str] = set()
+
+
+def endpoint_of(target: Step | Exit) -> str:
+    return _ENDPOINTS[target.step if isinstance(target, Exit) else target]
+
+
+def step_named(endpoint: str) -> Step | None:
+    """Return the step a stored endpoint name stands for (call state keeps names, not code)."""
+    return _STEPS.get(endpoint)
+
+
+def step(
+    bp: Blueprint, rule: str, *, member: bool = False, new_call: bool = False
+) -> Callable[[Step], Step]:
+    """Make a function a step answering POST rule; member steps need an identified caller."""
+
+    def register(function: Step) -> Step:
+        runs = _member_required(function) if member else function
+        endpoint = f"{bp.name}.{function.__name__}"
+        _ENDPOINTS[runs] = endpoint
+        _STEPS[endpoint] = runs
+        if new_call:
+            NEW_CALL_ENDPOINTS.add(endpoint)
+        # Values a step takes arrive as arguments from go(), or in a redirect's query string.
+        names = tuple(inspect.signature(function).parameters)[1:]
+
+        def view() -> Response:
+            turn: Turn = g.turn
+            values = {name: request.args[name] for name in names if name in request.args}
+            return answer(turn, runs(turn, **values))
+
+        view.__doc__ = function.__doc__
+        bp.add_url_rule(rule, function.__name__, view, methods=["POST"])
+        return runs
+
+    return register
+
+
+def _member_required(function: Step) -> Step:
+    @wraps(function)
+    def guarded(turn: Turn, **values: str) -> VoiceResponse:
+        if turn.call.member_id is None:
+            return go(turn, IDENTIFICATION)
+        return function(turn, **values)
+
+    return guarded
+
+
+def answer(turn: Turn, reply: VoiceResponse) -> Response:
+    """Send the reply as TwiML, naming the steps run and the prompts spoken."""
+    spoken = [name for speaker in turn.voices for name in speaker.spoken]
+    return twiml(reply, steps=turn.steps, prompts=spoken)
+
+
+def answer_timeout(turn: Turn) -> int:
+    """Seconds to wait for an answer: long in relay mode, where an operator types for the caller."""
+    settings = turn.settings
+    return settings["IVR_RELAY_TIMEOUT"] if turn.relay else settings["IVR_GATHER_TIMEOUT"]
+
+
+def ask(
+    turn: Turn,
+    prompts: Iterable[Say],
+    answer_step: Step,
+    *,
+    num_digits: int | None = None,
+    finish_on_key: str = "#",
+    lead: Iterable[Say] = (),
+    **values: str,
+) -> VoiceResponse:
+    """Speak the prompts inside a <Gather> whose answer goes to answer_step.
+
+    When the caller says nothing, the <Redirect> after the <Gather> reaches the same
+    step with no Digits, so one step deals with answers and silence alike.
+    """
+    endpoint = endpoint_of(answer_step)
+    action = url_for(endpoint, **values)
+    turn.call.asking = endpoint
+    response = VoiceResponse()
+    for say in lead:
+        response.append(say)
+    gather = Gather(
+        input="dtmf speech",
+        action=action,
+        method="POST",
+        timeout=answer_timeout(turn),
+        speech_timeout="auto",
+        language=turn.voice.language.twilio_language,
+        hints=SPEECH_HINTS,
+        finish_on_key=finish_on_key,
+        num_digits=num_digits,
+    )
+    for say in prompts:
+        gather.append(say)
+    response.append(gather)
+    response.append(Redirect(action, method="POST"))
+    return response
+
+
+def answered(turn: Turn, *, relay_key: bool = True) -> str | None:
+    """Return the keys the caller entered or said, or None when they gave no answer.
+
+    Speech that is not digits or a known command comes back as "?" so that the step
+    treats it as a wrong answer rather than as silence. Where 7 is a digit of a number,
+    relay_key=False keeps it from turning relay mode on.
+    """
+    form = turn.form
+    if "Digits" in form:
+        keys = form.get("Digits", "").strip()[:64]
+    elif form.get("SpeechResult", "").strip():
+        keys = understood(form.get("SpeechResult", ""))
+    else:
+        return None
+    if keys:
+        turn.call.silences = 0
+    if keys == RELAY_KEY and relay_key and not turn.relay:
+        # Asked for anywhere except as a number: relay mode takes effect at once.
+        turn.call.relay = True
+    return keys
+
+
+def understood(speech: str) -> str:
+    """Return the keys a spoken answer stands for."""
+    text = speech.strip().lower().strip(".!?¡¿ ")
+    if text in SPOKEN_COMMANDS:
+        return SPOKEN_COMMANDS[text]
+    keys = spoken_to_keys(text)
+    return keys if keys is not None else "?"
+
+
+def go(turn: Turn, next_step: Step | Exit, *says: Say, **values: str) -> VoiceResponse:
+    """Speak, then continue at another step, in this same answer.
+
+    The next step's prompt is answered right here instead of through a <Redirect>, so a
+    key press costs one webhook, not two. Only steps that ask something (and read no
+    caller input) are ever gone to; the says come first in the answer they build.
+    """
+    endpoint = endpoint_of(next_step)
+    if len(turn.steps) < MOST_STEPS_PER_ANSWER:
+        turn.steps.append(url_for(endpoint))
+        if turn.voice.language.code != turn.call.language:
+            # The step before changed the call's language: the next one speaks it.
+            turn.voice = turn.voice_for(turn.call.language)
+        reply = next_step(turn, **values)
+        reply.verbs[:0] = says
+        return reply
+    response = VoiceResponse()
+    for say in says:
+        response.append(say)
+    response.append(Redirect(url_for(endpoint, **values), method="POST"))
+    return response
+
+
+def goodbye(turn: Turn, *says: Say) -> VoiceResponse:
+    """Speak, say goodbye and hang up: the call is over."""
+    response = VoiceResponse()
+    for say in says:
+        response.append(say)
+    response.append(turn.say(Prompt.GOODBYE))
+    response.append(Hangup())
+    return response
+
+
+def retry(
+    turn: Turn, where: str, ask_step: Step, reason: Prompt | Say, **values: str
+) -> VoiceResponse:
+    """Explain what was wrong and ask again; after too many tries offer a specialist."""
+    said = turn.say(reason) if isinstance(reason, Prompt) else reason
+    tries = turn.call.count_failure(where)
+    if tries >= turn.settings["IVR_MAX_TRIES"]:
+        turn.call.clear_failures(where)
+        return go(turn, SPECIALIST, said, turn.say(Prompt.HAVING_TROUBLE), reason="trouble")
+    return go(turn, ask_step, said, **values)
+
+
+def no_answer(turn: Turn, where: str, ask_step: Step, **values: str) -> VoiceResponse:
+    """Handle silence at a prompt: ask again, offer relay mode, warn before time runs out.
+
+    Silence alone never ends a call without the caller first being asked again,
+    offered relay mode, warned, and offered a specialist.
+    """
+    state = turn.call
+    state.silences += 1
+    state.resume = Resume(endpoint=endpoint_of(ask_step), values=values)
+    if state.silences == 2 and not turn.relay:
+        return go(turn, RELAY_OFFER)
+    if state.silences >= turn.settings["IVR_MAX_SILENCES"]:
+        return go(turn, STILL_THERE)
+    says = [turn.say(Prompt.NO_INPUT)]
+    if turn.relay:
+        says.append(turn.say(Prompt.TAKE_YOUR_TIME))
+    return go(turn, ask_step, *says, **values)
+
+
+def resume(turn: Turn, *says: Say) -> VoiceResponse:
+    """Go back to the prompt the caller was at before a detour."""
+    where = turn.call.resume
+    target = step_named(where.endpoint) if where is not None else None
+    if where is None or target is None:
+        return go(turn, CALL_START, *says)
+    return go(turn, target, *says, **where.values)
+
+
+def global_key(turn: Turn, digits: str, repeat_step: Step) -> VoiceResponse | None:
+    """Answer the keys that work at every menu, or return None for any other key."""
+    if digits == REPEAT_KEY:
+        return go(turn, repeat_step)
+    if digits == SPECIALIST_KEY:
+        return go(turn, SPECIALIST)
+    if digits == MAIN_MENU_KEY and turn.call.member_id is not None:
+        return go(turn, MAIN_MENU)
+    if digits == RELAY_KEY and turn.relay:
+        return go(turn, repeat_step, turn.say(Prompt.RELAY_ON))
+    return None
+
+
+def done(turn: Turn, where: str) -> None:
+    """The caller got past a step: their earlier tries there no longer count."""
+    turn.call.clear_failures(where)
