@@ -4,7 +4,7 @@ With config IVR_RECORDINGS_DIR set to a folder, the app appends every turn of a 
 to <folder>/<CallSid>.jsonl: the time, the path, the request parameters with anything
 sensitive redacted, the TwiML answered and the catalog prompts it spoke. Reading
 recordings, turning them into call scripts and replaying them is the simulator's
-(ivr_sim.recordings); only the writing runs in the app.
+(ivr_sim.recorded); only the writing runs in the app.
 
 Never written: the keys or speech a caller gives at identification (MRN, birth date),
 card and bank data beyond what Twilio masks (card ending, account ending). In their

@@ -26,7 +26,7 @@ from ivr import create_app, recording
 from ivr.cli import calls_purge, import_summary
 from ivr.config import PROJECT_ROOT
 from ivr_sim.demo import load_demo
-from ivr_sim.recordings import recording_to_script, replay
+from ivr_sim.recorded import recording_to_script, replay
 from ivr_sim.script import AppChannel, HttpChannel, ScriptRunner, scratch_app, script_coverage
 from ivr_sim.softphone import Softphone, espeak_speaker
 

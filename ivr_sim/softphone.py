@@ -25,12 +25,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from billing_core.domain.clock import ManualClock
-from ivr_sim.recordings import ClientRecorder
 from ivr_sim.call import Call
 from ivr_sim.errors import CallEnded, SimError
 from ivr_sim.gather import GatherState
 from ivr_sim.ids import new_sid
 from ivr_sim.pay import PayField
+from ivr_sim.recorded import ClientRecorder
 from ivr_sim.script import DEFAULT_FROM, STATUS_PATH, VOICE_PATH, TurnRecord, channel_prompts
 from ivr_sim.transport import Transport
 

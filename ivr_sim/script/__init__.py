@@ -23,6 +23,7 @@ and every step keeps its line, so a failure names the line it failed at and show
 call so far: what was heard, pressed and posted.
 """
 
+from ivr.recording import PROMPTS_HEADER, prompt_names
 from ivr_sim.script.channels import (
     AppChannel,
     HttpChannel,
@@ -30,7 +31,6 @@ from ivr_sim.script.channels import (
     channel_steps,
 )
 from ivr_sim.script.coverage import CoverageReport, coverage, run_all, script_coverage, voice_steps
-from ivr.recording import PROMPTS_HEADER, prompt_names
 from ivr_sim.script.errors import ScriptError
 from ivr_sim.script.matching import Matcher, matcher
 from ivr_sim.script.members import demo_available, demo_document, member_records, members_document

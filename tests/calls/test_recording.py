@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ivr_sim.recordings import REDACTED, load_recording, recording_to_script, replay
+from ivr_sim.recorded import REDACTED, load_recording, recording_to_script, replay
 from ivr_sim.script import ScriptRunner, load_script
 from tests.calls.conftest import PLAN_MEMBERS, add_sim_commands, passes, reword
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from ivr_sim.recordings import recording_to_script, replay
+from ivr_sim.recorded import recording_to_script, replay
 from ivr_sim.script import AppChannel, ScriptRunner
 from ivr_sim.softphone import Softphone
 from tests.calls.conftest import PLAN_MEMBERS, add_sim_commands, passes, reword
