@@ -27,7 +27,8 @@ class Matcher:
         return json.dumps(self.written, ensure_ascii=False)
 
 
-def _matcher(written: str, source: str = "", line: int | None = None) -> Matcher:
+def matcher_at(written: str, source: str = "", line: int | None = None) -> Matcher:
+    """Return the matcher for a hear line at a script's line: a bad /regex/ names it."""
     if len(written) >= 2 and written.startswith("/") and written.endswith("/"):
         try:
             return Matcher(written, re.compile(written[1:-1]))
@@ -38,4 +39,4 @@ def _matcher(written: str, source: str = "", line: int | None = None) -> Matcher
 
 def matcher(written: str) -> Matcher:
     """Return the matcher for a hear line: exact text, or /regex/."""
-    return _matcher(written)
+    return matcher_at(written)

@@ -43,7 +43,7 @@ def members_document(spec: Any, base_dir: Path | None, source: str = "") -> Any:
     if spec is None or spec == "demo":
         document = demo_document()
         if document is None and spec == "demo":
-            raise ScriptError("members: demo, but billing_core.demo does not exist yet", source)
+            raise ScriptError("members: demo, but ivr_sim.demo does not exist yet", source)
         return document
     if spec in ("none", []):
         return None

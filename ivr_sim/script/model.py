@@ -19,7 +19,7 @@ DEFAULT_ROUTING = "110000000"
 SCRIPT_SUFFIXES = (".yaml", ".yml")
 
 # Parameters the same on every request of a call: left out of the readable log.
-_CALL_PARAMS = frozenset(
+CALL_PARAMS = frozenset(
     {
         "CallSid",
         "AccountSid",
@@ -32,8 +32,8 @@ _CALL_PARAMS = frozenset(
         "CallStatus",
     }
 )
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m|s)")
-_KEYS = re.compile(r"[0-9*#]+")
+DURATION_PATTERN = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m|s)")
+KEYS_PATTERN = re.compile(r"[0-9*#]+")
 
 
 INPUT_ACTIONS = frozenset({"press", "say", "silence", "pay", "hang-up"})
@@ -55,7 +55,7 @@ STEP_OPTIONS: dict[str, frozenset[str]] = {
     "dial_outcome": frozenset(),
     "fault": frozenset(),
 }
-_ACTION_ALIASES = {"hang_up": "hang-up", "hangup": "hang-up", "hang up": "hang-up"}
+ACTION_ALIASES = {"hang_up": "hang-up", "hangup": "hang-up", "hang up": "hang-up"}
 EXPECT_KEYS = frozenset(
     {
         "ended",

@@ -9,15 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from ivr_sim.script.errors import ScriptError
-from ivr_sim.script.matching import _matcher
+from ivr_sim.script.matching import matcher_at
 from ivr_sim.script.model import (
-    _ACTION_ALIASES,
-    _DURATION,
-    _KEYS,
+    ACTION_ALIASES,
     DEFAULT_FROM,
     DIAL_OUTCOMES,
+    DURATION_PATTERN,
     EXPECT_KEYS,
     FAULTS,
+    KEYS_PATTERN,
     STEP_OPTIONS,
     Advance,
     CallScript,
@@ -157,7 +157,7 @@ class _Parser:
 
     def step(self, raw: Any, line: int) -> Step:
         if isinstance(raw, str):
-            action = _ACTION_ALIASES.get(raw.strip(), raw.strip())
+            action = ACTION_ALIASES.get(raw.strip(), raw.strip())
             if action not in ("hang-up", "silence"):
                 raise self.fail(
                     f'{raw!r} is not a step; write it as a mapping such as `press: "1"`', line
@@ -165,12 +165,12 @@ class _Parser:
             return Step(action, None, {}, line, action)
         if not isinstance(raw, LineDict) or not raw:
             raise self.fail('a step is a mapping such as `press: "1"` or `hear: ...`', line)
-        actions = [key for key in raw if _ACTION_ALIASES.get(key, key) in STEP_OPTIONS]
+        actions = [key for key in raw if ACTION_ALIASES.get(key, key) in STEP_OPTIONS]
         if len(actions) != 1:
             named = ", ".join(map(str, raw)) or "nothing"
             raise self.fail(f"a step does exactly one thing; this one has {named}", line)
         key = actions[0]
-        action = _ACTION_ALIASES.get(key, key)
+        action = ACTION_ALIASES.get(key, key)
         options = {k: v for k, v in raw.items() if k != key}
         extra = set(options) - STEP_OPTIONS[action]
         if extra:
@@ -183,7 +183,7 @@ class _Parser:
     def check_step(self, step: Step) -> None:
         action, value, line = step.action, step.value, step.line
         if action == "press":
-            if not isinstance(value, str) or not _KEYS.fullmatch(value.replace(" ", "")):
+            if not isinstance(value, str) or not KEYS_PATTERN.fullmatch(value.replace(" ", "")):
                 raise self.fail('press takes keys: digits, * and # (quote them: "*")', line)
         elif action == "say":
             if not isinstance(value, str) or not value.strip():
@@ -194,14 +194,14 @@ class _Parser:
         elif action in ("hear", "not_hear"):
             if not isinstance(value, str):
                 raise self.fail(f"{action} takes one line of text or a /regex/", line)
-            _matcher(value, self.source, line)
+            matcher_at(value, self.source, line)
         elif action == "hear_all":
             if not isinstance(value, LineList):
                 raise self.fail("hear_all takes the list of lines heard since the last input", line)
             for item in value:
                 if not isinstance(item, str):
                     raise self.fail("each line of hear_all is text or a /regex/", line)
-                _matcher(item, self.source, line)
+                matcher_at(item, self.source, line)
         elif action == "pay":
             pay_values(value, self.source, line)
         elif action == "advance":
@@ -277,7 +277,7 @@ def parse_duration(value: Any, source: str = "", line: int | None = None) -> flo
     except ValueError:
         pass
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-    parts = _DURATION.findall(text)
+    parts = DURATION_PATTERN.findall(text)
     if not parts or "".join(number + unit for number, unit in parts) != text:
         raise ScriptError(f"{value!r} is not a duration such as 90s, 20m, 4h or 1d", source, line)
     return sum(float(number) * units[unit] for number, unit in parts)

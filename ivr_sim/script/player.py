@@ -11,8 +11,8 @@ from ivr_sim.call import Call
 from ivr_sim.errors import CallEnded, SimError
 from ivr_sim.pay import PayField
 from ivr_sim.script.channels import channel_prompts, channel_steps
-from ivr_sim.script.matching import Matcher, _matcher
-from ivr_sim.script.model import _CALL_PARAMS, CallSpec, Step
+from ivr_sim.script.matching import Matcher, matcher_at
+from ivr_sim.script.model import CALL_PARAMS, CallSpec, Step
 from ivr_sim.script.parser import parse_duration
 from ivr_sim.script.pay_entry import pay_values
 from ivr_sim.script.results import CallRecord, Exchange, Problem, TurnRecord
@@ -149,11 +149,11 @@ class CallPlayer:
     def _other(self, step: Step) -> None:
         action = step.action
         if action == "hear":
-            self._hear(_matcher(step.value))
+            self._hear(matcher_at(step.value))
         elif action == "hear_all":
-            self._hear_all([_matcher(line) for line in step.value])
+            self._hear_all([matcher_at(line) for line in step.value])
         elif action == "not_hear":
-            wanted = _matcher(step.value)
+            wanted = matcher_at(step.value)
             for line in self.since_input:
                 if wanted.matches(line):
                     raise CheckFailed(f"heard {json.dumps(line)}, which must not be said here")
@@ -232,7 +232,7 @@ class CallPlayer:
                     heard = call.heard
                     position = 0
                     for written in as_list(wanted):
-                        wanted_line = _matcher(written)
+                        wanted_line = matcher_at(written)
                         found = next(
                             (
                                 i
@@ -245,7 +245,7 @@ class CallPlayer:
                         position = (found or 0) + 1
                 elif key == "never_heard":
                     for written in as_list(wanted):
-                        banned = _matcher(written)
+                        banned = matcher_at(written)
                         said = [line for line in call.heard if banned.matches(line)]
                         shown = json.dumps(said[0], ensure_ascii=False) if said else ""
                         check(not said, f"{banned} was heard: {shown}")
@@ -298,7 +298,7 @@ class CallPlayer:
         where = f"{self.source}:{step.line}" if step.line else self.source
         message = f"{where}: {step.written}\n  {why}"
         if self.strict:
-            raise _StepFailed(message)
+            raise StepFailed(message)
         self.problems.append(Problem(step.action, message))
 
     def log(self) -> list[str]:
@@ -309,9 +309,7 @@ class CallPlayer:
             where = f"line {step.line}: " if step is not None and step.line else ""
             lines.append(f"  {where}{exchange.action}")
             for turn in exchange.turns:
-                shown = " ".join(
-                    f"{k}={v}" for k, v in turn.params.items() if k not in _CALL_PARAMS
-                )
+                shown = " ".join(f"{k}={v}" for k, v in turn.params.items() if k not in CALL_PARAMS)
                 lines.append(f"    [{turn.at:7.1f}s] POST {turn.path} {shown}".rstrip())
             for heard in exchange.heard:
                 lines.append(f"      hears: {heard}")
@@ -320,7 +318,7 @@ class CallPlayer:
         return lines
 
 
-class _StepFailed(Exception):
+class StepFailed(Exception):
     """A step failed in strict mode: its message names the script line."""
 
 

@@ -24,7 +24,7 @@ from ivr_sim.script.model import (
     CallSpec,
 )
 from ivr_sim.script.parser import load_script
-from ivr_sim.script.player import CallPlayer, _StepFailed
+from ivr_sim.script.player import CallPlayer, StepFailed
 from ivr_sim.script.results import CallRecord, ScriptFailure, ScriptResult
 from ivr_sim.script.state_checks import StateChecks
 from ivr_sim.transport import Transport
@@ -152,7 +152,7 @@ def play_call(
             player.fail_start(f"the virtual Twilio stopped at the start: {stopped}")
             return player.record
         player.play(spec.steps)
-    except _StepFailed as failed:
+    except StepFailed as failed:
         log = "\n".join(player.log())
         title = result.script.title
         raise ScriptFailure(
