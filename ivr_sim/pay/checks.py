@@ -6,7 +6,6 @@ import re
 from datetime import date
 
 from ivr_sim.pay.names import (
-    _CARD_PREFIXES,
     INVALID_ACCOUNT_NUMBER,
     INVALID_CARD_NUMBER,
     INVALID_CARD_TYPE,
@@ -14,6 +13,23 @@ from ivr_sim.pay.names import (
     INVALID_POSTAL_CODE,
     INVALID_ROUTING_NUMBER,
     INVALID_SECURITY_CODE,
+)
+
+# Card type by the number's first digits (Twilio's validCardTypes table), and the lengths
+# each type may have. Discover is tried before Maestro, which otherwise claims every 6.
+_CARD_PREFIXES: tuple[tuple[str, re.Pattern[str], frozenset[int]], ...] = tuple(
+    (name, re.compile(prefix), frozenset(lengths))
+    for name, prefix, lengths in (
+        ("amex", r"3[47]", (15,)),
+        ("jcb", r"35(2[89]|[3-8]\d)", range(16, 20)),
+        ("diners-club", r"36", range(14, 20)),
+        ("diners-club", r"30[0-4]|3095|3[89]", range(16, 20)),
+        ("enroute", r"2014|2149", (15,)),
+        ("mastercard", r"5[1-5]|222[1-9]|22[3-9]\d|2[3-6]\d\d|27[01]\d|2720", (16,)),
+        ("visa", r"4", (13, 16, 19)),
+        ("discover", r"6011|6[45]", range(16, 20)),
+        ("maestro", r"5[0678]|6", range(12, 20)),
+    )
 )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 
 CREDIT_CARD = "credit-card"
@@ -95,23 +94,6 @@ BANK_LANGUAGES = ("en-AU", "en-CA", "en-GB", "en-IN", "en-US")
 MAX_CHARGE = Decimal("1000000")
 # Twilio documents its default as retrying a failed field once, so two tries in all.
 DEFAULT_MAX_ATTEMPTS = 2
-
-# Card type by the number's first digits (Twilio's validCardTypes table), and the lengths
-# each type may have. Discover is tried before Maestro, which otherwise claims every 6.
-_CARD_PREFIXES: tuple[tuple[str, re.Pattern[str], frozenset[int]], ...] = tuple(
-    (name, re.compile(prefix), frozenset(lengths))
-    for name, prefix, lengths in (
-        ("amex", r"3[47]", (15,)),
-        ("jcb", r"35(2[89]|[3-8]\d)", range(16, 20)),
-        ("diners-club", r"36", range(14, 20)),
-        ("diners-club", r"30[0-4]|3095|3[89]", range(16, 20)),
-        ("enroute", r"2014|2149", (15,)),
-        ("mastercard", r"5[1-5]|222[1-9]|22[3-9]\d|2[3-6]\d\d|27[01]\d|2720", (16,)),
-        ("visa", r"4", (13, 16, 19)),
-        ("discover", r"6011|6[45]", range(16, 20)),
-        ("maestro", r"5[0678]|6", range(12, 20)),
-    )
-)
 
 # What Twilio says when the app gives no <Prompt> for a step (English, whatever the
 # language attribute says).
