@@ -33,11 +33,11 @@ from bench._support import (
 )
 from billing_core.adapters.db import make_engine
 from billing_core.adapters.migrate import upgrade as migrate
-from ivr.sim import VirtualTwilio
-from ivr.sim.call import Call
-from ivr.sim.ids import new_sid
-from ivr.sim.signing import SIGNATURE_HEADER, sign
-from ivr.sim.transport import FlaskTransport
+from ivr_sim import VirtualTwilio
+from ivr_sim.call import Call
+from ivr_sim.ids import new_sid
+from ivr_sim.signing import SIGNATURE_HEADER, sign
+from ivr_sim.transport import FlaskTransport
 
 # The member the templates are recorded with; replayed calls use members 1 and up.
 TEMPLATE_MEMBER = 0

@@ -16,8 +16,8 @@ from billing_core.adapters.db import make_engine
 from billing_core.adapters.migrate import upgrade as migrate
 from billing_core.domain.clock import ManualClock
 from ivr import create_app
-from ivr.sim import VirtualTwilio
-from ivr.sim.timing import spoken_words
+from ivr_sim import VirtualTwilio
+from ivr_sim.timing import spoken_words
 from tests.members import add_member
 
 TARGETS = {"new card": 90.0, "saved card": 60.0}

@@ -31,7 +31,7 @@ from bench._support import (
     bench_engine,
     scratch_database,
 )
-from ivr.sim.signing import SIGNATURE_HEADER
+from ivr_sim.signing import SIGNATURE_HEADER
 
 # (what, file the function is in, function name): cumulative time of each, as a share.
 PARTS = (

@@ -1,4 +1,9 @@
-"""The `ivr` command for operators: database, billing feed, demo data, regions, calls."""
+"""The `ivr` command for operators: database, billing feed, regions, payments, receipts, calls.
+
+The simulator's commands (`ivr call`, `ivr calls coverage|to-script|replay`, `ivr demo`)
+come from the ivr_sim package, which FlaskGroup loads from the `flask.commands` entry
+points when it is installed; nothing here imports it.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,6 @@ from flask.cli import with_appcontext
 
 from billing_core.adapters.feed import import_feed, load_feed_file
 from billing_core.adapters.migrate import upgrade as migrate
-from billing_core.demo import load_demo
 from billing_core.domain.exceptions import FeedRejected
 from billing_core.services.outbox import EMAIL, SMS, deliver_pending
 
@@ -19,10 +23,6 @@ def register(app: Flask) -> None:
     """Add the operator commands to the app's command line."""
     for group in (db, billing, regions, calls, payments, outbox):
         app.cli.add_command(group)
-    app.cli.add_command(demo)
-    from ivr import cli_calls
-
-    cli_calls.register(app)
 
 
 @click.group()
@@ -84,10 +84,11 @@ def billing_import(path: str, file_format: str | None, as_of: str | None) -> Non
     report = import_feed(
         core.unit_of_work(), records=records, hasher=core.hasher, now=now, as_of=extracted
     )
-    click.echo(_import_summary(report))
+    click.echo(import_summary(report))
 
 
-def _import_summary(report) -> str:
+def import_summary(report) -> str:
+    """One line on what a feed import changed."""
     return (
         f"members: {report.members_created} new, {report.members_updated} updated, "
         f"{report.members_unchanged} unchanged; bills: {report.bills_created} new, "
@@ -220,12 +221,3 @@ def calls_purge() -> None:
     store = current_app.extensions["call_store"]
     removed = store.purge_expired(current_app.extensions["billing"].clock.now())
     click.echo(f"removed {removed} expired call(s)")
-
-
-@click.command("demo")
-@with_appcontext
-def demo() -> None:
-    """Create the schema and load the demo members (see README)."""
-    migrate(current_app.config["DATABASE_URL"])
-    report = load_demo(current_app.extensions["billing"])
-    click.echo(f"demo members loaded: {_import_summary(report)}")

@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
 from babel.support import NullTranslations
 
-from ivr.sim import VirtualTwilio
-from ivr.sim.script import ScriptFailure, ScriptRunner
+from ivr_sim import VirtualTwilio
+from ivr_sim.script import ScriptFailure, ScriptRunner
 
 SCRIPTS_DIR = Path(__file__).parent / "scripts"
 # The members most call scripts have on file, as a billing feed.
 PLAN_MEMBERS = SCRIPTS_DIR / "members" / "plan.json"
+
+
+# The commands ivr_sim plugs into `ivr` (pyproject.toml's flask.commands entry points).
+SIM_COMMANDS = ("call", "calls", "demo")
+
+
+def add_sim_commands(app) -> None:
+    """Give app.cli the simulator's commands, loaded from their entry points as `ivr` loads them.
+
+    app.test_cli_runner() runs app.cli, which (unlike the `ivr` FlaskGroup) loads no plugins.
+    """
+    found = {ep.name: ep for ep in entry_points(group="flask.commands") if ep.name in SIM_COMMANDS}
+    assert sorted(found) == sorted(SIM_COMMANDS), "reinstall: pip install -e ."
+    for name, entry in found.items():
+        app.cli.add_command(entry.load(), name)
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from billing_core.adapters.models import AuditEvent, CallSession
 from ivr.call_state import CallState
-from ivr.sim import parse_twiml
-from ivr.sim.signing import SIGNATURE_HEADER, sign
+from ivr_sim import parse_twiml
+from ivr_sim.signing import SIGNATURE_HEADER, sign
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL
 from tests.members import add_member
 

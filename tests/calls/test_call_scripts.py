@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ivr.sim.script import (
+from ivr_sim.script import (
     ScriptError,
     ScriptFailure,
     ScriptRunner,

@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ivr import cli_calls
-from ivr.sim.script import scratch_app, script_coverage
-from tests.calls.conftest import SCRIPTS_DIR
+from ivr_sim.script import scratch_app, script_coverage
+from tests.calls.conftest import SCRIPTS_DIR, add_sim_commands
 from tests.conftest import AUTH_TOKEN, IDENTITY_KEY, PUBLIC_BASE_URL
 
 CONFIG = {
@@ -74,7 +73,7 @@ def test_the_coverage_report_names_the_scripts_reaching_each_prompt_and_step(tmp
 
 
 def test_ivr_calls_coverage_lists_what_each_script_reaches_and_fails_on_a_gap(app, one_script):
-    cli_calls.register(app)
+    add_sim_commands(app)
     result = app.test_cli_runner().invoke(args=["calls", "coverage", "--scripts", str(one_script)])
     assert result.exit_code == 1
     lines = result.output.splitlines()

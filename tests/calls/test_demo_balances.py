@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from billing_core.demo import demo_feed, load_demo
+from ivr_sim.demo import demo_feed, load_demo
 
 PAY_LINES = {
     "ncal": "+18773659900",

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from billing_core.adapters.models import Payment, SandboxCharge
-from ivr.sim import parse_twiml
-from ivr.sim.signing import SIGNATURE_HEADER, sign
+from ivr_sim import parse_twiml
+from ivr_sim.signing import SIGNATURE_HEADER, sign
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL
 from tests.members import add_member
 

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from ivr import cli_calls
-from ivr.recording import REDACTED, load_recording, recording_to_script, replay
-from ivr.sim.script import ScriptRunner, load_script
-from tests.calls.conftest import PLAN_MEMBERS, passes, reword
+from ivr_sim.recorded import REDACTED, load_recording, recording_to_script, replay
+from ivr_sim.script import ScriptRunner, load_script
+from tests.calls.conftest import PLAN_MEMBERS, add_sim_commands, passes, reword
 
 NCAL = "1-877-365-9900"
 CALLER = "+14155550123"
@@ -310,7 +309,7 @@ def test_the_recording_reader_takes_back_what_the_app_wrote(twilio, runner, reco
 def test_ivr_calls_to_script_and_replay_work_from_the_command_line(
     twilio, runner, recorded_app, tmp_path
 ):
-    cli_calls.register(recorded_app)
+    add_sim_commands(recorded_app)
     call = twilio.call(to=NCAL, from_=CALLER)
     identify(call)
     call.press("4")

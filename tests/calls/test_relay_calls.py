@@ -99,7 +99,7 @@ def test_calling_a_relay_line_listed_in_regions_yaml_starts_in_relay_mode(
     import yaml
 
     from ivr import create_app
-    from ivr.sim import VirtualTwilio
+    from ivr_sim import VirtualTwilio
     from tests.conftest import AUTH_TOKEN, IDENTITY_KEY, PUBLIC_BASE_URL, ROOT
 
     document = yaml.safe_load((ROOT / "ivr" / "regions.yaml").read_text())

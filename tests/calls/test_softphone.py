@@ -9,11 +9,10 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from ivr import cli_calls
-from ivr.recording import recording_to_script, replay
-from ivr.sim.script import AppChannel, ScriptRunner
-from ivr.softphone import Softphone
-from tests.calls.conftest import PLAN_MEMBERS, passes, reword
+from ivr_sim.recorded import recording_to_script, replay
+from ivr_sim.script import AppChannel, ScriptRunner
+from ivr_sim.softphone import Softphone
+from tests.calls.conftest import PLAN_MEMBERS, add_sim_commands, passes, reword
 
 NCAL = "1-877-365-9900"
 CALLER = "+14155550123"
@@ -187,7 +186,7 @@ def server(app) -> Iterator[str]:
 def test_ivr_call_url_calls_a_running_server_and_records_from_the_callers_side(
     app, runner, server, tmp_path
 ):
-    cli_calls.register(app)
+    add_sim_commands(app)
     arguments = ["call", NCAL, "--from", CALLER, "--url", server, "--record", str(tmp_path)]
     result = app.test_cli_runner().invoke(
         args=[*arguments, "--quiet"],
@@ -206,7 +205,7 @@ def test_ivr_call_url_calls_a_running_server_and_records_from_the_callers_side(
 
 
 def test_ivr_call_places_a_call_from_the_terminal_at_the_time_given(app, runner, tmp_path):
-    cli_calls.register(app)
+    add_sim_commands(app)
     result = app.test_cli_runner().invoke(
         args=[
             "call",

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from billing_core.adapters.models import Member
-from billing_core.demo import load_demo
+from ivr_sim.demo import load_demo
 
 SCAL = "+18662886729"
 # Words that would give away an English sentence; none of them is Spanish.

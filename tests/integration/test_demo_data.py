@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from billing_core.adapters.feed import ImportReport
 from billing_core.adapters.models import Member
-from billing_core.demo import demo_feed, demo_members_markdown, demo_records, load_demo
 from billing_core.domain.members import CoverageType
+from ivr_sim.demo import demo_feed, demo_members_markdown, demo_records, load_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 BIRTH_DATES = {
@@ -115,7 +115,7 @@ def test_the_demo_members_page_is_the_one_generated_from_the_demo_data(regions):
     page = (ROOT / "docs" / "demo-members.md").read_text(encoding="utf-8")
 
     assert page == demo_members_markdown(regions), (
-        "docs/demo-members.md is stale: run python -m billing_core.demo > docs/demo-members.md"
+        "docs/demo-members.md is stale: run python -m ivr_sim.demo > docs/demo-members.md"
     )
 
 

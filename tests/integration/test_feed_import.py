@@ -22,8 +22,8 @@ from billing_core.adapters.feed import (
     parse_feed_document,
 )
 from billing_core.adapters.models import MedicalBill, Member, PremiumInvoice
-from billing_core.demo import demo_records
 from billing_core.domain.exceptions import FeedRejected, IdentityNotVerified
+from ivr_sim.demo import demo_records
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_JSON = ROOT / "examples" / "billing-feed.json"
@@ -350,7 +350,7 @@ def _bill_balance(core, member_id: int, bill_number: str) -> int:
 
 
 def test_reimporting_a_feed_never_undoes_a_payment_taken_on_the_phone(core):
-    from billing_core.demo import demo_feed, load_demo
+    from ivr_sim.demo import demo_feed, load_demo
 
     load_demo(core)
     ana = demo_feed()["members"][0]
@@ -366,7 +366,7 @@ def test_reimporting_a_feed_never_undoes_a_payment_taken_on_the_phone(core):
 
 
 def test_a_newer_feed_counts_phone_payments_once_whether_or_not_it_has_seen_them(core):
-    from billing_core.demo import demo_feed, load_demo
+    from ivr_sim.demo import demo_feed, load_demo
 
     load_demo(core)
     document = demo_feed()

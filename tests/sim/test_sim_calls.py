@@ -14,8 +14,8 @@ from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.serving import make_server
 
 from billing_core.domain.clock import ManualClock
-from ivr.sim import Call, CallEnded, FlaskTransport, GatherState, SimError, VirtualTwilio
-from ivr.sim.twiml import Verb
+from ivr_sim import Call, CallEnded, FlaskTransport, GatherState, SimError, VirtualTwilio
+from ivr_sim.twiml import Verb
 
 PUBLIC = "https://ivr.example.test"
 TOKEN = "sim-test-auth-token"

@@ -12,8 +12,8 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import Pay, Prompt, VoiceResponse
 
 from billing_core.domain.clock import ManualClock
-from ivr.sim import Call, CallEnded, PayField, SimError, TwimlError, VirtualTwilio, parse_twiml
-from ivr.sim.pay import Pay as PayVerb
+from ivr_sim import Call, CallEnded, PayField, SimError, TwimlError, VirtualTwilio, parse_twiml
+from ivr_sim.pay import Pay as PayVerb
 
 PUBLIC = "https://ivr.example.test"
 TOKEN = "sim-pay-test-auth-token"

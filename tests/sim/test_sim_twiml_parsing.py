@@ -7,7 +7,7 @@ import re
 import pytest
 from twilio.twiml.voice_response import Gather, Say, VoiceResponse
 
-from ivr.sim.twiml import (
+from ivr_sim.twiml import (
     Dial,
     Hangup,
     Pause,
@@ -17,8 +17,8 @@ from ivr.sim.twiml import (
     TwimlError,
     parse_twiml,
 )
-from ivr.sim.twiml import Gather as GatherVerb
-from ivr.sim.twiml import Say as SayVerb
+from ivr_sim.twiml import Gather as GatherVerb
+from ivr_sim.twiml import Say as SayVerb
 
 
 def test_say_keeps_its_voice_and_language_and_flattens_ssml_to_what_is_heard() -> None:

@@ -6,11 +6,10 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from ivr.sim.call import AdvancingClock, Call
-from ivr.sim.handlers import VerbHandler
-from ivr.sim.ids import new_sid
-from ivr.sim.transport import FlaskTransport, HttpTransport, Transport
-from ivr.sim.twiml import VerbParser
+from ivr_sim.call import AdvancingClock, Call, VerbHandler
+from ivr_sim.ids import new_sid
+from ivr_sim.transport import FlaskTransport, HttpTransport, Transport
+from ivr_sim.twiml import VerbParser
 
 if TYPE_CHECKING:
     from flask import Flask

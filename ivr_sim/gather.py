@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ivr.sim.timing import AUTO_SPEECH_TIMEOUT, KEY_SECONDS, speaking_seconds
+from ivr_sim.timing import AUTO_SPEECH_TIMEOUT, KEY_SECONDS, speaking_seconds
 
 if TYPE_CHECKING:
-    from ivr.sim.call import Call
+    from ivr_sim.call import Call
 
 
 @dataclass

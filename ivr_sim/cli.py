@@ -1,4 +1,9 @@
-"""Commands for calls without a phone: `ivr call`, `ivr calls coverage|to-script|replay`."""
+"""The simulator's commands: `ivr call`, `ivr calls coverage|to-script|replay`, `ivr demo`.
+
+`ivr` (ivr.console.main, a FlaskGroup) loads them from the `flask.commands` entry points in
+pyproject.toml; the app itself never imports them. `calls` here also carries the app's
+own `calls purge`, since a plugin group stands in for the app's group of the same name.
+"""
 
 from __future__ import annotations
 
@@ -15,27 +20,21 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from billing_core.adapters.migrate import upgrade as migrate
 from billing_core.domain.clock import ManualClock
+from ivr import create_app, recording
+from ivr.cli import calls_purge, import_summary
 from ivr.config import PROJECT_ROOT
+from ivr_sim.demo import load_demo
+from ivr_sim.recorded import recording_to_script, replay
+from ivr_sim.script import AppChannel, HttpChannel, ScriptRunner, scratch_app, script_coverage
+from ivr_sim.softphone import Softphone, espeak_speaker
 
 SCRIPTS_DIR = PROJECT_ROOT / "tests" / "calls" / "scripts"
 
 
-def register(app: Flask) -> None:
-    """Add `ivr call` and the recorded-call commands under `ivr calls`."""
-    group = app.cli.commands.get("calls")
-    if not isinstance(group, click.Group):
-        group = click.Group("calls", help="Calls without a phone: scripts and recordings.")
-        app.cli.add_command(group)
-    for command in (coverage_command, to_script_command, replay_command):
-        group.add_command(command)
-    app.cli.add_command(call_command)
-
-
 def app_with(base: Flask, **overrides: Any) -> Flask:
     """A new app with the base app's configuration and some values changed."""
-    from ivr import create_app, recording
-
     settings = dict(base.config)
     settings.update(overrides)
     app = create_app(settings)
@@ -93,9 +92,6 @@ def call_command(
     number: str, from_: str, at: str | None, url: str | None, record: Path | None, quiet: bool
 ) -> None:
     """Call NUMBER from the terminal: hear the prompts, type keys, pay."""
-    from ivr.sim.script import AppChannel, HttpChannel
-    from ivr.softphone import Softphone, espeak_speaker
-
     base = current_app._get_current_object()  # type: ignore[attr-defined]
     speak = None if quiet else espeak_speaker()
     when = parse_at(at, number, base)
@@ -131,7 +127,15 @@ def call_command(
 # -- ivr calls coverage / to-script / replay -------------------------------------------------
 
 
-@click.command("coverage")
+@click.group("calls")
+def calls() -> None:
+    """Call scripts, recordings, coverage, and call state."""
+
+
+calls.add_command(calls_purge)
+
+
+@calls.command("coverage")
 @click.option(
     "--scripts",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
@@ -142,8 +146,6 @@ def call_command(
 @with_appcontext
 def coverage_command(scripts: Path) -> None:
     """List every catalog prompt and flow step with the call scripts that reach them."""
-    from ivr.sim.script import scratch_app, script_coverage
-
     with tempfile.TemporaryDirectory(prefix="ivr-coverage-") as folder:
         with scratch_app(current_app.config, folder=Path(folder)) as app, quiet_logs():
             report = script_coverage(app, scripts)
@@ -152,7 +154,7 @@ def coverage_command(scripts: Path) -> None:
         sys.exit(1)
 
 
-@click.command("to-script")
+@calls.command("to-script")
 @click.argument("recordings", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--members",
@@ -173,8 +175,6 @@ def to_script_command(
     recordings: tuple[Path, ...], members: Path | None, output: Path | None, title: str | None
 ) -> None:
     """Turn recorded calls (<CallSid>.jsonl, one call each) into a call script."""
-    from ivr.recording import recording_to_script
-
     generated = recording_to_script(
         _recording_files(recordings),
         app=current_app._get_current_object(),  # type: ignore[attr-defined]
@@ -191,7 +191,7 @@ def to_script_command(
         click.echo(f"wrote {output}")
 
 
-@click.command("replay")
+@calls.command("replay")
 @click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--members",
@@ -205,9 +205,6 @@ def replay_command(sources: tuple[Path, ...], members: Path | None) -> None:
 
     Exits with 1 when the caller would hear something else.
     """
-    from ivr.recording import replay
-    from ivr.sim.script import ScriptRunner, scratch_app
-
     files = _recording_files(sources)
     with tempfile.TemporaryDirectory(prefix="ivr-replay-") as folder:
         with scratch_app(current_app.config, folder=Path(folder)) as app, quiet_logs():
@@ -225,3 +222,15 @@ def _recording_files(paths: tuple[Path, ...]) -> list[Path]:
     if not files:
         raise click.UsageError("no recordings (*.jsonl) found")
     return files
+
+
+# -- ivr demo ------------------------------------------------------------------------------
+
+
+@click.command("demo")
+@with_appcontext
+def demo() -> None:
+    """Create the schema and load the demo members (see README)."""
+    migrate(current_app.config["DATABASE_URL"])
+    report = load_demo(current_app.extensions["billing"])
+    click.echo(f"demo members loaded: {import_summary(report)}")

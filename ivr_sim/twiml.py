@@ -8,8 +8,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ivr.sim.errors import TwimlError
-from ivr.sim.timing import ssml_seconds
+from ivr_sim.errors import TwimlError
+from ivr_sim.timing import ssml_seconds
 
 
 class Verb:

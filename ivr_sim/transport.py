@@ -8,8 +8,8 @@ from urllib.parse import urlencode, urlsplit
 
 import requests
 
-from ivr.sim.errors import SimError
-from ivr.sim.signing import SIGNATURE_HEADER, sign
+from ivr_sim.errors import SimError
+from ivr_sim.signing import SIGNATURE_HEADER, sign
 
 if TYPE_CHECKING:
     from flask import Flask

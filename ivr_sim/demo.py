@@ -1,7 +1,7 @@
 """Demo members: a billing feed that covers every region, coverage type and balance case.
 
 The embedded deployment, the simulator and call scripts load it, and docs/demo-members.md
-is generated from it (`python -m billing_core.demo > docs/demo-members.md`), so the
+is generated from it (`python -m ivr_sim.demo > docs/demo-members.md`), so the
 page that testers dial from always matches what is loaded.
 """
 
@@ -244,8 +244,8 @@ def demo_members_markdown(regions: RegionCatalog) -> str:
         "Phone numbers use 555-01xx and email addresses use example.com: none of them",
         "reaches anyone.",
         "",
-        "This page is generated from `billing_core/demo.py`; after changing the demo data,",
-        "run `python -m billing_core.demo > docs/demo-members.md`.",
+        "This page is generated from `ivr_sim/demo.py`; after changing the demo data,",
+        "run `python -m ivr_sim.demo > docs/demo-members.md`.",
         "",
         "| MRN | Birth date | Keypad | Name | Region | State | Coverage | Language"
         " | What they owe | Use it for |",

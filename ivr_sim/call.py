@@ -5,16 +5,14 @@ from __future__ import annotations
 import textwrap
 from collections import deque
 from collections.abc import Callable, Mapping
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 from urllib.parse import urljoin
 
-from ivr.sim.errors import CallEnded, SimError, TwimlError
-from ivr.sim.handlers import VERB_HANDLERS, VerbHandler
-from ivr.sim.ids import new_sid
-from ivr.sim.pay import PromptHeard, enter_fields
-from ivr.sim.timing import speaking_seconds
-from ivr.sim.transport import Transport
-from ivr.sim.twiml import VERB_PARSERS, Dial, Verb, VerbParser, parse_twiml
+from ivr_sim.errors import CallEnded, SimError, TwimlError
+from ivr_sim.ids import new_sid
+from ivr_sim.timing import speaking_seconds
+from ivr_sim.transport import Transport
+from ivr_sim.twiml import VERB_PARSERS, Dial, Verb, VerbParser, parse_twiml
 
 API_VERSION = "2010-04-01"
 # A flow that needs this many requests without hearing from the caller is looping.
@@ -34,6 +32,17 @@ class Turn(NamedTuple):
     params: dict[str, str]
     twiml: str
     at: float
+
+
+class PromptHeard(NamedTuple):
+    """One <Pay> prompt the caller heard, and whether the app supplied it or Twilio did."""
+
+    step: str
+    attempt: int
+    error_type: str | None
+    card_type: str | None
+    text: str
+    built_in: bool
 
 
 class AdvancingClock(Protocol):
@@ -228,12 +237,20 @@ class Call:
             "security-code": cvc,
             "postal-code": postal,
         }
-        enter_fields(self, values, delay, "pay_card")
+        self._type_into_pay(values, delay, "pay_card")
 
     def pay_bank(self, routing: str, account: str, delay: float = 1.0) -> None:
         """Type a bank account into the waiting <Pay>: routing number, account number, #."""
         values = {"bank-routing-number": routing, "bank-account-number": account}
-        enter_fields(self, values, delay, "pay_bank")
+        self._type_into_pay(values, delay, "pay_bank")
+
+    def _type_into_pay(self, values: Mapping[str, str], delay: float, what: str) -> None:
+        if self.ended:
+            raise CallEnded(f"the call has ended ({self.end_reason}); the caller cannot act")
+        type_fields = getattr(self._waiting, "type_fields", None)
+        if type_fields is None:
+            raise SimError(f"{what} needs a <Pay> waiting for the caller; nothing is")
+        type_fields(self, values, delay, what)
 
     # -- what verb handlers use --------------------------------------------------------
 
@@ -458,3 +475,10 @@ class Call:
     def __repr__(self) -> str:
         state = f"ended: {self.end_reason}" if self.ended else "live"
         return f"<Call {self.call_sid} {self.from_} -> {self.to}, {state}, {self._time:.1f}s>"
+
+
+# A handler runs one verb on the call. It may speak, let time pass, fetch the next document,
+# end the call, or leave the call waiting for the caller (Call.wait_for).
+VerbHandler = Callable[["Call", Any], None]
+# The handler of each verb a call runs; ivr_sim.handlers and ivr_sim.pay register theirs.
+VERB_HANDLERS: dict[str, VerbHandler] = {}

@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
-
-from ivr.sim.gather import GatherState
-from ivr.sim.ids import new_sid
-from ivr.sim.timing import KEY_SECONDS, PLAY_SECONDS
-from ivr.sim.twiml import Dial, Gather, Hangup, Pause, Play, Redirect, Reject, Say
-
-if TYPE_CHECKING:
-    from ivr.sim.call import Call
-
-# A handler runs one verb on the call. It may speak, let time pass, fetch the next document,
-# end the call, or leave the call waiting for the caller (Call.wait_for).
-VerbHandler = Callable[["Call", Any], None]
+from ivr_sim.call import VERB_HANDLERS, Call
+from ivr_sim.gather import GatherState
+from ivr_sim.ids import new_sid
+from ivr_sim.timing import KEY_SECONDS, PLAY_SECONDS
+from ivr_sim.twiml import Dial, Gather, Hangup, Pause, Play, Redirect, Reject, Say
 
 # Dialled calls that were answered report a duration; the others do not.
 _ANSWERED = ("completed", "answered")
@@ -101,13 +92,15 @@ def handle_dial(call: Call, verb: Dial) -> None:
     call.fetch(verb.action, verb.method, params)
 
 
-VERB_HANDLERS: dict[str, VerbHandler] = {
-    "Say": handle_say,
-    "Play": handle_play,
-    "Pause": handle_pause,
-    "Gather": handle_gather,
-    "Redirect": handle_redirect,
-    "Hangup": handle_hangup,
-    "Reject": handle_reject,
-    "Dial": handle_dial,
-}
+VERB_HANDLERS.update(
+    {
+        "Say": handle_say,
+        "Play": handle_play,
+        "Pause": handle_pause,
+        "Gather": handle_gather,
+        "Redirect": handle_redirect,
+        "Hangup": handle_hangup,
+        "Reject": handle_reject,
+        "Dial": handle_dial,
+    }
+)

@@ -25,20 +25,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from billing_core.domain.clock import ManualClock
-from ivr.recording import ClientRecorder
-from ivr.sim.call import Call
-from ivr.sim.errors import CallEnded, SimError
-from ivr.sim.gather import GatherState
-from ivr.sim.ids import new_sid
-from ivr.sim.pay import PayField
-from ivr.sim.script import (
-    DEFAULT_FROM,
-    STATUS_PATH,
-    VOICE_PATH,
-    TurnRecord,
-    channel_prompts,
-)
-from ivr.sim.transport import Transport
+from ivr_sim.call import Call
+from ivr_sim.errors import CallEnded, SimError
+from ivr_sim.gather import GatherState
+from ivr_sim.ids import new_sid
+from ivr_sim.pay import PayField
+from ivr_sim.recorded import ClientRecorder
+from ivr_sim.script import DEFAULT_FROM, STATUS_PATH, VOICE_PATH, TurnRecord, channel_prompts
+from ivr_sim.transport import Transport
 
 Reader = Callable[[str], str]
 Writer = Callable[[str], None]

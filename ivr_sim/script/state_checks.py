@@ -1,0 +1,137 @@
+"""Checks of the billing core's state after a call: members, payments, receipts, faults."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from ivr_sim.script.values import CheckFailed, as_list, money_cents, money_text
+
+if TYPE_CHECKING:
+    from billing_core.core import BillingCore
+
+
+class StateChecks:
+    """Checks of the billing core's state that expect: asks for, and the database fault."""
+
+    def __init__(self, core: BillingCore) -> None:
+        self.core = core
+
+    def member_id(self, mrn: Any) -> int:
+        from sqlalchemy import select
+
+        from billing_core.adapters.models import Member
+
+        digest = self.core.hasher.mrn(str(mrn))
+        with self.core.unit_of_work() as uow:
+            found = uow.session.scalar(select(Member.id).where(Member.mrn_digest == digest))
+        if found is None:
+            raise CheckFailed(f"no member with MRN {mrn} is on file")
+        return found
+
+    def check(self, key: str, wanted: Any) -> None:
+        if key == "balance":
+            self._balance(wanted)
+        elif key == "payments":
+            self._payments(wanted)
+        elif key == "saved_methods":
+            self._saved_methods(wanted)
+        elif key == "texts":
+            self._texts(wanted)
+
+    def _balance(self, wanted: Any) -> None:
+        if not isinstance(wanted, Mapping) or "mrn" not in wanted:
+            raise CheckFailed("balance needs the member's mrn")
+        summary = self.core.account_summary(self.member_id(wanted["mrn"]), channel="script")
+        problems = []
+        if "bills" in wanted:
+            want = [money_cents(v) for v in as_list(wanted["bills"])]
+            got = [bill.balance_cents for bill in summary.bills]
+            if got != want:
+                problems.append(
+                    f"open bills are {[money_text(c) for c in got]}, "
+                    f"not {[money_text(c) for c in want]}"
+                )
+        for name, got in (
+            ("premium", summary.premium_balance_cents),
+            ("medical", summary.medical_balance_cents),
+        ):
+            if name in wanted and got != money_cents(wanted[name]):
+                problems.append(
+                    f"{name} balance is {money_text(got)}, "
+                    f"not {money_text(money_cents(wanted[name]))}"
+                )
+        if problems:
+            raise CheckFailed("; ".join(problems))
+
+    def _payments(self, wanted: Any) -> None:
+        from sqlalchemy import select
+
+        from billing_core.adapters.models import Payment
+
+        if not isinstance(wanted, Mapping):
+            raise CheckFailed("payments takes count, status, amounts and mrn")
+        query = select(Payment).order_by(Payment.created_at, Payment.id)
+        if "mrn" in wanted:
+            query = query.where(Payment.member_id == self.member_id(wanted["mrn"]))
+        with self.core.unit_of_work() as uow:
+            payments = [(p.status.value, p.amount_cents) for p in uow.session.scalars(query)]
+        status = wanted.get("status")
+        if status is not None:
+            payments = [p for p in payments if p[0] == str(status).lower()]
+        what = f"{status} payments" if status else "payments"
+        if "count" in wanted and len(payments) != int(wanted["count"]):
+            raise CheckFailed(f"{len(payments)} {what}, not {wanted['count']}")
+        if "amounts" in wanted:
+            want = [money_cents(v) for v in as_list(wanted["amounts"])]
+            got = [amount for _status, amount in payments]
+            if got != want:
+                raise CheckFailed(
+                    f"{what} of {[money_text(c) for c in got]}, not {[money_text(c) for c in want]}"
+                )
+
+    def _saved_methods(self, wanted: Any) -> None:
+        if not isinstance(wanted, Mapping) or "mrn" not in wanted:
+            raise CheckFailed("saved_methods needs the member's mrn and a count")
+        methods = self.core.saved_methods(self.member_id(wanted["mrn"]))
+        if "count" in wanted and len(methods) != int(wanted["count"]):
+            raise CheckFailed(f"{len(methods)} saved methods, not {wanted['count']}")
+
+    def _texts(self, wanted: Any) -> None:
+        from sqlalchemy import func, select
+
+        from billing_core.adapters.models import OutboxMessage
+
+        with self.core.unit_of_work() as uow:
+            count = uow.session.scalar(
+                select(func.count()).select_from(OutboxMessage).where(OutboxMessage.kind == "sms")
+            )
+        if count != int(wanted):
+            raise CheckFailed(f"{count} text messages queued, not {wanted}")
+
+    def database_fault(self) -> Callable[[], None]:
+        """Make every statement fail, as a database outage would; return the undo."""
+        from sqlalchemy import event
+        from sqlalchemy.exc import OperationalError
+
+        engine = self.core.engine
+        outage = ConnectionError("the database is down (a call script's fault step)")
+
+        def refuse(*_args: Any, **_kwargs: Any) -> None:
+            raise OperationalError("(script fault)", {}, outage)
+
+        def expected(record: logging.LogRecord) -> bool:
+            # The app logs each failure with its traceback; for a planned outage that is noise.
+            error = record.exc_info[1] if record.exc_info else None
+            return not (isinstance(error, OperationalError) and error.orig is outage)
+
+        app_log = logging.getLogger("ivr.calls")
+        event.listen(engine, "before_cursor_execute", refuse)
+        app_log.addFilter(expected)
+
+        def undo() -> None:
+            event.remove(engine, "before_cursor_execute", refuse)
+            app_log.removeFilter(expected)
+
+        return undo
