@@ -39,9 +39,9 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from billing_core.adapters.feed import MemberRecord, import_feed, parse_feed_document
 from billing_core.domain.clock import ManualClock
 from billing_core.domain.regions import normalize_phone_number
+from billing_core.services.feed_import import MemberRecord, import_feed, parse_feed_document
 from ivr.sim.call import Call
 from ivr.sim.errors import CallEnded, SimError
 from ivr.sim.ids import new_sid
