@@ -247,7 +247,7 @@ def queue(core, how_many: int = 1, *, kind: str = EMAIL) -> list[str]:
     with core.unit_of_work() as uow:
         for key in keys:
             message = OutgoingMessage(kind, EMAIL_ADDRESS, "Body", key, subject="Subject")
-            outbox.enqueue(uow.session, message, now=core.clock.now())
+            outbox.enqueue(uow, message, now=core.clock.now())
         uow.commit()
     return keys
 
@@ -325,7 +325,7 @@ def test_a_payment_settled_by_reconcile_gets_its_receipts_then(core, gateway, me
 def test_a_message_queued_in_a_transaction_that_rolls_back_is_never_sent(core):
     with core.unit_of_work() as uow:
         message = OutgoingMessage(EMAIL, EMAIL_ADDRESS, "Body", "rolled-back", subject="S")
-        assert outbox.enqueue(uow.session, message, now=core.clock.now())
+        assert outbox.enqueue(uow, message, now=core.clock.now())
     assert queued(core) == []
 
 
@@ -333,7 +333,7 @@ def test_a_dedupe_key_already_queued_is_not_queued_again(core):
     [key] = queue(core)
     with core.unit_of_work() as uow:
         again = OutgoingMessage(EMAIL, "someone@example.org", "Other", key)
-        assert not outbox.enqueue(uow.session, again, now=core.clock.now())
+        assert not outbox.enqueue(uow, again, now=core.clock.now())
         uow.commit()
     assert [m.recipient for m in queued(core)] == [EMAIL_ADDRESS]
 
