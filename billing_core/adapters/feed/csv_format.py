@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from billing_core.adapters.feed.records import CSV_COLUMNS, CSV_RECORD_COLUMNS
-from billing_core.adapters.feed.validation import CsvPlaces, Problems
+from billing_core.adapters.feed.rows import Problems
+from billing_core.adapters.feed.validation import CsvPlaces
 from billing_core.domain.money import shown as _shown
 
 

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Literal
 
 from billing_core.domain.members import CoverageType
+from billing_core.domain.regions import normalize_phone_number
 
 FeedFormat = Literal["json", "csv"]
 
@@ -30,9 +31,6 @@ CSV_COLUMNS = (
     *BILL_FIELDS,
     "coverage_month",
 )
-MEMBER_KNOWN = frozenset(MEMBER_FIELDS)
-BILL_KNOWN = frozenset(BILL_FIELDS)
-PREMIUM_KNOWN = frozenset(PREMIUM_FIELDS)
 CSV_RECORD_COLUMNS: Mapping[str, tuple[str, ...]] = {
     "member": tuple(name for name in MEMBER_FIELDS if name not in ("bills", "premiums")),
     "bill": BILL_FIELDS,
@@ -51,6 +49,20 @@ ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 ISO_MONTH = re.compile(r"\d{4}-\d{2}")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 BILL_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
+
+
+# The usual ways of writing a US number: formatted here, as phonenumbers would, because
+# the full parser is most of the time spent checking a big file.
+_US_PHONE = re.compile(r"(?:\+?1[\s.-]?)?\(?([2-9]\d{2})\)?[\s.-]?([2-9]\d{2})[\s.-]?(\d{4})")
+
+
+def e164(raw: str) -> str | None:
+    found = _US_PHONE.fullmatch(raw)
+    return "+1" + "".join(found.groups()) if found else normalize_phone_number(raw)
+
+
+def is_mrn(text: str) -> bool:
+    return text.isascii() and text.isdigit() and MRN_DIGITS[0] <= len(text) <= MRN_DIGITS[1]
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ record (checked_member returns None).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
@@ -32,11 +31,13 @@ from billing_core.adapters.feed.records import (
     BillRecord,
     MemberRecord,
     PremiumRecord,
+    e164,
+    is_mrn,
 )
 from billing_core.domain.members import CoverageType
 from billing_core.domain.money import format_money, parse_money
 from billing_core.domain.money import shown as _shown
-from billing_core.domain.regions import LANGUAGES, RegionCatalog, normalize_phone_number
+from billing_core.domain.regions import LANGUAGES, RegionCatalog
 
 # Where an item sits in the document: ("members", 3) or ("members", 3, "bills", 1).
 Position = tuple[str | int, ...]
@@ -55,19 +56,6 @@ class Problems:
 
 
 _ABSENT = object()
-
-# The usual ways of writing a US number: formatted here, as phonenumbers would, because
-# the full parser is most of the time spent checking a big file.
-_US_PHONE = re.compile(r"(?:\+?1[\s.-]?)?\(?([2-9]\d{2})\)?[\s.-]?([2-9]\d{2})[\s.-]?(\d{4})")
-
-
-def e164(raw: str) -> str | None:
-    found = _US_PHONE.fullmatch(raw)
-    return "+1" + "".join(found.groups()) if found else normalize_phone_number(raw)
-
-
-def is_mrn(text: str) -> bool:
-    return text.isascii() and text.isdigit() and MRN_DIGITS[0] <= len(text) <= MRN_DIGITS[1]
 
 
 def _raw(value: Any) -> Any:
