@@ -13,3 +13,9 @@
 s/^\([[:space:]]*\)from billing_core\.domain\.regions import load_regions$/\1from billing_core.adapters.regions_file import load_regions/
 s/^\([[:space:]]*\)from billing_core\.domain\.regions import \(.*\), load_regions$/\1from billing_core.adapters.regions_file import load_regions\n\1from billing_core.domain.regions import \2/
 s/^\([[:space:]]*\)from billing_core\.domain\.regions import RegionConfigError, load_regions, parse_regions$/\1from billing_core.adapters.regions_file import load_regions, parse_regions\n\1from billing_core.domain.regions import RegionConfigError/
+s/^\([[:space:]]*\)from billing_core\.domain\.regions import load_regions, \(.*\)$/\1from billing_core.adapters.regions_file import load_regions\n\1from billing_core.domain.regions import \2/
+#
+# Money is parsed and formatted in billing_core.domain.money only: parse_money,
+# format_money and MAX_MONEY_CENTS left the feed; format_amount left the receipts.
+/^[[:space:]]*from billing_core\.adapters\.feed import \(parse_money\|format_money\|MAX_MONEY_CENTS\)\(, \(parse_money\|format_money\|MAX_MONEY_CENTS\)\)*$/s/billing_core\.adapters\.feed import/billing_core.domain.money import/
+s/^\([[:space:]]*\)from billing_core\.services\.receipts import format_amount$/\1from billing_core.domain.money import format_amount/
