@@ -36,11 +36,15 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-# After changing English prompts: re-extract, then translate what is new or fuzzy in
-# ivr/translations/es/LC_MESSAGES/messages.po (tests/unit/test_translations.py names them).
+# After changing English prompts or receipt words: re-extract, then translate what is new or
+# fuzzy in ivr/translations/es/LC_MESSAGES/messages.po and
+# billing_core/translations/es/LC_MESSAGES/messages.po (tests/unit/test_translations.py and
+# tests/unit/test_receipt_translations.py name them).
 catalog: install
 	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -o ivr/translations/messages.pot .
 	$(VENV)/bin/pybabel update -i ivr/translations/messages.pot -d ivr/translations --previous --ignore-obsolete
+	$(VENV)/bin/pybabel extract --no-default-keywords -k N_ -o billing_core/translations/messages.pot billing_core
+	$(VENV)/bin/pybabel update -i billing_core/translations/messages.pot -d billing_core/translations --previous --ignore-obsolete
 
 bench: install
 	$(PY) -m bench

@@ -40,10 +40,10 @@ from bench._support import (
     scratch_database,
 )
 from billing_core.adapters.models import Member
+from billing_core.adapters.regions_file import load_regions
 from billing_core.core import BillingCore
 from billing_core.domain.clock import SystemClock
 from billing_core.domain.identity import IdentityHasher
-from billing_core.domain.regions import load_regions
 
 SMALL = 1_000
 TARGET_RATIO = 1.0

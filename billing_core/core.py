@@ -8,11 +8,13 @@ from datetime import date
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
+from billing_core.adapters import translations
 from billing_core.adapters.db import make_session_factory
 from billing_core.adapters.gateways.base import PaymentGateway
 from billing_core.adapters.unit_of_work import UnitOfWork
 from billing_core.domain.clock import Clock
 from billing_core.domain.identity import IdentityHasher
+from billing_core.domain.money import LOCALES
 from billing_core.domain.payments import PaymentTarget
 from billing_core.domain.regions import RegionCatalog
 from billing_core.services import accounts, identification, payments, wallet
@@ -32,6 +34,8 @@ class BillingCore:
 
     def __post_init__(self) -> None:
         self.session_factory = make_session_factory(self.engine)
+        # The receipts' catalogs, read now so a broken one shows at start-up.
+        translations.load_all(tuple(LOCALES))
         if self.gateway is None:
             from billing_core.adapters.gateways.sandbox import SandboxGateway
 

@@ -11,10 +11,10 @@ from flask import Flask
 from twilio.request_validator import RequestValidator
 
 from billing_core.adapters.db import make_engine
+from billing_core.adapters.regions_file import load_regions
 from billing_core.core import BillingCore
 from billing_core.domain.clock import SystemClock
 from billing_core.domain.identity import IdentityHasher
-from billing_core.domain.regions import load_regions
 from billing_core.services.identification import LockoutPolicy
 from ivr import calls, cli, config, recording
 from ivr.call_state import CallStore

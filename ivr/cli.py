@@ -13,9 +13,9 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from billing_core.adapters.feed import import_feed, load_feed_file
 from billing_core.adapters.migrate import upgrade as migrate
 from billing_core.domain.exceptions import FeedRejected
+from billing_core.services.feed_import import import_feed, load_feed_file
 from billing_core.services.outbox import EMAIL, SMS, deliver_pending
 
 

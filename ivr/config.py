@@ -1,11 +1,27 @@
-"""Configuration from the environment, with embedded defaults for a laptop or a demo."""
+"""Configuration from the environment, with embedded defaults for a laptop or a demo.
+
+The variables are the fields of IvrSettings (pydantic-settings), read from whatever
+mapping is given (os.environ in production, a dict in tests). An empty variable counts
+as not set wherever a default applies; a bad whole number stops the start-up with a
+RuntimeError naming the variable.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
+
+from pydantic import ValidationInfo, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Data the package ships: found in an installed wheel as in a checkout.
@@ -16,54 +32,115 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 DEV_AUTH_TOKEN = "dev-twilio-auth-token"
 DEV_IDENTITY_KEY = "dev-identity-key"
 
+# The mapping the settings being built read their variables from.
+_ENVIRON: ContextVar[Mapping[str, str]] = ContextVar("ivr_environ")
 
-def _int(environ: Mapping[str, str], name: str, default: int) -> int:
-    raw = environ.get(name)
+
+class _MappingSource(EnvSettingsSource):
+    """The environment source of pydantic-settings, reading a given mapping, names exact."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(settings_cls, case_sensitive=True)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return dict(self._environ)
+
+
+class IvrSettings(BaseSettings):
+    """Every IVR_* variable and DATABASE_URL, with its default (README, "Configuration")."""
+
+    model_config = SettingsConfigDict(case_sensitive=True, extra="ignore")
+
+    # Text whose empty value means the default ("or default").
+    _EMPTY_IS_DEFAULT: ClassVar[frozenset[str]] = frozenset(
+        "DATABASE_URL IVR_TWILIO_AUTH_TOKEN IVR_IDENTITY_KEY IVR_REGIONS_FILE IVR_VOICE_EN"
+        " IVR_VOICE_ES IVR_GATEWAY IVR_PAY_CONNECTOR IVR_RECEIPT_FROM IVR_WEBSITE"
+        " IVR_LOG_LEVEL".split()
+    )
+
+    DATABASE_URL: str = ""  # empty: the SQLite file in the instance folder
+    IVR_TWILIO_AUTH_TOKEN: str = DEV_AUTH_TOKEN
+    IVR_TWILIO_ACCOUNT_SID: str = ""
+    IVR_PUBLIC_BASE_URL: str = ""
+    IVR_IDENTITY_KEY: str = DEV_IDENTITY_KEY
+    IVR_REGIONS_FILE: str = str(PACKAGE_DIR / "regions.yaml")
+    IVR_CALL_TTL_MINUTES: int = 120
+    IVR_GATHER_TIMEOUT: int = 6
+    IVR_RELAY_TIMEOUT: int = 45
+    IVR_PAY_RELAY_TIMEOUT: int = 60
+    IVR_MAX_TRIES: int = 3
+    IVR_MAX_SILENCES: int = 5
+    IVR_LOCKOUT_MRN_FAILURES: int = 3
+    IVR_LOCKOUT_CALLER_FAILURES: int = 6
+    IVR_VOICE_EN: str = "Google.en-US-Neural2-F"
+    IVR_VOICE_ES: str = "Google.es-US-Neural2-A"
+    IVR_GATEWAY: str = "sandbox"
+    IVR_STRIPE_API_KEY: str = ""
+    IVR_PAY_CONNECTOR: str = "sandbox"
+    IVR_PAY_TIMEOUT: int = 10
+    IVR_SMS_FROM: str = ""
+    IVR_TWILIO_API_BASE: str = ""
+    IVR_SMTP_HOST: str = ""
+    IVR_SMTP_PORT: int = 587
+    IVR_SMTP_USERNAME: str = ""
+    IVR_SMTP_PASSWORD: str = ""
+    IVR_SMTP_STARTTLS: bool = True
+    IVR_RECEIPT_FROM: str = "billing@example.org"
+    IVR_RECORDINGS_DIR: str = ""
+    IVR_WEBSITE: str = "kp.org"
+    IVR_LOG_LEVEL: str = "INFO"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, _MappingSource(settings_cls, _ENVIRON.get(os.environ)))
+
+    @classmethod
+    def from_mapping(cls, environ: Mapping[str, str]) -> IvrSettings:
+        """Read the settings from this mapping instead of os.environ."""
+        token = _ENVIRON.set(environ)
+        try:
+            return cls()
+        finally:
+            _ENVIRON.reset(token)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _read(cls, raw: Any, info: ValidationInfo) -> Any:
+        name = info.field_name or ""
+        field: FieldInfo = cls.model_fields[name]
+        if field.annotation in (int, "int"):
+            return _whole_number(name, raw, field.default)
+        if field.annotation in (bool, "bool"):
+            return str(raw).lower() in ("1", "true", "yes")
+        if raw == "" and name in cls._EMPTY_IS_DEFAULT:
+            return field.default
+        return raw
+
+
+def _whole_number(name: str, raw: Any, default: int) -> int:
     if raw is None or raw == "":
         return default
     try:
         return int(raw)
     except ValueError as bad:
+        # Not a ValueError: pydantic would fold it into a ValidationError of its own words.
         raise RuntimeError(f"{name} must be a whole number, not {raw!r}") from bad
 
 
 def from_environment(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
     """Read the IVR_* variables and DATABASE_URL."""
-    default_db = f"sqlite:///{Path(instance_path) / 'ivr.sqlite3'}"
-    return {
-        "DATABASE_URL": environ.get("DATABASE_URL") or default_db,
-        "IVR_TWILIO_AUTH_TOKEN": environ.get("IVR_TWILIO_AUTH_TOKEN") or DEV_AUTH_TOKEN,
-        "IVR_TWILIO_ACCOUNT_SID": environ.get("IVR_TWILIO_ACCOUNT_SID", ""),
-        "IVR_PUBLIC_BASE_URL": environ.get("IVR_PUBLIC_BASE_URL", ""),
-        "IVR_IDENTITY_KEY": environ.get("IVR_IDENTITY_KEY") or DEV_IDENTITY_KEY,
-        "IVR_REGIONS_FILE": environ.get("IVR_REGIONS_FILE") or str(PACKAGE_DIR / "regions.yaml"),
-        "IVR_CALL_TTL_MINUTES": _int(environ, "IVR_CALL_TTL_MINUTES", 120),
-        "IVR_GATHER_TIMEOUT": _int(environ, "IVR_GATHER_TIMEOUT", 6),
-        "IVR_RELAY_TIMEOUT": _int(environ, "IVR_RELAY_TIMEOUT", 45),
-        "IVR_PAY_RELAY_TIMEOUT": _int(environ, "IVR_PAY_RELAY_TIMEOUT", 60),
-        "IVR_MAX_TRIES": _int(environ, "IVR_MAX_TRIES", 3),
-        "IVR_MAX_SILENCES": _int(environ, "IVR_MAX_SILENCES", 5),
-        "IVR_LOCKOUT_MRN_FAILURES": _int(environ, "IVR_LOCKOUT_MRN_FAILURES", 3),
-        "IVR_LOCKOUT_CALLER_FAILURES": _int(environ, "IVR_LOCKOUT_CALLER_FAILURES", 6),
-        "IVR_VOICE_EN": environ.get("IVR_VOICE_EN") or "Google.en-US-Neural2-F",
-        "IVR_VOICE_ES": environ.get("IVR_VOICE_ES") or "Google.es-US-Neural2-A",
-        "IVR_GATEWAY": environ.get("IVR_GATEWAY") or "sandbox",
-        "IVR_STRIPE_API_KEY": environ.get("IVR_STRIPE_API_KEY", ""),
-        "IVR_PAY_CONNECTOR": environ.get("IVR_PAY_CONNECTOR") or "sandbox",
-        "IVR_PAY_TIMEOUT": _int(environ, "IVR_PAY_TIMEOUT", 10),
-        "IVR_SMS_FROM": environ.get("IVR_SMS_FROM", ""),
-        "IVR_TWILIO_API_BASE": environ.get("IVR_TWILIO_API_BASE", ""),
-        "IVR_SMTP_HOST": environ.get("IVR_SMTP_HOST", ""),
-        "IVR_SMTP_PORT": _int(environ, "IVR_SMTP_PORT", 587),
-        "IVR_SMTP_USERNAME": environ.get("IVR_SMTP_USERNAME", ""),
-        "IVR_SMTP_PASSWORD": environ.get("IVR_SMTP_PASSWORD", ""),
-        "IVR_SMTP_STARTTLS": environ.get("IVR_SMTP_STARTTLS", "true").lower()
-        in ("1", "true", "yes"),
-        "IVR_RECEIPT_FROM": environ.get("IVR_RECEIPT_FROM") or "billing@example.org",
-        "IVR_RECORDINGS_DIR": environ.get("IVR_RECORDINGS_DIR", ""),
-        "IVR_WEBSITE": environ.get("IVR_WEBSITE") or "kp.org",
-        "IVR_LOG_LEVEL": environ.get("IVR_LOG_LEVEL") or "INFO",
-    }
+    values = IvrSettings.from_mapping(environ).model_dump()
+    if not values["DATABASE_URL"]:
+        values["DATABASE_URL"] = f"sqlite:///{Path(instance_path) / 'ivr.sqlite3'}"
+    return values
 
 
 def current_environment() -> Mapping[str, str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass, field
 from datetime import date, time
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,10 +12,10 @@ import phonenumbers
 from babel import Locale
 from babel.dates import format_skeleton, format_time, get_timezone_name
 from babel.lists import format_list
-from babel.numbers import format_currency
 from babel.support import NullTranslations
 from twilio.twiml.voice_response import Say
 
+from billing_core.domain.money import format_currency_for_locale
 from ivr.i18n import Language
 from ivr.prompts import Prompt
 
@@ -131,8 +130,7 @@ class Voice:
         locale = self.language.locale
         match value:
             case Money(cents):
-                dollars = Decimal(cents).scaleb(-2)  # exact: money is never a float
-                return [SayAs(format_currency(dollars, "USD", locale=locale), "currency")]
+                return [SayAs(format_currency_for_locale(cents, locale), "currency")]
             case Day(day):
                 pattern, order = _numeric_date_pattern(locale)
                 return [SayAs(_format_numeric_date(day, pattern), "date", order)]

@@ -15,12 +15,18 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from billing_core.adapters.feed import ImportReport, MemberRecord, import_feed, parse_feed_document
+from billing_core.adapters.regions_file import load_regions
 from billing_core.adapters.unit_of_work import UnitOfWork
 from billing_core.core import BillingCore
 from billing_core.domain.identity import IdentityHasher
 from billing_core.domain.members import CoverageType
-from billing_core.domain.regions import RegionCatalog, load_regions
+from billing_core.domain.regions import RegionCatalog
+from billing_core.services.feed_import import (
+    ImportReport,
+    MemberRecord,
+    import_feed,
+    parse_feed_document,
+)
 
 
 def _member(

@@ -20,10 +20,10 @@ from sqlalchemy.engine import make_url
 
 from billing_core.adapters.db import Base, make_engine
 from billing_core.adapters.migrate import upgrade as migrate
+from billing_core.adapters.regions_file import load_regions
 from billing_core.core import BillingCore
 from billing_core.domain.clock import ManualClock
 from billing_core.domain.identity import IdentityHasher
-from billing_core.domain.regions import load_regions
 from ivr import call_state  # noqa: F401  (its table is emptied between tests too)
 
 ROOT = Path(__file__).resolve().parent.parent

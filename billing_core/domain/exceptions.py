@@ -23,3 +23,23 @@ class FeedRejected(BillingError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__(f"{len(problems)} problem(s) in the billing feed")
         self.problems = problems
+
+
+class KeyedAmountInvalid(BillingError, ValueError):
+    """Keys that are not an amount; the subclass names the reason."""
+
+
+class AmountNotUnderstood(KeyedAmountInvalid):
+    """No digits, or something other than dollars, star, cents."""
+
+
+class AmountBadCents(KeyedAmountInvalid):
+    """A star followed by anything but exactly two digits of cents."""
+
+
+class AmountTooLarge(KeyedAmountInvalid):
+    """More dollar digits than any balance has."""
+
+
+class AmountZero(KeyedAmountInvalid):
+    """Nothing to pay: the amount keyed is zero."""

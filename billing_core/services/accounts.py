@@ -5,10 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
-
-from billing_core.adapters.models import Member
+from billing_core.adapters.queries import accounts as queries
 from billing_core.adapters.unit_of_work import UnitOfWork
 from billing_core.domain.exceptions import MemberNotFound
 from billing_core.domain.members import CoverageType
@@ -71,11 +68,7 @@ def account_summary(
 ) -> AccountSummary:
     """Return the member's open medical bills (oldest first) and unpaid premiums, and audit it."""
     with uow:
-        member = uow.session.scalars(
-            select(Member)
-            .where(Member.id == member_id)
-            .options(selectinload(Member.bills), selectinload(Member.premiums))
-        ).one_or_none()
+        member = queries.member_with_bills_and_premiums(uow, member_id)
         if member is None:
             raise MemberNotFound(member_id)
         region = regions.get(member.region_key)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from billing_core.adapters.models import AuditEvent
+from billing_core.adapters.queries import audit as queries
 from billing_core.adapters.unit_of_work import UnitOfWork
 
 
@@ -20,13 +20,12 @@ def record(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """Add an audit event to the unit of work; the caller's commit keeps it."""
-    uow.session.add(
-        AuditEvent(
-            at=at,
-            action=action,
-            channel=channel,
-            call_sid=call_sid,
-            member_id=member_id,
-            detail=detail,
-        )
+    queries.add_audit_event(
+        uow,
+        at=at,
+        action=action,
+        channel=channel,
+        call_sid=call_sid,
+        member_id=member_id,
+        detail=detail,
     )

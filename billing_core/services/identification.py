@@ -5,10 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
-
-from billing_core.adapters.db import upsert_insert
-from billing_core.adapters.models import IdentityGuard, Member
+from billing_core.adapters.models import IdentityGuard
+from billing_core.adapters.queries import accounts as queries
 from billing_core.adapters.unit_of_work import UnitOfWork
 from billing_core.domain.exceptions import IdentityNotVerified
 from billing_core.domain.identity import IdentityHasher
@@ -97,7 +95,7 @@ def identify(
     if counted_caller:
         keys.append((CALLER, hasher.caller(counted_caller)))
     with uow:
-        guards = [_guard(uow, kind, key) for kind, key in keys]
+        guards = [queries.identity_guard_for_update(uow, kind, key) for kind, key in keys]
         if any(g.locked_until is not None and g.locked_until > now for g in guards):
             # Attempts during a lock-out do not extend it: the owner is not punished
             # for someone else's guessing, and the lock still holds.
@@ -111,9 +109,7 @@ def identify(
             uow.commit()
             raise IdentityNotVerified()
 
-        member = uow.session.scalars(
-            select(Member).where(Member.mrn_digest == mrn_digest)
-        ).one_or_none()
+        member = queries.member_by_mrn_digest(uow, mrn_digest)
         if member is None or member.birth_digest != hasher.birth(mrn_digest, birth_date):
             for guard in guards:
                 _count_failure(guard, policy, now)
@@ -134,7 +130,7 @@ def identify(
             # A proven identity clears the MRN's record. The calling number's stays: one
             # phone guessing at many MRNs must not wipe its record by identifying once.
             if guard.kind == MRN:
-                uow.session.delete(guard)
+                queries.delete_identity_guard(uow, guard)
         audit.record(
             uow,
             at=now,
@@ -147,23 +143,6 @@ def identify(
         return IdentifiedMember(
             member.id, member.first_name, member.region_key, member.language, member.last_name
         )
-
-
-def _guard(uow: UnitOfWork, kind: str, key_digest: str) -> IdentityGuard:
-    """Return the guard row, locked for update, creating it if this is its first use."""
-    session = uow.session
-    insert = upsert_insert(session)
-    # Insert-or-ignore first, so two calls racing on a new MRN both end up locking one row.
-    session.execute(
-        insert(IdentityGuard)
-        .values(kind=kind, key_digest=key_digest, failures=0, lockouts=0)
-        .on_conflict_do_nothing()
-    )
-    return session.scalars(
-        select(IdentityGuard)
-        .where(IdentityGuard.kind == kind, IdentityGuard.key_digest == key_digest)
-        .with_for_update()
-    ).one()
 
 
 def _count_failure(guard: IdentityGuard, policy: LockoutPolicy, now: datetime) -> None:

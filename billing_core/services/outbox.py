@@ -16,11 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
-
-from billing_core.adapters.db import upsert_insert
-from billing_core.adapters.models import OutboxMessage, OutboxStatus
+from billing_core.adapters.models import OutboxStatus
+from billing_core.adapters.queries import outbox as queries
 from billing_core.adapters.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -80,33 +77,24 @@ class _Claim:
     message: OutgoingMessage
 
 
-def enqueue(session: Session, message: OutgoingMessage, *, now: datetime) -> bool:
+def enqueue(uow: UnitOfWork, message: OutgoingMessage, *, now: datetime) -> bool:
     """Add the message to the caller's transaction; False if its dedupe key is already queued."""
-    insert = upsert_insert(session)
-    result = session.execute(
-        insert(OutboxMessage)
-        .values(
-            kind=message.kind,
-            recipient=message.recipient,
-            subject=message.subject,
-            body=message.body,
-            dedupe_key=message.dedupe_key,
-            status=OutboxStatus.PENDING,
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
-        )
-        # A conflict must not abort the caller's transaction (it may be settling a payment).
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        # RETURNING, not rowcount: the psycopg dialect reports -1 rows for this statement.
-        .returning(OutboxMessage.id)
+    return queries.insert_message(
+        uow,
+        {
+            "kind": message.kind,
+            "recipient": message.recipient,
+            "subject": message.subject,
+            "body": message.body,
+            "dedupe_key": message.dedupe_key,
+        },
+        now=now,
     )
-    return result.scalar_one_or_none() is not None
 
 
-def enqueue_all(session: Session, messages: Iterable[OutgoingMessage], *, now: datetime) -> int:
+def enqueue_all(uow: UnitOfWork, messages: Iterable[OutgoingMessage], *, now: datetime) -> int:
     """Add each message to the caller's transaction; return how many were new."""
-    return sum(enqueue(session, message, now=now) for message in messages)
+    return sum(enqueue(uow, message, now=now) for message in messages)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -166,21 +154,10 @@ def _claim(
 ) -> tuple[list[_Claim], list[int]]:
     """Mark due messages as being sent, in one committed transaction, and return them.
 
-    PostgreSQL: FOR UPDATE SKIP LOCKED lets concurrent deliverers take disjoint rows.
-    SQLite: the transaction holds the write lock from BEGIN, so claims run one at a time.
+    Concurrent deliverers claim disjoint messages (queries.due_messages_for_update).
     """
     with uow:
-        rows = uow.session.scalars(
-            select(OutboxMessage)
-            .where(
-                OutboxMessage.kind.in_(list(kinds)),
-                OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
-                OutboxMessage.next_attempt_at <= now,
-            )
-            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-            .limit(batch)
-            .with_for_update(skip_locked=True)
-        ).all()
+        rows = queries.due_messages_for_update(uow, kinds, now, batch)
         claims: list[_Claim] = []
         lapsed: list[int] = []
         for row in rows:
@@ -237,17 +214,9 @@ def _record_failure(
 def _finish(uow: UnitOfWork, claim: _Claim, **values) -> None:
     """Record the outcome, if the message is still this deliverer's claim."""
     with uow:
-        result = uow.session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.id == claim.message_id,
-                OutboxMessage.status == OutboxStatus.SENDING,
-                OutboxMessage.attempts == claim.attempts,
-            )
-            .values(**values)
-        )
+        still_claimed = queries.finish_claim(uow, claim.message_id, claim.attempts, values)
         uow.commit()
-    if result.rowcount != 1:
+    if not still_claimed:
         log.warning(
             "outbox message %s: claim lapsed before its result was recorded", claim.message_id
         )

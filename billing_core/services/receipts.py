@@ -1,27 +1,29 @@
 """Payment receipts in plain language, English or Spanish, as text messages and emails.
 
+The English words are here; their Spanish is in billing_core/translations (gettext).
+
 Pure functions of plain values: nothing here reads the database or sends anything.
 A receipt names the card or account only by its brand (or account type) and last 4.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
-from decimal import Decimal
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
-from babel.numbers import format_currency
 
+from billing_core.adapters.translations import translations
+from billing_core.domain.money import LOCALES, format_amount
 from billing_core.services.outbox import EMAIL, SMS, OutgoingMessage
 
 if TYPE_CHECKING:
     from billing_core.adapters.models import Member, Payment
 
-LOCALES = {"en": "en_US", "es": "es_US"}
 DEFAULT_LANGUAGE = "en"
 _E164 = re.compile(r"\+[1-9]\d{6,14}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -34,92 +36,57 @@ _CARD_BRANDS = {
     "jcb": "JCB",
     "diners-club": "Diners Club",
 }
+
+
+def N_(message: str) -> str:
+    """Mark an English message for the catalog (make catalog); it is translated when used."""
+    return message
+
+
+# Account types as Twilio's <Pay> names them.
 _ACCOUNT_TYPES = {
-    "en": {
-        "consumer-checking": "checking account",
-        "commercial-checking": "checking account",
-        "consumer-savings": "savings account",
-    },
-    "es": {
-        "consumer-checking": "cuenta de cheques",
-        "commercial-checking": "cuenta de cheques",
-        "consumer-savings": "cuenta de ahorros",
-    },
+    "consumer-checking": N_("checking account"),
+    "commercial-checking": N_("checking account"),
+    "consumer-savings": N_("savings account"),
 }
+# The English of every receipt; other languages come from billing_core/translations.
 _WORDS = {
-    "en": {
-        "bill": "medical bill {bill}",
-        "all_bills": "your medical bills",
-        "premium": "your premium",
-        "card": "card",
-        "card_brand": "{brand}",
-        "bank": "bank account",
-        "ending": "{method} ending in {last4}",
-        "sms": (
-            "Payment received: {amount} for {what}, paid with {method} on {date}. "
-            "Confirmation number: {confirmation}. Thank you."
-        ),
-        "subject": "Your payment receipt, confirmation {confirmation}",
-        "not_taken_sms": (
-            "Your payment of {amount} for {what} (confirmation number {confirmation}) did not "
-            "go through, and nothing was charged. Please pay again or call us."
-        ),
-        "not_taken_subject": "Your payment did not go through, confirmation {confirmation}",
-        "not_taken_email": (
-            "Hello {name},\n\n"
-            "Your payment of {amount} for {what}, with {method}, did not go through, and "
-            "nothing was charged.\n\n"
-            "Confirmation number: {confirmation}\n\n"
-            "Please pay again, or call the number on your bill.\n"
-        ),
-        "email": (
-            "Hello {name},\n\n"
-            "We received your payment. Please keep this receipt for your records.\n\n"
-            "Amount paid: {amount}\n"
-            "Paid for: {what}\n"
-            "Paid with: {method}\n"
-            "Date: {date}\n"
-            "Confirmation number: {confirmation}\n\n"
-            "Thank you.\n"
-        ),
-    },
-    "es": {
-        "bill": "la factura médica {bill}",
-        "all_bills": "sus facturas médicas",
-        "premium": "su prima",
-        "card": "tarjeta",
-        "card_brand": "tarjeta {brand}",
-        "bank": "cuenta bancaria",
-        "ending": "{method} terminada en {last4}",
-        "sms": (
-            "Pago recibido: {amount} para {what}, pagado con {method} el {date}. "
-            "Número de confirmación: {confirmation}. Gracias."
-        ),
-        "subject": "Recibo de su pago, confirmación {confirmation}",
-        "not_taken_sms": (
-            "Su pago de {amount} para {what} (número de confirmación {confirmation}) no se "
-            "completó y no se hizo ningún cargo. Pague otra vez o llámenos."
-        ),
-        "not_taken_subject": "Su pago no se completó, confirmación {confirmation}",
-        "not_taken_email": (
-            "Hola, {name}:\n\n"
-            "Su pago de {amount} para {what}, con {method}, no se completó y no se hizo "
-            "ningún cargo.\n\n"
-            "Número de confirmación: {confirmation}\n\n"
-            "Pague otra vez o llame al número que aparece en su factura.\n"
-        ),
-        "email": (
-            "Hola, {name}:\n\n"
-            "Recibimos su pago. Guarde este recibo para sus registros.\n\n"
-            "Monto pagado: {amount}\n"
-            "Pagado para: {what}\n"
-            "Pagado con: {method}\n"
-            "Fecha: {date}\n"
-            "Número de confirmación: {confirmation}\n\n"
-            "Gracias.\n"
-        ),
-    },
+    "bill": N_("medical bill {bill}"),
+    "all_bills": N_("your medical bills"),
+    "premium": N_("your premium"),
+    "card": N_("card"),
+    "card_brand": N_("{brand}"),
+    "bank": N_("bank account"),
+    "ending": N_("{method} ending in {last4}"),
+    "sms": N_(
+        "Payment received: {amount} for {what}, paid with {method} on {date}. "
+        "Confirmation number: {confirmation}. Thank you."
+    ),
+    "subject": N_("Your payment receipt, confirmation {confirmation}"),
+    "not_taken_sms": N_(
+        "Your payment of {amount} for {what} (confirmation number {confirmation}) did not "
+        "go through, and nothing was charged. Please pay again or call us."
+    ),
+    "not_taken_subject": N_("Your payment did not go through, confirmation {confirmation}"),
+    "not_taken_email": N_(
+        "Hello {name},\n\n"
+        "Your payment of {amount} for {what}, with {method}, did not go through, and "
+        "nothing was charged.\n\n"
+        "Confirmation number: {confirmation}\n\n"
+        "Please pay again, or call the number on your bill.\n"
+    ),
+    "email": N_(
+        "Hello {name},\n\n"
+        "We received your payment. Please keep this receipt for your records.\n\n"
+        "Amount paid: {amount}\n"
+        "Paid for: {what}\n"
+        "Paid with: {method}\n"
+        "Date: {date}\n"
+        "Confirmation number: {confirmation}\n\n"
+        "Thank you.\n"
+    ),
 }
+
 
 # The main time zone of each state, for the date printed on a receipt.
 _STATE_ZONES = {
@@ -261,14 +228,20 @@ def receipt_dedupe_key(payment_id: int, kind: str) -> str:
     return f"receipt:{payment_id}:{kind}"
 
 
-def format_amount(amount_cents: int, language: str) -> str:
-    """Dollars and cents as the language writes them, e.g. $1,234.50."""
-    locale = LOCALES.get(language, LOCALES[DEFAULT_LANGUAGE])
-    return format_currency(Decimal(amount_cents) / 100, "USD", locale=locale)
-
-
 def _words(receipt: Receipt) -> dict[str, str]:
-    return _WORDS.get(receipt.language, _WORDS[DEFAULT_LANGUAGE])
+    language = receipt.language if receipt.language in LOCALES else DEFAULT_LANGUAGE
+    return _translated(language)
+
+
+@functools.cache
+def _translated(language: str) -> dict[str, str]:
+    gettext = translations(language).gettext
+    return {key: gettext(english) for key, english in _WORDS.items()}
+
+
+def _account_type(brand: str, language: str) -> str | None:
+    english = _ACCOUNT_TYPES.get(brand)
+    return translations(language).gettext(english) if english else None
 
 
 def _fields(receipt: Receipt) -> dict[str, str]:
@@ -292,8 +265,8 @@ def _method(receipt: Receipt, words: dict[str, str]) -> str:
     """The card's brand or the account's type, and its last 4: nothing more of it."""
     brand = (receipt.method_brand or "").lower()
     if receipt.method_kind == "bank":
-        language = receipt.language if receipt.language in _ACCOUNT_TYPES else DEFAULT_LANGUAGE
-        method = _ACCOUNT_TYPES[language].get(brand, words["bank"])
+        language = receipt.language if receipt.language in LOCALES else DEFAULT_LANGUAGE
+        method = _account_type(brand, language) or words["bank"]
     else:
         # Only brands known here are printed, so nothing else from the request reaches a receipt.
         known = _CARD_BRANDS.get(brand)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
-
 from billing_core.adapters.models import SavedPaymentMethod
+from billing_core.adapters.queries import wallet as queries
 from billing_core.adapters.unit_of_work import UnitOfWork
 from billing_core.domain.payments import looks_like_card_number
 
@@ -27,20 +26,14 @@ class SavedMethod:
 def saved_methods(uow: UnitOfWork, member_id: int, *, today: date) -> list[SavedMethod]:
     """Return the member's saved methods, newest first, leaving out expired cards."""
     with uow:
-        rows = uow.session.scalars(
-            select(SavedPaymentMethod)
-            .where(
-                SavedPaymentMethod.member_id == member_id, SavedPaymentMethod.removed_at.is_(None)
-            )
-            .order_by(SavedPaymentMethod.created_at.desc(), SavedPaymentMethod.id.desc())
-        ).all()
+        rows = queries.saved_methods_newest_first(uow, member_id)
         return [_view(row) for row in rows if not _expired(row, today)][:3]
 
 
 def saved_method(uow: UnitOfWork, member_id: int, method_id: int) -> SavedMethod | None:
     """Return one of the member's saved methods (never another member's)."""
     with uow:
-        row = uow.session.get(SavedPaymentMethod, method_id)
+        row = queries.saved_method_by_id(uow, method_id)
         if row is None or row.member_id != member_id or row.removed_at is not None:
             return None
         return _view(row)
@@ -65,26 +58,24 @@ def save_method(
     if exp and len(exp) == 4 and exp.isdigit():
         exp_month, exp_year = int(exp[:2]), 2000 + int(exp[2:])
     with uow:
-        row = uow.session.scalars(
-            select(SavedPaymentMethod).where(
-                SavedPaymentMethod.member_id == member_id, SavedPaymentMethod.token == token
-            )
-        ).one_or_none()
+        row = queries.saved_method_by_token(uow, member_id, token)
         if row is None:
-            row = SavedPaymentMethod(
-                member_id=member_id,
-                kind=kind,
-                token=token,
-                brand=brand,
-                last4=last4,
-                exp_month=exp_month,
-                exp_year=exp_year,
-                account_type=account_type,
-                created_at=now,
+            row = queries.add_saved_method(
+                uow,
+                dict(
+                    member_id=member_id,
+                    kind=kind,
+                    token=token,
+                    brand=brand,
+                    last4=last4,
+                    exp_month=exp_month,
+                    exp_year=exp_year,
+                    account_type=account_type,
+                    created_at=now,
+                ),
             )
-            uow.session.add(row)
         row.removed_at = None
-        uow.session.flush()
+        queries.flush(uow)
         view = _view(row)
         uow.commit()
         return view

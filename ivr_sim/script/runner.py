@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from billing_core.adapters.feed import import_feed
 from billing_core.domain.clock import ManualClock
+from billing_core.services.feed_import import import_feed
 from ivr_sim.call import Call
 from ivr_sim.errors import SimError
 from ivr_sim.ids import new_sid

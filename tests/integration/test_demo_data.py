@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from billing_core.adapters.feed import ImportReport
 from billing_core.adapters.models import Member
 from billing_core.domain.members import CoverageType
+from billing_core.services.feed_import import ImportReport
 from ivr_sim.demo import demo_feed, demo_members_markdown, demo_records, load_demo
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,18 +11,12 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event, inspect, select
 
-from billing_core.adapters import feed
 from billing_core.adapters.db import Base
-from billing_core.adapters.feed import (
-    ImportReport,
-    MemberRecord,
-    import_feed,
-    load_feed_file,
-    parse_feed,
-    parse_feed_document,
-)
+from billing_core.adapters.feed import MemberRecord, load_feed_file, parse_feed, parse_feed_document
 from billing_core.adapters.models import MedicalBill, Member, PremiumInvoice
 from billing_core.domain.exceptions import FeedRejected, IdentityNotVerified
+from billing_core.services import feed_import
+from billing_core.services.feed_import import ImportReport, import_feed
 from ivr_sim.demo import demo_records
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -225,14 +219,14 @@ def test_a_rejected_file_leaves_what_an_earlier_import_wrote_untouched(core):
 
 
 def test_an_import_that_fails_part_way_writes_nothing(core, monkeypatch):
-    real = feed._upsert_children
+    real = feed_import._upsert_children
 
-    def failing_on_premiums(uow, table, *args, **kwargs):
-        if table is feed._PREMIUMS:
+    def failing_on_premiums(uow, kind, *args, **kwargs):
+        if kind == feed_import.PREMIUMS:
             raise RuntimeError("the database went away")
-        return real(uow, table, *args, **kwargs)
+        return real(uow, kind, *args, **kwargs)
 
-    monkeypatch.setattr(feed, "_upsert_children", failing_on_premiums)
+    monkeypatch.setattr(feed_import, "_upsert_children", failing_on_premiums)
 
     with pytest.raises(RuntimeError):
         import_records(core, example_records(core))

@@ -6,6 +6,7 @@ answers Twilio's Messages endpoint, both on 127.0.0.1.
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
@@ -97,6 +98,7 @@ class TwilioStub:
 
     requests: list[dict[str, str]] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
     fail_next: list[int] = field(default_factory=list)
     sids: count = field(default_factory=lambda: count(1))
     url: str = ""
@@ -141,6 +143,7 @@ def twilio() -> Iterator[TwilioStub]:
             length = int(self.headers.get("Content-Length") or 0)
             form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
             stub.paths.append(self.path)
+            stub.headers.append(dict(self.headers))
             stub.requests.append(form)
             status, body = stub.answer(form)
             data = json.dumps(body).encode()
@@ -244,7 +247,7 @@ def queue(core, how_many: int = 1, *, kind: str = EMAIL) -> list[str]:
     with core.unit_of_work() as uow:
         for key in keys:
             message = OutgoingMessage(kind, EMAIL_ADDRESS, "Body", key, subject="Subject")
-            outbox.enqueue(uow.session, message, now=core.clock.now())
+            outbox.enqueue(uow, message, now=core.clock.now())
         uow.commit()
     return keys
 
@@ -322,7 +325,7 @@ def test_a_payment_settled_by_reconcile_gets_its_receipts_then(core, gateway, me
 def test_a_message_queued_in_a_transaction_that_rolls_back_is_never_sent(core):
     with core.unit_of_work() as uow:
         message = OutgoingMessage(EMAIL, EMAIL_ADDRESS, "Body", "rolled-back", subject="S")
-        assert outbox.enqueue(uow.session, message, now=core.clock.now())
+        assert outbox.enqueue(uow, message, now=core.clock.now())
     assert queued(core) == []
 
 
@@ -330,7 +333,7 @@ def test_a_dedupe_key_already_queued_is_not_queued_again(core):
     [key] = queue(core)
     with core.unit_of_work() as uow:
         again = OutgoingMessage(EMAIL, "someone@example.org", "Other", key)
-        assert not outbox.enqueue(uow.session, again, now=core.clock.now())
+        assert not outbox.enqueue(uow, again, now=core.clock.now())
         uow.commit()
     assert [m.recipient for m in queued(core)] == [EMAIL_ADDRESS]
 
@@ -419,6 +422,26 @@ def test_a_receipt_text_reaches_twilio_from_the_plan_number(core, gateway, membe
     assert (sms.status, sms.provider_reference) == (OutboxStatus.SENT, f"SM{1:032x}")
     # No email sender was given: the email waits, its attempts untouched.
     assert (email.status, email.attempts) == (OutboxStatus.PENDING, 0)
+
+
+def test_a_text_is_posted_as_twilio_s_library_posts_it(core, twilio):
+    queue(core, kind=SMS)
+    deliver(core, {SMS: sms_sender(twilio)})
+    [headers] = twilio.headers
+    credentials = base64.b64encode(f"{TWILIO_SID}:{TWILIO_TOKEN}".encode()).decode()
+    assert headers["Authorization"] == f"Basic {credentials}"
+    assert headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert headers["Accept"] == "application/json"
+    assert sorted(twilio.requests[0]) == ["Body", "From", "To"]
+
+
+def test_a_twilio_that_cannot_be_reached_leaves_the_text_for_a_retry(core):
+    queue(core, kind=SMS)
+    sender = TwilioSmsSender(TWILIO_SID, TWILIO_TOKEN, TWILIO_NUMBER, api_base="http://127.0.0.1:9")
+    report = deliver(core, {SMS: sender})
+    [message] = queued(core)
+    assert report.retrying == (message.id,)
+    assert message.last_error == "Twilio unreachable: ConnectionError"
 
 
 def test_a_text_twilio_fails_with_a_server_error_is_sent_by_a_later_run_exactly_once(core, twilio):

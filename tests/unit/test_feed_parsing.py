@@ -16,18 +16,16 @@ from hypothesis import strategies as st
 
 from billing_core.adapters.feed import (
     CSV_COLUMNS,
-    MAX_MONEY_CENTS,
     BillRecord,
     PremiumRecord,
     feed_document_to_csv,
-    format_money,
     load_feed_file,
     parse_feed,
     parse_feed_document,
-    parse_money,
 )
 from billing_core.domain.exceptions import FeedRejected
 from billing_core.domain.members import CoverageType
+from billing_core.domain.money import MAX_MONEY_CENTS, format_money, parse_money
 from billing_core.domain.regions import normalize_phone_number
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,12 +8,12 @@ from types import SimpleNamespace
 
 import pytest
 
+from billing_core.domain.money import format_amount
 from billing_core.services.outbox import EMAIL, SMS
 from billing_core.services.receipts import (
     Receipt,
     email_body,
     email_subject,
-    format_amount,
     is_e164,
     receipt_for,
     receipt_messages,

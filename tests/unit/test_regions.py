@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from billing_core.domain.regions import RegionConfigError, load_regions, parse_regions
+from billing_core.adapters.regions_file import load_regions, parse_regions
+from billing_core.domain.regions import RegionConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENT = yaml.safe_load((ROOT / "ivr" / "regions.yaml").read_text())

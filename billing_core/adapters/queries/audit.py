@@ -1,0 +1,31 @@
+"""Adding audit events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from billing_core.adapters.models import AuditEvent
+from billing_core.adapters.unit_of_work import UnitOfWork
+
+
+def add_audit_event(
+    uow: UnitOfWork,
+    *,
+    at: datetime,
+    action: str,
+    channel: str,
+    call_sid: str | None,
+    member_id: int | None,
+    detail: dict[str, Any] | None,
+) -> None:
+    uow.session.add(
+        AuditEvent(
+            at=at,
+            action=action,
+            channel=channel,
+            call_sid=call_sid,
+            member_id=member_id,
+            detail=detail,
+        )
+    )

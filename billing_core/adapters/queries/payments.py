@@ -1,0 +1,222 @@
+"""The statements of taking, settling and listing payments, each a named function.
+
+Rows come back as the ORM objects of billing_core.adapters.models, attached to the unit
+of work's session: a service changes them and commits the unit of work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from billing_core.adapters.models import (
+    AchAuthorizationRecord,
+    MedicalBill,
+    Member,
+    Payment,
+    PaymentAllocation,
+    PremiumInvoice,
+)
+from billing_core.adapters.unit_of_work import UnitOfWork
+from billing_core.domain.payments import AchAuthorization, Allocation, ItemKind, PaymentStatus
+
+# What a commit raises when a concurrent insert won a unique key (idempotency key, number).
+UniqueKeyTaken = IntegrityError
+
+# Payments whose money may still move: their allocations hold the balance they target.
+IN_FLIGHT = (PaymentStatus.PENDING, PaymentStatus.UNKNOWN)
+
+
+def member(uow: UnitOfWork, member_id: int) -> Member | None:
+    """The member with this id, or None."""
+    return uow.session.get(Member, member_id)
+
+
+def open_premiums(uow: UnitOfWork, member_id: int, *, lock: bool) -> list[PremiumInvoice]:
+    """The member's premium months with a balance, by id; locked for update if asked."""
+    query = (
+        select(PremiumInvoice)
+        .where(
+            PremiumInvoice.member_id == member_id,
+            PremiumInvoice.amount_cents > PremiumInvoice.paid_cents,
+        )
+        .order_by(PremiumInvoice.id)
+    )
+    if lock:
+        query = query.with_for_update()
+    return list(uow.session.scalars(query).all())
+
+
+def member_bills(
+    uow: UnitOfWork, member_id: int, *, bill_number: str | None, lock: bool
+) -> list[MedicalBill]:
+    """One bill by number (paid or not), or else every bill with a balance, by id."""
+    query = select(MedicalBill).where(MedicalBill.member_id == member_id)
+    if bill_number is not None:
+        query = query.where(MedicalBill.bill_number == bill_number)
+    else:
+        query = query.where(MedicalBill.amount_cents > MedicalBill.paid_cents)
+    query = query.order_by(MedicalBill.id)
+    if lock:
+        query = query.with_for_update()
+    return list(uow.session.scalars(query).all())
+
+
+def held_cents(uow: UnitOfWork, kind: ItemKind, item_ids: Sequence[int]) -> dict[int, int]:
+    """What payments in progress have allocated to each bill or premium month."""
+    if not item_ids:
+        return {}
+    column = (
+        PaymentAllocation.bill_id if kind is ItemKind.BILL else PaymentAllocation.premium_invoice_id
+    )
+    return dict(
+        uow.session.execute(
+            select(column, func.sum(PaymentAllocation.amount_cents))
+            .join(Payment, Payment.id == PaymentAllocation.payment_id)
+            .where(column.in_(list(item_ids)), Payment.status.in_(IN_FLIGHT))
+            .group_by(column)
+        ).all()
+    )
+
+
+def payment_by_key(uow: UnitOfWork, idempotency_key: str) -> Payment | None:
+    return uow.session.scalars(
+        select(Payment).where(Payment.idempotency_key == idempotency_key)
+    ).one_or_none()
+
+
+def confirmation_number_taken(uow: UnitOfWork, number: str) -> bool:
+    taken = uow.session.scalar(select(Payment.id).where(Payment.confirmation_number == number))
+    return taken is not None
+
+
+def add_payment(
+    uow: UnitOfWork,
+    values: dict[str, Any],
+    allocations: Sequence[Allocation],
+    ach: AchAuthorization | None,
+) -> Payment:
+    """Add a payment with its allocations (and its bank-debit authorization); return it."""
+    session = uow.session
+    payment = Payment(**values)
+    session.add(payment)
+    session.flush()
+    for allocation in allocations:
+        session.add(
+            PaymentAllocation(
+                payment_id=payment.id,
+                bill_id=allocation.item_id if allocation.kind is ItemKind.BILL else None,
+                premium_invoice_id=(
+                    allocation.item_id if allocation.kind is ItemKind.PREMIUM else None
+                ),
+                amount_cents=allocation.amount_cents,
+            )
+        )
+    if ach is not None:
+        session.add(
+            AchAuthorizationRecord(
+                payment_id=payment.id,
+                accepted_at=ach.accepted_at,
+                amount_cents=ach.amount_cents,
+                account_last4=ach.account_last4,
+                call_sid=ach.call_sid,
+                text=ach.text,
+            )
+        )
+    return payment
+
+
+def payment_for_update(uow: UnitOfWork, payment_id: int) -> Payment:
+    """The payment, its row locked until the unit of work ends."""
+    return uow.session.scalars(
+        select(Payment).where(Payment.id == payment_id).with_for_update()
+    ).one()
+
+
+def credit_allocations(uow: UnitOfWork, payment_id: int, now: datetime) -> None:
+    """Add a payment's allocations to the paid amounts of its bills and premium months."""
+    session = uow.session
+    allocations = session.scalars(
+        select(PaymentAllocation).where(PaymentAllocation.payment_id == payment_id)
+    ).all()
+    # Bills then premiums, each by id: the same lock order as taking a payment.
+    for allocation in sorted(
+        allocations, key=lambda a: (a.bill_id is None, a.bill_id or a.premium_invoice_id)
+    ):
+        table = MedicalBill if allocation.bill_id is not None else PremiumInvoice
+        item_id = (
+            allocation.bill_id if allocation.bill_id is not None else allocation.premium_invoice_id
+        )
+        session.execute(
+            update(table)
+            .where(table.id == item_id)
+            .values(paid_cents=table.paid_cents + allocation.amount_cents, updated_at=now)
+        )
+
+
+def payments_to_reconcile(
+    uow: UnitOfWork, gateway_name: str, pending_before: datetime
+) -> list[tuple[int, str, str, datetime, PaymentStatus]]:
+    """(id, idempotency key, confirmation, created at, status) of PENDING payments created
+    before the cutoff and of every UNKNOWN one, through this gateway, oldest first."""
+    rows = uow.session.execute(
+        select(
+            Payment.id,
+            Payment.idempotency_key,
+            Payment.confirmation_number,
+            Payment.created_at,
+            Payment.status,
+        )
+        .where(
+            Payment.gateway == gateway_name,
+            or_(
+                and_(Payment.status == PaymentStatus.PENDING, Payment.created_at <= pending_before),
+                Payment.status == PaymentStatus.UNKNOWN,
+            ),
+        )
+        .order_by(Payment.id)
+    ).all()
+    return [tuple(row) for row in rows]
+
+
+def member_payments_since(uow: UnitOfWork, member_id: int, since: datetime) -> list[Payment]:
+    """The member's payments created since then, declined attempts excluded, newest first."""
+    return list(
+        uow.session.scalars(
+            select(Payment)
+            .where(
+                Payment.member_id == member_id,
+                Payment.created_at >= since,
+                Payment.status != PaymentStatus.FAILED,
+            )
+            .order_by(Payment.created_at.desc(), Payment.id.desc())
+        ).all()
+    )
+
+
+def member_payment_by_confirmation(
+    uow: UnitOfWork, member_id: int, confirmation_number: str
+) -> Payment | None:
+    return uow.session.scalars(
+        select(Payment).where(
+            Payment.member_id == member_id,
+            Payment.confirmation_number == confirmation_number,
+        )
+    ).one_or_none()
+
+
+def payments_created_since(uow: UnitOfWork, start: datetime) -> Iterator[tuple[Payment, str]]:
+    """Every payment created since then with its member's MRN last 4, oldest first, streamed."""
+    rows = uow.session.execute(
+        select(Payment, Member.mrn_last4)
+        .join(Member, Member.id == Payment.member_id)
+        .where(Payment.created_at >= start)
+        .order_by(Payment.created_at, Payment.id)
+        # A year of payments is streamed, not held in memory at once.
+        .execution_options(yield_per=1000)
+    )
+    yield from rows.tuples()
