@@ -18,6 +18,7 @@ from typing import Any
 from billing_core.adapters.regions_file import load_regions
 from billing_core.adapters.unit_of_work import UnitOfWork
 from billing_core.core import BillingCore
+from billing_core.domain import money
 from billing_core.domain.identity import IdentityHasher
 from billing_core.domain.members import CoverageType
 from billing_core.domain.regions import RegionCatalog
@@ -309,7 +310,7 @@ def _owed(record: MemberRecord, regions: RegionCatalog) -> str:
 
 
 def _dollars(cents: int) -> str:
-    return f"${cents // 100:,}.{cents % 100:02d}"
+    return money.format_amount(cents, "en")
 
 
 def _day(day: date) -> str:

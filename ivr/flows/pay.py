@@ -15,6 +15,14 @@ from typing import Any
 from flask import Blueprint
 from twilio.twiml.voice_response import Say, VoiceResponse
 
+from billing_core.domain import money
+from billing_core.domain.exceptions import (
+    AmountBadCents,
+    AmountNotUnderstood,
+    AmountTooLarge,
+    AmountZero,
+    KeyedAmountInvalid,
+)
 from billing_core.domain.payments import (
     AchAuthorization,
     AmountNotAllowed,
@@ -46,7 +54,13 @@ from ivr.speech import Day, Digits, Money, PhoneNumber
 bp = Blueprint("pay", __name__, url_prefix="/voice/pay")
 log = logging.getLogger(__name__)
 
-MAX_AMOUNT_DIGITS = 7  # dollars: no member owes ten million
+# What the caller hears for each way keys can fail to be an amount.
+AMOUNT_PROBLEMS = {
+    AmountNotUnderstood: Prompt.AMOUNT_NOT_UNDERSTOOD,
+    AmountBadCents: Prompt.AMOUNT_CENTS,
+    AmountTooLarge: Prompt.AMOUNT_TOO_LARGE,
+    AmountZero: Prompt.AMOUNT_ZERO,
+}
 DECLINE_PROMPTS = {
     "insufficient_funds": Prompt.DECLINED_FUNDS,
     "expired_card": Prompt.DECLINED_EXPIRED,
@@ -223,22 +237,10 @@ def other_amount_answer(turn: Turn) -> VoiceResponse:
 
 def parse_amount(keys: str) -> tuple[int, Prompt | None]:
     """Return the cents keyed as dollars[*cents], or the reason they are not an amount."""
-    keys = keys.rstrip("#")
-    dollars, star, cents = keys.partition("*")
-    if not dollars and not cents:
-        return 0, Prompt.AMOUNT_NOT_UNDERSTOOD
-    if not dollars.isdigit() and dollars != "":
-        return 0, Prompt.AMOUNT_NOT_UNDERSTOOD
-    if star and not (cents.isdigit() and len(cents) == 2):
-        return 0, Prompt.AMOUNT_CENTS if cents.isdigit() or cents == "" else (
-            Prompt.AMOUNT_NOT_UNDERSTOOD
-        )
-    if len(dollars.lstrip("0")) > MAX_AMOUNT_DIGITS:
-        return 0, Prompt.AMOUNT_TOO_LARGE
-    amount = int(dollars or "0") * 100 + int(cents or "0")
-    if amount == 0:
-        return 0, Prompt.AMOUNT_ZERO
-    return amount, None
+    try:
+        return money.parse_keyed_amount(keys), None
+    except KeyedAmountInvalid as problem:
+        return 0, AMOUNT_PROBLEMS[type(problem)]
 
 
 @capture.CHOOSE_METHOD.bind

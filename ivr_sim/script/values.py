@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from billing_core.domain import money
 from billing_core.domain.regions import normalize_phone_number
 from ivr_sim.script.errors import ScriptError
 
@@ -53,11 +53,12 @@ def money_cents(value: Any) -> int:
     text = str(value).strip().replace(",", "")
     try:
         if text.startswith("$") or "." in text:
-            return int((Decimal(text.lstrip("$")) * 100).to_integral_exact())
+            return money.parse_money(text.removeprefix("$"))
         return int(text)
-    except (InvalidOperation, ValueError, ArithmeticError):
+    except ValueError:
         raise CheckFailed(f"{value!r} is not an amount (cents, or dollars as $12.34)") from None
 
 
 def money_text(cents: int) -> str:
-    return f"${cents // 100:,}.{cents % 100:02d}"
+    """Cents as a script shows them: $1,234.50."""
+    return money.format_amount(cents, "en")
