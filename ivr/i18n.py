@@ -7,17 +7,13 @@ entries are used; a fuzzy, empty or malformed one falls back to the English.
 
 from __future__ import annotations
 
-import gettext
 import logging
-import string
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
-from babel.messages.catalog import Message
-from babel.messages.pofile import read_po
-from babel.support import NullTranslations, Translations
+from babel.support import NullTranslations
+
+from billing_core.adapters.translations import PoTranslations
 
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 DOMAIN = "messages"
@@ -59,62 +55,3 @@ def load_translations(locale: str) -> NullTranslations:
 def catalog_path(locale: str) -> Path:
     """Where the .po catalog of a locale lives."""
     return TRANSLATIONS_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
-
-
-class PoTranslations(Translations):
-    """gettext translations parsed from a .po file rather than a compiled .mo.
-
-    Overriding _parse is how gettext supports another catalog format. Entries that are
-    fuzzy, untranslated or whose {placeholders} differ from the English are left out, so
-    gettext falls back to the English message for them.
-    """
-
-    def __init__(self, fp: IO[bytes]) -> None:
-        super().__init__(fp, domain=DOMAIN)
-
-    def _parse(self, fp: IO[bytes]) -> None:
-        catalog = read_po(fp, domain=DOMAIN, ignore_obsolete=True, abort_invalid=True)
-        self._info = {name.lower(): value for name, value in catalog.mime_headers}
-        self._charset = "utf-8"  # read_po has already decoded the file
-        self.plural = gettext.c2py(catalog.plural_expr)
-        self._catalog = {}
-        source = getattr(fp, "name", DOMAIN)
-        for message in catalog:
-            if not message.id:
-                continue  # the header
-            if not is_finished(message):
-                log.warning("%s: %r has no finished translation", source, message.id)
-                continue
-            msgid = message.id[0] if message.pluralizable else message.id
-            if message.context:
-                msgid = self.CONTEXT % (message.context, msgid)
-            if message.pluralizable:
-                for form, text in enumerate(message.string):
-                    self._catalog[(msgid, form)] = text
-            else:
-                self._catalog[msgid] = message.string
-
-
-def is_finished(message: Message) -> bool:
-    """Whether a catalog entry may be spoken: translated, not fuzzy, same placeholders."""
-    strings = message.string if message.pluralizable else (message.string,)
-    if message.fuzzy or not all(strings):
-        return False
-    if not message.pluralizable:
-        english = placeholder_names(message.id)
-        return english is not None and placeholder_names(message.string) == english
-    # A plural form may leave out the count ("one bill") but never adds a name.
-    english = Counter()
-    for msgid in message.id:
-        english |= placeholder_names(msgid) or Counter()
-    forms = [placeholder_names(text) for text in strings]
-    return all(form is not None and form <= english for form in forms)
-
-
-def placeholder_names(text: str) -> Counter[str] | None:
-    """Return the {placeholder} names in a message, counted, or None if its braces are wrong."""
-    try:
-        fields = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
-    except ValueError:
-        return None
-    return Counter(fields)

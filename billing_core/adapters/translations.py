@@ -55,8 +55,9 @@ def load_all(languages: tuple[str, ...]) -> None:
 class PoTranslations(Translations):
     """gettext translations parsed from a .po file rather than a compiled .mo.
 
-    Entries that are fuzzy, untranslated or whose {placeholders} differ from the English
-    are left out, so gettext falls back to the English message for them.
+    Overriding _parse is how gettext supports another catalog format. Entries that are
+    fuzzy, untranslated or whose {placeholders} differ from the English are left out, so
+    gettext falls back to the English message for them.
     """
 
     def __init__(self, fp: IO[bytes]) -> None:
@@ -72,21 +73,33 @@ class PoTranslations(Translations):
         for message in catalog:
             if not message.id:
                 continue  # the header
-            if message.pluralizable or not is_finished(message):
+            if not is_finished(message):
                 log.warning("%s: %r has no finished translation", source, message.id)
                 continue
-            msgid = message.id
+            msgid = message.id[0] if message.pluralizable else message.id
             if message.context:
                 msgid = self.CONTEXT % (message.context, msgid)
-            self._catalog[msgid] = message.string
+            if message.pluralizable:
+                for form, text in enumerate(message.string):
+                    self._catalog[(msgid, form)] = text
+            else:
+                self._catalog[msgid] = message.string
 
 
 def is_finished(message: Message) -> bool:
-    """Whether a (singular) entry may be used: translated, not fuzzy, the same placeholders."""
-    if message.fuzzy or not message.string or not isinstance(message.string, str):
+    """Whether a catalog entry may be spoken: translated, not fuzzy, same placeholders."""
+    strings = message.string if message.pluralizable else (message.string,)
+    if message.fuzzy or not all(strings):
         return False
-    english = placeholder_names(message.id)
-    return english is not None and placeholder_names(message.string) == english
+    if not message.pluralizable:
+        english = placeholder_names(message.id)
+        return english is not None and placeholder_names(message.string) == english
+    # A plural form may leave out the count ("one bill") but never adds a name.
+    english = Counter()
+    for msgid in message.id:
+        english |= placeholder_names(msgid) or Counter()
+    forms = [placeholder_names(text) for text in strings]
+    return all(form is not None and form <= english for form in forms)
 
 
 def placeholder_names(text: str) -> Counter[str] | None:
