@@ -11,6 +11,7 @@ from sqlalchemy.orm import sessionmaker
 from billing_core.adapters import translations
 from billing_core.adapters.db import make_session_factory
 from billing_core.adapters.gateways.base import PaymentGateway
+from billing_core.adapters.gateways.deadline import DeadlineGateway
 from billing_core.adapters.unit_of_work import UnitOfWork
 from billing_core.domain.clock import Clock
 from billing_core.domain.identity import IdentityHasher
@@ -30,6 +31,8 @@ class BillingCore:
         default_factory=identification.LockoutPolicy
     )
     gateway: PaymentGateway | None = None
+    # Seconds a charge may take before it is UNKNOWN (settled later by reconcile); None: no limit.
+    gateway_deadline: float | None = None
     session_factory: sessionmaker = field(init=False)
 
     def __post_init__(self) -> None:
@@ -40,6 +43,8 @@ class BillingCore:
             from billing_core.adapters.gateways.sandbox import SandboxGateway
 
             self.gateway = SandboxGateway(self.session_factory, self.clock)
+        if self.gateway_deadline is not None:
+            self.gateway = DeadlineGateway(self.gateway, self.gateway_deadline)
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory)

@@ -24,6 +24,7 @@ from ivr.flows import (
     balances,
     capture,
     entry,
+    fallback,
     identify,
     menu,
     pay,
@@ -35,7 +36,20 @@ from ivr.i18n import load_languages, load_translations
 from ivr.kernel import EXITS, Services
 
 # Every flow of the call, one Blueprint each.
-FLOWS = (entry, identify, menu, balances, pay, capture, recent, ways_to_pay, agent, assist, status)
+FLOWS = (
+    entry,
+    identify,
+    menu,
+    balances,
+    pay,
+    capture,
+    recent,
+    ways_to_pay,
+    agent,
+    assist,
+    status,
+    fallback,
+)
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +70,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # The regions file is checked here, so a bad file stops the app before it answers a call.
     regions = load_regions(app.config["IVR_REGIONS_FILE"])
     engine = app.config.get("ENGINE") or make_engine(
-        app.config["DATABASE_URL"], hide_parameters=True
+        app.config["DATABASE_URL"],
+        lock_timeout_ms=app.config["IVR_DB_LOCK_TIMEOUT_MS"],
+        statement_timeout_ms=app.config["IVR_DB_STATEMENT_TIMEOUT_MS"],
+        hide_parameters=True,
     )
     clock = app.config.get("CLOCK") or SystemClock()
     core = BillingCore(
         gateway=app.config.get("GATEWAY") or _gateway(app.config),
+        gateway_deadline=app.config["IVR_GATEWAY_TIMEOUT"],
         engine=engine,
         hasher=IdentityHasher(app.config["IVR_IDENTITY_KEY"]),
         regions=regions,
@@ -92,6 +110,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     recording.install(app)
     for flow in FLOWS:
         app.register_blueprint(flow.bp)
+    capture.ach_parameters(app.config)  # a malformed value stops the start-up, not a call
     unbound = [exit.name for exit in EXITS if not exit.bound]
     if unbound:
         raise RuntimeError(f"no step bound to the exits: {', '.join(unbound)}")
@@ -138,7 +157,9 @@ def _gateway(settings):
             raise RuntimeError("IVR_GATEWAY=stripe needs IVR_STRIPE_API_KEY")
         # The charge runs inside a webhook, and Twilio waits 15 seconds at most: a slower
         # answer becomes UNKNOWN, which reconcile settles, instead of a dropped call.
-        return StripeGateway(settings["IVR_STRIPE_API_KEY"], timeout_seconds=8)
+        return StripeGateway(
+            settings["IVR_STRIPE_API_KEY"], timeout_seconds=settings["IVR_GATEWAY_TIMEOUT"]
+        )
     raise RuntimeError(f"IVR_GATEWAY must be sandbox or stripe, not {settings['IVR_GATEWAY']!r}")
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, current_app, g, request, url_for
-from twilio.twiml.voice_response import Dial, Hangup, Redirect, VoiceResponse
+from twilio.twiml.voice_response import Redirect, VoiceResponse
 from werkzeug.exceptions import HTTPException
 
 from ivr.call_state import CallState
+from ivr.flows.fallback import apology
 from ivr.kernel import CALL_START, NEW_CALL_ENDPOINTS, Services, Turn, answer, endpoint_of
 from ivr.prompts import Prompt
 from ivr.security import require_twilio_signature
-from ivr.sentences import hours_and_number
 
 log = logging.getLogger(__name__)
 
@@ -80,25 +80,6 @@ def _on_failure(error: Exception):
     )
     state = g.get("call")
     g.call = None  # nothing of a failed step is saved
-    services = _services()
     # Apologise in the call's language, with its region's specialists, when they are known.
-    turn = Turn(state or CallState(), request.form, services)
-    regions = services.billing.regions
-    line = regions.get(state.region if state else None)
-    response = VoiceResponse()
-    response.append(turn.say(Prompt.SYSTEM_TROUBLE))
-    try:
-        is_open = line.billing_is_open(services.billing.clock.now())
-    except Exception:  # noqa: BLE001 - a broken clock must not stop the apology
-        is_open = False
-    if is_open:
-        response.append(turn.say(Prompt.TRANSFERRING))
-        # No action URL: while this app is failing, the call must not come back to it.
-        # When the specialist call ends, the goodbye below is all that is left to say.
-        response.append(Dial(line.billing.number))
-    else:
-        for say in hours_and_number(turn.voice, line):
-            response.append(say)
-    response.append(turn.say(Prompt.GOODBYE))
-    response.append(Hangup())
-    return answer(turn, response)
+    turn = Turn(state or CallState(), request.form, _services())
+    return answer(turn, apology(turn))

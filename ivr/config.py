@@ -56,7 +56,7 @@ class IvrSettings(BaseSettings):
     _EMPTY_IS_DEFAULT: ClassVar[frozenset[str]] = frozenset(
         "DATABASE_URL IVR_TWILIO_AUTH_TOKEN IVR_IDENTITY_KEY IVR_REGIONS_FILE IVR_VOICE_EN"
         " IVR_VOICE_ES IVR_GATEWAY IVR_PAY_CONNECTOR IVR_RECEIPT_FROM IVR_WEBSITE"
-        " IVR_LOG_LEVEL".split()
+        " IVR_LOG_LEVEL IVR_SPEECH_MODEL".split()
     )
 
     DATABASE_URL: str = ""  # empty: the SQLite file in the instance folder
@@ -79,6 +79,12 @@ class IvrSettings(BaseSettings):
     IVR_STRIPE_API_KEY: str = ""
     IVR_PAY_CONNECTOR: str = "sandbox"
     IVR_PAY_TIMEOUT: int = 10
+    IVR_PAY_MATCHING_INPUTS: bool = True
+    IVR_PAY_ACH_PARAMETERS: str = ""
+    IVR_GATEWAY_TIMEOUT: int = 8
+    IVR_DB_LOCK_TIMEOUT_MS: int = 4000
+    IVR_DB_STATEMENT_TIMEOUT_MS: int = 8000
+    IVR_SPEECH_MODEL: str = "numbers_and_commands"
     IVR_SMS_FROM: str = ""
     IVR_TWILIO_API_BASE: str = ""
     IVR_SMTP_HOST: str = ""

@@ -265,6 +265,8 @@ def ask(
         method="POST",
         timeout=answer_timeout(turn),
         speech_timeout="auto",
+        # Named, not left to Twilio's choice: hints and class tokens suit this model.
+        speech_model=turn.settings["IVR_SPEECH_MODEL"],
         language=turn.voice.language.twilio_language,
         hints=SPEECH_HINTS,
         finish_on_key=finish_on_key,

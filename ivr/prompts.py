@@ -115,6 +115,9 @@ class Prompt(enum.StrEnum):
     CARD_POSTAL_CODE = N_("Enter the billing ZIP code.")
     BANK_ROUTING = N_("Enter your bank's nine digit routing number, then press pound.")
     BANK_ACCOUNT = N_("Enter your account number, then press pound.")
+    BANK_ROUTING_AGAIN = N_("To be sure, enter the routing number again, then press pound.")
+    BANK_ACCOUNT_AGAIN = N_("To be sure, enter the account number again, then press pound.")
+    PAY_NUMBERS_DIFFER = N_("The two numbers you entered do not match.")
     PAY_PROCESSING = N_("One moment.")
     PAY_TIMEOUT = N_("We did not get your entry.")
     PAY_BAD_CARD_NUMBER = N_("That card number is not valid.")
@@ -196,6 +199,7 @@ class Prompt(enum.StrEnum):
     SPECIALIST_HOURS = N_("Billing specialists are available {hours}, {time_zone}.")
     SPECIALIST_NUMBER = N_("You can also call them at {number}. For TTY, dial {tty}.")
     SPECIALIST_BUSY = N_("Sorry, no billing specialist could take your call.")
+    SPECIALIST_UNREACHABLE = N_("Sorry, we could not connect you to a billing specialist.")
     HOURS_SPAN = N_("{days}, from {opens} to {closes}")
     DAY_RANGE = N_("{first} through {last}")
 

@@ -130,7 +130,9 @@ class Voice:
         locale = self.language.locale
         match value:
             case Money(cents):
-                return [SayAs(format_currency_for_locale(cents, locale), "currency")]
+                # Twilio's say-as has no currency: the voices read Babel's "$1,234.56" as
+                # dollars and cents by themselves.
+                return [format_currency_for_locale(cents, locale)]
             case Day(day):
                 pattern, order = _numeric_date_pattern(locale)
                 return [SayAs(_format_numeric_date(day, pattern), "date", order)]

@@ -11,10 +11,21 @@ class Base(DeclarativeBase):
     """Every table of the application shares this metadata, so one migration history covers all."""
 
 
-def make_engine(url: str, **options) -> Engine:
-    """Create an engine; SQLite gets WAL and a busy timeout so concurrent webhooks wait."""
+def make_engine(
+    url: str,
+    *,
+    lock_timeout_ms: int = 10_000,
+    statement_timeout_ms: int | None = None,
+    **options,
+) -> Engine:
+    """Create an engine whose waits end in time; SQLite gets WAL and a busy timeout.
+
+    A webhook must answer within Twilio's 15 seconds: a lock held elsewhere, or a statement
+    that runs long, ends in an error (and the caller's apology) instead of a silent call.
+    """
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 10}, **options)
+        busy_seconds = lock_timeout_ms / 1000
+        engine = create_engine(url, connect_args={"timeout": busy_seconds}, **options)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -25,7 +36,7 @@ def make_engine(url: str, **options) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             # Well inside Twilio's 15-second webhook limit, so a stuck lock ends in an apology.
-            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.execute(f"PRAGMA busy_timeout={int(lock_timeout_ms)}")
             cursor.close()
 
         @event.listens_for(engine, "begin")
@@ -37,7 +48,11 @@ def make_engine(url: str, **options) -> Engine:
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, **options)
+    settings = [f"-c lock_timeout={int(lock_timeout_ms)}"]
+    if statement_timeout_ms is not None:
+        settings.append(f"-c statement_timeout={int(statement_timeout_ms)}")
+    connect_args = {"options": " ".join(settings)} if url.startswith("postgresql") else {}
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **options)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker:

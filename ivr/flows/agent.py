@@ -15,6 +15,14 @@ bp = Blueprint("agent", __name__, url_prefix="/voice/agent")
 log = logging.getLogger(__name__)
 
 RING_SECONDS = 30
+# <Dial>'s DialCallStatus: the specialist took the call, or did not (and why).
+TAKEN = frozenset({"completed", "answered"})
+NOT_TAKEN = {
+    "busy": Prompt.SPECIALIST_BUSY,
+    "no-answer": Prompt.SPECIALIST_BUSY,
+    "failed": Prompt.SPECIALIST_UNREACHABLE,
+    "canceled": Prompt.SPECIALIST_UNREACHABLE,
+}
 
 
 @SPECIALIST.bind
@@ -37,12 +45,13 @@ def transfer(turn: Turn, reason: str = "asked") -> VoiceResponse:
 @step(bp, "/after-dial")
 def after_dial(turn: Turn) -> VoiceResponse:
     """End the call after a specialist took it; otherwise say so and carry on."""
-    if turn.form.get("DialCallStatus", "") == "completed":
+    status = turn.form.get("DialCallStatus", "")
+    if status in TAKEN:
         turn.call.ended = True
         return goodbye(turn)
-    return back_to_menu_or_goodbye(
-        turn, [turn.say(Prompt.SPECIALIST_BUSY), *hours_and_number(turn.voice, turn.region)]
-    )
+    log.info("call %s: the specialist line gave %s", turn.call.call_sid, status or "no status")
+    said = turn.say(NOT_TAKEN.get(status, Prompt.SPECIALIST_UNREACHABLE))
+    return back_to_menu_or_goodbye(turn, [said, *hours_and_number(turn.voice, turn.region)])
 
 
 def back_to_menu_or_goodbye(turn: Turn, says: list[Say]) -> VoiceResponse:

@@ -8,11 +8,13 @@ voice and language throughout (Twilio's built-in bank prompts are English only).
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+from dataclasses import dataclass, field
 
 from flask import Blueprint, url_for
-from twilio.twiml.voice_response import Pay, VoiceResponse
+from twilio.twiml.voice_response import Parameter, Pay, Say, VoiceResponse
 from twilio.twiml.voice_response import Prompt as PayPrompt
 
 from ivr.call_state import Method
@@ -42,36 +44,47 @@ START_OVER = Exit("what to pay")
 VALID_CARD_TYPES = "visa mastercard amex discover"
 ACCOUNT_TYPES = {"1": "consumer-checking", "2": "consumer-savings"}
 
-# For each field <Pay> asks: the prompt, and the prompt for each error Twilio reports.
+# Attempts after the first, for <Prompt attempt>: <Pay> allows max_attempts tries a field.
+MAX_ATTEMPTS = 3
+RETRY_ATTEMPTS = " ".join(str(n) for n in range(2, MAX_ATTEMPTS + 1))
+
+
+@dataclass(frozen=True)
+class Field:
+    """What the caller hears for one field <Pay> asks for.
+
+    errors: a prompt per errorType Twilio reports for the field (only Twilio's own
+    types: timeout, invalid-card-number, ...). retry: for a field whose mistakes have no
+    errorType of their own (a ZIP code, a routing or account number), said at the
+    later attempts instead. again: with matching inputs, asking for the number a second time.
+    """
+
+    ask: Prompt
+    errors: dict[str, Prompt] = field(default_factory=dict)
+    retry: Prompt | None = None
+    again: Prompt | None = None
+
+
 CARD_FIELDS = {
-    "payment-card-number": (
+    "payment-card-number": Field(
         Prompt.CARD_NUMBER,
         {
             "invalid-card-number": Prompt.PAY_BAD_CARD_NUMBER,
             "invalid-card-type": Prompt.PAY_BAD_CARD_TYPE,
         },
     ),
-    "expiration-date": (Prompt.CARD_EXPIRY, {"invalid-date": Prompt.PAY_BAD_DATE}),
-    "security-code": (
-        Prompt.CARD_SECURITY_CODE,
-        {
-            "invalid-security-code": Prompt.PAY_BAD_SECURITY_CODE,
-        },
+    "expiration-date": Field(Prompt.CARD_EXPIRY, {"invalid-date": Prompt.PAY_BAD_DATE}),
+    "security-code": Field(
+        Prompt.CARD_SECURITY_CODE, {"invalid-security-code": Prompt.PAY_BAD_SECURITY_CODE}
     ),
-    "postal-code": (Prompt.CARD_POSTAL_CODE, {"invalid-postal-code": Prompt.PAY_BAD_POSTAL_CODE}),
+    "postal-code": Field(Prompt.CARD_POSTAL_CODE, retry=Prompt.PAY_BAD_POSTAL_CODE),
 }
 BANK_FIELDS = {
-    "bank-routing-number": (
-        Prompt.BANK_ROUTING,
-        {
-            "invalid-bank-routing-number": Prompt.PAY_BAD_ROUTING,
-        },
+    "bank-routing-number": Field(
+        Prompt.BANK_ROUTING, retry=Prompt.PAY_BAD_ROUTING, again=Prompt.BANK_ROUTING_AGAIN
     ),
-    "bank-account-number": (
-        Prompt.BANK_ACCOUNT,
-        {
-            "invalid-bank-account-number": Prompt.PAY_BAD_ACCOUNT,
-        },
+    "bank-account-number": Field(
+        Prompt.BANK_ACCOUNT, retry=Prompt.PAY_BAD_ACCOUNT, again=Prompt.BANK_ACCOUNT_AGAIN
     ),
 }
 RESULT_PROMPTS = {
@@ -83,9 +96,9 @@ RESULT_PROMPTS = {
 }
 
 
-# Languages Twilio's own <Pay> speech supports; every prompt here is the app's own <Say>,
-# so this only decides the language of anything Twilio says by itself.
-PAY_LANGUAGES = {"en-US": "en-US", "es-US": "es-MX"}
+# <Pay>'s languages for the line's (Twilio's PayLanguage list has es-US, not es-MX); every
+# prompt here is the app's own <Say>, so this only decides anything Twilio says by itself.
+PAY_LANGUAGES = {"en-US": "en-US", "es-US": "es-US"}
 
 
 def pay_language(turn: Turn, method: str) -> str:
@@ -107,24 +120,26 @@ def pay_verb(turn: Turn, method: str, **options) -> Pay:
         action=url_for(endpoint_of(captured)),
         # A relay operator reads each prompt and types the answer: give them the longest wait.
         timeout=settings["IVR_PAY_RELAY_TIMEOUT"] if turn.relay else settings["IVR_PAY_TIMEOUT"],
-        max_attempts=3,
+        max_attempts=MAX_ATTEMPTS,
         language=pay_language(turn, method),
         **options,
     )
+    matching = method == "ach-debit" and settings["IVR_PAY_MATCHING_INPUTS"]
     fields = CARD_FIELDS if method == "credit-card" else BANK_FIELDS
-    for field, (ask_prompt, errors) in fields.items():
-        prompt = PayPrompt(for_=field)
-        prompt.append(say(ask_prompt))
-        pay.append(prompt)
-        if field == "security-code":
-            amex = PayPrompt(for_=field, card_type="amex")
-            amex.append(say(Prompt.CARD_SECURITY_CODE_AMEX))
-            pay.append(amex)
-        for error_type, error_prompt in {"timeout": Prompt.PAY_TIMEOUT, **errors}.items():
-            prompt = PayPrompt(for_=field, error_type=error_type)
-            prompt.append(say(error_prompt))
-            prompt.append(say(ask_prompt))
-            pay.append(prompt)
+    for name, asked in fields.items():
+        pay.append(_prompt(name, say(asked.ask)))
+        if name == "security-code":
+            pay.append(_prompt(name, say(Prompt.CARD_SECURITY_CODE_AMEX), card_type="amex"))
+        if matching and asked.again is not None:
+            # Twilio asks a second time with this prompt and compares the two entries.
+            pay.append(_prompt(name, say(asked.again), require_matching_inputs="true"))
+            mismatch = [say(Prompt.PAY_NUMBERS_DIFFER), say(asked.ask)]
+            pay.append(_prompt(name, *mismatch, error_type="input-matching-failed"))
+        errors = {"timeout": Prompt.PAY_TIMEOUT, **asked.errors}
+        for error_type, error_prompt in errors.items():
+            pay.append(_prompt(name, say(error_prompt), say(asked.ask), error_type=error_type))
+        if asked.retry is not None:
+            pay.append(_prompt(name, say(asked.retry), say(asked.ask), attempt=RETRY_ATTEMPTS))
     processing = PayPrompt(for_="payment-processing")
     processing.append(say(Prompt.PAY_PROCESSING))
     pay.append(processing)
@@ -174,7 +189,10 @@ def account_type_answer(turn: Turn) -> VoiceResponse:
     draft.capturing = "bank"
     draft.account_type = ACCOUNT_TYPES[digits]
     response = VoiceResponse()
-    response.append(pay_verb(turn, "ach-debit", bank_account_type=ACCOUNT_TYPES[digits]))
+    pay = pay_verb(turn, "ach-debit", bank_account_type=ACCOUNT_TYPES[digits])
+    for parameter in ach_parameters(turn.settings):
+        pay.append(parameter)
+    response.append(pay)
     return response
 
 
@@ -216,6 +234,25 @@ def captured(turn: Turn) -> VoiceResponse:
             account_type=account_type or "consumer-checking",
         )
     return go(turn, CAPTURED)
+
+
+def _prompt(name: str, *says: Say, **attributes: str) -> PayPrompt:
+    prompt = PayPrompt(for_=name, **attributes)
+    for said in says:
+        prompt.append(said)
+    return prompt
+
+
+def ach_parameters(settings) -> list[Parameter]:
+    """The <Parameter>s the Pay Connector needs for a bank debit (IVR_PAY_ACH_PARAMETERS)."""
+    raw = settings["IVR_PAY_ACH_PARAMETERS"]
+    try:
+        values = json.loads(raw) if raw else {}
+    except ValueError:
+        values = None
+    if not isinstance(values, dict):
+        raise RuntimeError('IVR_PAY_ACH_PARAMETERS must be a JSON object: {"name": "value"}')
+    return [Parameter(name=name, value=str(value)) for name, value in values.items()]
 
 
 def last_four(masked: str) -> str:

@@ -35,7 +35,7 @@ def say_as(verb) -> list[tuple[str, str, str | None]]:
     return [(e.get("interpret-as"), e.text, e.get("format")) for e in root.iter("say-as")]
 
 
-def test_money_and_dates_are_marked_with_say_as_in_english():
+def test_dates_are_marked_with_say_as_and_money_is_babel_text_in_english():
     verb = voice().say(
         Prompt.MEDICAL_BILL,
         date_of_service=Day(date(2026, 9, 14)),
@@ -43,12 +43,10 @@ def test_money_and_dates_are_marked_with_say_as_in_english():
         balance=Money(123456),
         due_date=Day(date(2026, 12, 15)),
     )
-    assert say_as(verb) == [
-        ("date", "9/14/2026", "mdy"),
-        ("currency", "$1,234.56", None),
-        ("date", "12/15/2026", "mdy"),
-    ]
+    # Twilio's say-as has no currency; the amount is written as the locale writes it.
+    assert say_as(verb) == [("date", "9/14/2026", "mdy"), ("date", "12/15/2026", "mdy")]
     root = ET.fromstring(str(verb).split("?>", 1)[1])
+    assert "$1,234.56" in "".join(root.itertext())
     assert root.get("voice") == "Google.en-US-Neural2-F" and root.get("language") == "en-US"
 
 

@@ -1,0 +1,54 @@
+"""Any payment gateway, held to a deadline: a charge not answered in time is UNKNOWN.
+
+The phone channel charges inside a webhook, and Twilio waits 15 seconds for it before
+playing the Fallback URL. A gateway's own HTTP timeout covers a silent socket, not a slow
+answer trickling in, nor a gateway without one: here the wait itself is bounded. The
+charge keeps running in its thread and may still go through; the payment stays UNKNOWN
+until reconcile asks the gateway what became of its idempotency key.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+
+from billing_core.adapters.gateways.base import ChargeResult, GatewayTimeout, PaymentGateway
+
+log = logging.getLogger(__name__)
+
+# Charges waited on at once per process; more wait their turn (and may time out doing so).
+MOST_CHARGES_AT_ONCE = 8
+
+
+class DeadlineGateway:
+    """Answers for the gateway within `seconds`, or raises GatewayTimeout."""
+
+    def __init__(self, gateway: PaymentGateway, seconds: float) -> None:
+        self.gateway = gateway
+        self.name = gateway.name
+        self.seconds = seconds
+        self._pool = ThreadPoolExecutor(MOST_CHARGES_AT_ONCE, thread_name_prefix="gateway")
+
+    def charge(
+        self, *, token: str, amount_cents: int, idempotency_key: str, description: str
+    ) -> ChargeResult:
+        future = self._pool.submit(
+            self.gateway.charge,
+            token=token,
+            amount_cents=amount_cents,
+            idempotency_key=idempotency_key,
+            description=description,
+        )
+        try:
+            return future.result(timeout=self.seconds)
+        except FutureTimeout:
+            log.warning("%s gave no answer within %s s", self.name, self.seconds)
+            raise GatewayTimeout(f"no answer within {self.seconds} s") from None
+
+    def find_charge(self, idempotency_key: str) -> ChargeResult | None:
+        future = self._pool.submit(self.gateway.find_charge, idempotency_key)
+        try:
+            return future.result(timeout=self.seconds)
+        except FutureTimeout:
+            raise GatewayTimeout(f"no answer within {self.seconds} s") from None
