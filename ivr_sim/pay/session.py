@@ -155,7 +155,7 @@ class PaySession:
                 if self.current is None:
                     return  # the <Pay> ended; any keys left over go nowhere
                 target, entered, pressed = self.current, "", False
-            # A # before any digit is ignored, as a Gather ignores its finishOnKey.
+            # A # before any digit is ignored: the field keeps waiting for its digits.
         if not pressed:
             return  # the keys ended with a field finished; the next one waits
         # Without a closing #, Twilio waits out the timeout before it checks the digits.

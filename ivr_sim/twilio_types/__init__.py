@@ -95,9 +95,10 @@ def _check_element(element: ET.Element, parent: ET.Element, parent_class: str) -
         return
     class_name = children.get(element.tag)
     if class_name is None:
+        tag = element.tag.replace(AMAZON_PREFIX, "amazon:", 1)
         raise TwimlError(
-            f"<{parent.tag}> can only contain {_tags(children)}, not <{element.tag}> "
-            f"(Twilio's TwiML types place no <{element.tag}> there)"
+            f"<{parent.tag}> can only contain {_tags(children)}, not <{tag}> "
+            f"(Twilio's TwiML types place no <{tag}> there)"
         )
     _check_attributes(element, class_name)
     for child in element:
