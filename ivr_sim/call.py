@@ -113,6 +113,8 @@ class Call:
         self.pay_reports_card_type = True
         # Every <Pay> prompt heard, marked when it was Twilio's built-in one, not the app's.
         self.pay_prompts: list[PromptHeard] = []
+        # The <Parameter name value> children of each <Pay> run, as its connector got them.
+        self.pay_parameters: list[dict[str, str]] = []
         self.ended = False
         self.end_reason: str | None = None
         self.max_requests_without_input = MAX_REQUESTS_WITHOUT_INPUT

@@ -40,11 +40,10 @@ class GatherState:
         for key in keys:
             call.advance(KEY_SECONDS)
             if self.finish_on_key and key == self.finish_on_key:
-                # finishOnKey ends a Gather only after some digits; alone it is ignored.
-                if collected:
-                    finished_on = key
-                    break
-                continue
+                # finishOnKey ends the Gather at once, even before any digit: then the
+                # input is empty, and only actionOnEmptyResult posts it.
+                finished_on = key
+                break
             collected += key
             if self.num_digits is not None and len(collected) >= self.num_digits:
                 break
@@ -52,7 +51,7 @@ class GatherState:
             # Neither finishOnKey nor numDigits ended it: Twilio waits out the timeout.
             call.advance(self.timeout)
         if not collected:
-            self.take_nothing(call)
+            self.take_nothing(call, finished_on)
             return
         call.fetch(self.action, self.method, {"Digits": collected, "FinishedOnKey": finished_on})
 
@@ -63,10 +62,16 @@ class GatherState:
             self.action, self.method, {"SpeechResult": text, "Confidence": f"{confidence:g}"}
         )
 
-    def take_nothing(self, call: Call) -> None:
-        """End with no input: post the action only if actionOnEmptyResult says so."""
+    def take_nothing(self, call: Call, finished_on: str = "") -> None:
+        """End with no input: post the action only if actionOnEmptyResult says so.
+
+        `finished_on` is the finishOnKey when the caller pressed it alone; a timeout has none.
+        """
         if self.action_on_empty_result:
-            call.fetch(self.action, self.method, {})
+            params = {"Digits": "", "FinishedOnKey": finished_on} if finished_on else {}
+            call.fetch(self.action, self.method, params)
+        else:
+            call.note("the <Gather> ends with no input: the call goes on with the next verb")
         # Otherwise the call goes on with the verb after the <Gather>.
 
     def end_of_speech_seconds(self) -> float:

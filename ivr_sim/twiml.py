@@ -10,6 +10,7 @@ from typing import ClassVar
 
 from ivr_sim.errors import TwimlError
 from ivr_sim.timing import ssml_seconds
+from ivr_sim.twilio_types import AMAZON_PREFIX, check_document
 
 
 class Verb:
@@ -180,7 +181,7 @@ def _render(element: ET.Element) -> tuple[str, float]:
     breaks = 0.0
     for child in element:
         tag = child.tag
-        if tag.startswith("amazon-"):
+        if tag.startswith(AMAZON_PREFIX):
             tag = "amazon"
         elif tag not in _SSML_TAGS:
             raise TwimlError(f"<{element.tag}> cannot contain <{child.tag}>")
@@ -337,11 +338,13 @@ def parse_twiml(document: str, parsers: Mapping[str, VerbParser] | None = None) 
         raise TwimlError("the response is empty, not a TwiML document")
     # Twilio takes <amazon:effect> and friends without a namespace declaration; XML does not.
     try:
-        root = ET.fromstring(_AMAZON_PREFIX.sub(r"<\1amazon-", document.strip()))
+        root = ET.fromstring(_AMAZON_PREFIX.sub(rf"<\1{AMAZON_PREFIX}", document.strip()))
     except ET.ParseError as exc:
         raise TwimlError(f"the response is not well-formed XML: {exc}") from None
     if root.tag != "Response":
         raise TwimlError(f"the root element is <{root.tag}>, not <Response>")
+    # Twilio's own types first: every element, attribute name and enumerated value.
+    check_document(root, extra_verbs=parsers.keys())
     verbs: list[Verb] = []
     for element in root:
         parser = parsers.get(element.tag)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from ivr_sim.twilio_types import allowed_values
+
 CREDIT_CARD = "credit-card"
 ACH_DEBIT = "ach-debit"
 
@@ -15,7 +17,9 @@ POSTAL_CODE = "postal-code"
 ROUTING_NUMBER = "bank-routing-number"
 ACCOUNT_NUMBER = "bank-account-number"
 PROCESSING = "payment-processing"
-PROMPT_STEPS = (
+# Twilio's list of <Prompt for> values (PromptFor in voice_response.json).
+PROMPT_STEPS = allowed_values("Prompt", "for")
+_STEPS_RUN = {
     CARD_NUMBER,
     EXPIRATION_DATE,
     SECURITY_CODE,
@@ -23,9 +27,11 @@ PROMPT_STEPS = (
     ROUTING_NUMBER,
     ACCOUNT_NUMBER,
     PROCESSING,
-)
+}
+if set(PROMPT_STEPS) != _STEPS_RUN:
+    raise RuntimeError("Twilio's PromptFor is not the steps PaySession runs: teach it them")
 
-# What <Prompt errorType> names. A field the caller leaves silent is "timeout" here, while
+# Why a field is asked again. A field the caller leaves silent is "timeout" here, while
 # the statusCallback and PaymentError call the same thing "input-timeout".
 TIMEOUT = "timeout"
 INPUT_TIMEOUT = "input-timeout"
@@ -33,24 +39,16 @@ INVALID_CARD_NUMBER = "invalid-card-number"
 INVALID_CARD_TYPE = "invalid-card-type"
 INVALID_DATE = "invalid-date"
 INVALID_SECURITY_CODE = "invalid-security-code"
+INTERNAL_ERROR = "internal-error"
+INPUT_MATCHING_FAILED = "input-matching-failed"
+# Twilio re-asks a bad postal code, routing or account number too, and reports these names
+# in PaymentError and the statusCallback's ErrorType, but <Prompt errorType> cannot name
+# them (they are not in PromptErrorType): the app words those retries with attempt="2 3".
 INVALID_POSTAL_CODE = "invalid-postal-code"
 INVALID_ROUTING_NUMBER = "invalid-bank-routing-number"
 INVALID_ACCOUNT_NUMBER = "invalid-bank-account-number"
-INPUT_MATCHING_FAILED = "input-matching-failed"
-PROMPT_ERROR_TYPES = frozenset(
-    {
-        TIMEOUT,
-        INVALID_CARD_NUMBER,
-        INVALID_CARD_TYPE,
-        INVALID_DATE,
-        "date-validation-failed",
-        INVALID_SECURITY_CODE,
-        INVALID_POSTAL_CODE,
-        INVALID_ROUTING_NUMBER,
-        INVALID_ACCOUNT_NUMBER,
-        INPUT_MATCHING_FAILED,
-    }
-)
+# What <Prompt errorType> may name: Twilio's PromptErrorType, from voice_response.json.
+PROMPT_ERROR_TYPES = frozenset(allowed_values("Prompt", "errorType"))
 
 # The Result values Twilio posts to the action URL.
 SUCCESS = "success"
@@ -64,33 +62,16 @@ VALIDATION_ERROR = "validation-error"
 CONNECTOR_DOES_NOT_CHARGE = "64007"
 GATEWAY_REJECTED_TOKEN = "64010"
 
-CARD_TYPES = (
-    "visa",
-    "mastercard",
-    "amex",
-    "maestro",
-    "discover",
-    "optima",
-    "jcb",
-    "diners-club",
-    "enroute",
-)
-BANK_ACCOUNT_TYPES = ("consumer-checking", "consumer-savings", "commercial-checking")
-TOKEN_TYPES = ("one-time", "reusable", "payment-method")
-CARD_LANGUAGES = (
-    "en-AU",
-    "en-CA",
-    "en-GB",
-    "en-IN",
-    "en-US",
-    "es-ES",
-    "es-MX",
-    "fr-CA",
-    "fr-FR",
-    "de-DE",
-    "it-IT",
-)
+# Twilio's lists, from voice_response.json (PayValidCardTypes, PayBankAccountType...).
+CARD_TYPES = allowed_values("Pay", "validCardTypes")
+BANK_ACCOUNT_TYPES = allowed_values("Pay", "bankAccountType")
+TOKEN_TYPES = allowed_values("Pay", "tokenType")
+CARD_LANGUAGES = allowed_values("Pay", "language")
+# Twilio speaks bank (ACH) prompts in these English languages only: another PayLanguage
+# is answered with validation-error.
 BANK_LANGUAGES = ("en-AU", "en-CA", "en-GB", "en-IN", "en-US")
+if not set(BANK_LANGUAGES) <= set(CARD_LANGUAGES):
+    raise RuntimeError("a bank language is no longer one of Twilio's PayLanguage values")
 MAX_CHARGE = Decimal("1000000")
 # Twilio documents its default as retrying a failed field once, so two tries in all.
 DEFAULT_MAX_ATTEMPTS = 2

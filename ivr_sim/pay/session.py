@@ -155,7 +155,7 @@ class PaySession:
                 if self.current is None:
                     return  # the <Pay> ended; any keys left over go nowhere
                 target, entered, pressed = self.current, "", False
-            # A # before any digit is ignored, as a Gather ignores its finishOnKey.
+            # A # before any digit is ignored: the field keeps waiting for its digits.
         if not pressed:
             return  # the keys ended with a field finished; the next one waits
         # Without a closing #, Twilio waits out the timeout before it checks the digits.
@@ -413,6 +413,11 @@ def handle_pay(call: Call, verb: Pay) -> None:
     action = call.resolve(verb.action) if verb.action else call.document_url
     status_callback = call.resolve(verb.status_callback) if verb.status_callback else None
     call.note(f"<Pay> {verb.payment_method} through connector {verb.payment_connector!r}")
+    # <Parameter> children go to the connector (an ACH connector's settings, say) untouched.
+    call.pay_parameters.append(dict(verb.parameters))
+    if verb.parameters:
+        shown = ", ".join(f"{name}={value}" for name, value in verb.parameters)
+        call.note(f"<Pay> passes its connector the parameters {shown}")
     PaySession(verb, connector, action, status_callback).start(call)
 
 

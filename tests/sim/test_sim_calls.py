@@ -284,23 +284,46 @@ def test_a_late_press_with_action_on_empty_result_posts_the_empty_result_first()
     assert call.end_reason == "hangup"
 
 
-def test_a_lone_finish_key_counts_as_no_input_and_falls_through() -> None:
+def test_a_lone_finish_key_ends_the_gather_at_once_with_no_input_and_falls_through() -> None:
     call, ivr = dial_in(MENU)
+    gather = call.waiting
+    assert gather is not None
 
-    call.press("#")
+    call.press("#", delay=1.0)
 
     assert ivr.posted("/voice/member") == []
     assert call.heard_since_input == [FALLBACK, PROMPT]
+    # No timeout was waited out: the fallback began as the key was pressed.
+    assert call.waiting is not None
+    assert call.waiting.prompt_started == pytest.approx(gather.prompt_ended + 1.0 + 0.3 + 2.0)
 
 
-def test_a_lone_finish_key_with_action_on_empty_result_posts_no_digits() -> None:
+def test_a_lone_finish_key_with_action_on_empty_result_posts_empty_digits_at_once() -> None:
     call, ivr = dial_in(menu_with(action_on_empty_result=True))
 
     call.press("#", delay=1.0)
 
+    posted = ivr.posted("/voice/member")[0]
+    assert (posted["Digits"], posted["FinishedOnKey"]) == ("", "#")
+    # The key ended the Gather: no timeout was waited out.
+    assert call.transcript[1].at == pytest.approx(3.2 + 1.0 + 0.3)
+
+
+def test_silence_with_action_on_empty_result_posts_no_digits_after_the_timeout() -> None:
+    call, ivr = dial_in(menu_with(action_on_empty_result=True))
+
+    call.silence()
+
     assert "Digits" not in ivr.posted("/voice/member")[0]
-    # The key did not end the Gather: Twilio waited out the timeout.
-    assert call.transcript[1].at == pytest.approx(3.2 + 1.0 + 0.3 + 5)
+    assert call.transcript[1].at == pytest.approx(3.2 + 5)
+
+
+def test_a_gather_without_a_finish_key_takes_the_pound_as_a_digit() -> None:
+    call, ivr = dial_in(menu_with(finish_on_key="", num_digits=2))
+
+    call.press("#1")
+
+    assert ivr.posted("/voice/member")[0]["Digits"] == "#1"
 
 
 # -- Gather: speech -----------------------------------------------------------------------

@@ -36,39 +36,51 @@ BANK_ROUTING = "bank-routing-number"
 BANK_ACCOUNT = "bank-account-number"
 PROCESSING = "payment-processing"
 
-PromptRow = tuple[str, str | None, str | None, str]  # for, errorType, cardType, words
+# for, errorType, cardType, attempt, words. Twilio's <Prompt errorType> has no value for a
+# bad postal code, routing or account number: those retries are worded by attempt.
+PromptRow = tuple[str, str | None, str | None, str | None, str]
 
 CARD_PROMPTS: list[PromptRow] = [
-    (CARD, None, None, "Please enter your card number, then press pound."),
-    (CARD, "timeout", None, "We did not hear a card number. Please enter it now."),
-    (CARD, "invalid-card-number", None, "That card number is not valid. Please try again."),
-    (CARD, "invalid-card-type", None, "We take Visa, Mastercard, Amex and Discover."),
-    (EXPIRY, None, None, "Enter the expiration date, two digits each for month and year."),
-    (EXPIRY, "timeout", None, "We did not hear an expiration date. Please enter it now."),
-    (EXPIRY, "invalid-date", None, "That date is not valid or has passed. Please try again."),
-    (CVC, None, "visa mastercard discover", "Enter the three digit code on the back."),
-    (CVC, None, "amex", "Enter the four digit code on the front of your card."),
-    (CVC, "timeout", None, "We did not hear a security code. Please enter it now."),
-    (CVC, "invalid-security-code", None, "That security code is not valid. Please try again."),
-    (ZIP, None, None, "Enter your five digit billing zip code."),
-    (ZIP, "timeout", None, "We did not hear a zip code. Please enter it now."),
-    (ZIP, "invalid-postal-code", None, "That zip code is not valid. Please try again."),
-    (PROCESSING, None, None, "Thank you. One moment while we check your card."),
+    (CARD, None, None, None, "Please enter your card number, then press pound."),
+    (CARD, "timeout", None, None, "We did not hear a card number. Please enter it now."),
+    (CARD, "invalid-card-number", None, None, "That card number is not valid. Please try again."),
+    (CARD, "invalid-card-type", None, None, "We take Visa, Mastercard, Amex and Discover."),
+    (EXPIRY, None, None, None, "Enter the expiration date, two digits each for month and year."),
+    (EXPIRY, "timeout", None, None, "We did not hear an expiration date. Please enter it now."),
+    (EXPIRY, "invalid-date", None, None, "That date is not valid or has passed. Try again."),
+    (CVC, None, "visa mastercard discover", None, "Enter the three digit code on the back."),
+    (CVC, None, "amex", None, "Enter the four digit code on the front of your card."),
+    (CVC, "timeout", None, None, "We did not hear a security code. Please enter it now."),
+    (CVC, "invalid-security-code", None, None, "That security code is not valid. Try again."),
+    (ZIP, None, None, None, "Enter your five digit billing zip code."),
+    (ZIP, "timeout", None, None, "We did not hear a zip code. Please enter it now."),
+    (ZIP, None, None, "2 3", "That zip code is not valid. Please try again."),
+    (PROCESSING, None, None, None, "Thank you. One moment while we check your card."),
 ]
 BANK_PROMPTS: list[PromptRow] = [
-    (BANK_ROUTING, None, None, "Enter the nine digit routing number, then press pound."),
-    (BANK_ROUTING, "timeout", None, "We did not hear a routing number. Please enter it now."),
-    (BANK_ROUTING, "invalid-bank-routing-number", None, "That routing number is not valid."),
-    (BANK_ACCOUNT, None, None, "Enter your account number, then press pound."),
-    (BANK_ACCOUNT, "timeout", None, "We did not hear an account number. Please enter it now."),
-    (BANK_ACCOUNT, "invalid-bank-account-number", None, "That account number is not valid."),
-    (PROCESSING, None, None, "Thank you. One moment while we check your account."),
+    (BANK_ROUTING, None, None, None, "Enter the nine digit routing number, then press pound."),
+    (BANK_ROUTING, "timeout", None, None, "We did not hear a routing number. Enter it now."),
+    (BANK_ROUTING, None, None, "2 3", "That routing number is not valid."),
+    (BANK_ACCOUNT, None, None, None, "Enter your account number, then press pound."),
+    (BANK_ACCOUNT, "timeout", None, None, "We did not hear an account number. Enter it now."),
+    (BANK_ACCOUNT, None, None, "2 3", "That account number is not valid."),
+    (PROCESSING, None, None, None, "Thank you. One moment while we check your account."),
 ]
+# The errors Twilio re-asks for without an errorType of their own.
+WORDED_BY_ATTEMPT = {
+    "invalid-postal-code",
+    "invalid-bank-routing-number",
+    "invalid-bank-account-number",
+}
 
 
 def words(rows: Sequence[PromptRow], step: str, error: str | None = None) -> str:
-    """The words of the first prompt row for `step` and `error`."""
-    return next(text for for_, err, _, text in rows if for_ == step and err == error)
+    """The words the caller hears for `step` after `error` (None: the first time)."""
+    if error in WORDED_BY_ATTEMPT:
+        return next(text for for_, err, _, tries, text in rows if for_ == step and tries)
+    return next(
+        text for for_, err, _, tries, text in rows if for_ == step and err == error and not tries
+    )
 
 
 # -- the voice app under test -------------------------------------------------------------
@@ -146,8 +158,8 @@ def pay_with(
     def answer() -> VoiceResponse:
         response = VoiceResponse()
         pay = Pay(**settings)
-        for step, error_type, card_type, text in rows:
-            prompt = Prompt(for_=step, error_type=error_type, card_type=card_type)
+        for step, error_type, card_type, attempt, text in rows:
+            prompt = Prompt(for_=step, error_type=error_type, card_type=card_type, attempt=attempt)
             prompt.say(text)
             pay.append(prompt)
         for make in more:
@@ -544,8 +556,8 @@ def test_a_charge_amount_is_refused_by_the_tokenize_only_sandbox() -> None:
     [
         (card_pay(max_attempts=5), "maxAttempts='5'"),
         (card_pay(charge_amount="-0.5"), "chargeAmount='-0.5'"),
-        (card_pay(valid_card_types="visa,amex"), "validCardTypes"),
-        (bank_pay(language="es-MX"), "language='es-MX'"),
+        (card_pay(min_postal_code_length=0), "minPostalCodeLength='0'"),
+        (bank_pay(language="es-US"), "language='es-US'"),
     ],
 )
 def test_an_invalid_pay_attribute_posts_validation_error_without_asking_anything(
@@ -559,7 +571,7 @@ def test_an_invalid_pay_attribute_posts_validation_error_without_asking_anything
 
 
 def test_without_prompts_from_the_app_twilios_built_in_ones_play_and_are_marked() -> None:
-    call, app = dial(pay_with([(CARD, None, None, "Your card number, please.")]))
+    call, app = dial(pay_with([(CARD, None, None, None, "Your card number, please.")]))
 
     enter(call, VISA, "1330")
 
@@ -572,7 +584,7 @@ def test_without_prompts_from_the_app_twilios_built_in_ones_play_and_are_marked(
 
 def test_a_prompt_written_for_later_attempts_plays_on_a_retry() -> None:
     pay = pay_with(
-        [(CARD, None, None, "Card number, please.")],
+        [(CARD, None, None, None, "Card number, please.")],
         prompt_saying("Expiry, please.", for_=EXPIRY, attempt="1"),
         prompt_saying("Expiry again: 0 7 2 9 for July.", for_=EXPIRY, attempt="2 3"),
     )
