@@ -93,6 +93,7 @@ class Call:
         voice_path: str,
         status_path: str | None,
         account_sid: str,
+        fallback_path: str | None = None,
         clock: AdvancingClock | None = None,
         verb_handlers: Mapping[str, VerbHandler] | None = None,
         verb_parsers: Mapping[str, VerbParser] | None = None,
@@ -103,6 +104,10 @@ class Call:
         self.from_ = from_
         self.voice_path = voice_path
         self.status_path = status_path
+        # The number's Fallback URL: what Twilio requests when a webhook fails.
+        self.fallback_path = fallback_path
+        # Set to play the app (or its load balancer) failing the next request: HTTP 502.
+        self.fail_next_request = False
         self.clock = clock
         # What a <Dial> reports: set before the Dial runs to play a busy or absent party.
         self.dial_outcome = "completed"
@@ -300,6 +305,13 @@ class Call:
         sent = self._params(params or {})
         status, body = self._send(method, absolute, sent)
         self._requested = True
+        if status != 200 and self.fallback_path is not None:
+            # Twilio's error 11200 (HTTP retrieval failure): it asks the Fallback URL instead,
+            # with the call's parameters and what failed.
+            failed = {**sent, "ErrorCode": "11200", "ErrorUrl": absolute}
+            absolute = self.resolve(self.fallback_path)
+            status, body = self._send("POST", absolute, failed)
+            sent = failed
         if status != 200:
             raise self._error(f"{method} {absolute} answered HTTP {status}", sent, body)
         try:
@@ -441,6 +453,10 @@ class Call:
         path = self._transport.path_of(url)
         shown = " ".join(f"{k}={v}" for k, v in params.items() if k not in _IDENTITY_PARAMS)
         self.note(f"{method} {path} {shown}".rstrip())
+        if self.fail_next_request:
+            self.fail_next_request = False
+            self.note("  -> HTTP 502 (the app did not answer)")
+            return 502, ""
         try:
             status, body = self._transport.send(method, url, params)
         except Exception as exc:

@@ -31,7 +31,14 @@ from ivr_sim.gather import GatherState
 from ivr_sim.ids import new_sid
 from ivr_sim.pay import PayField
 from ivr_sim.recorded import ClientRecorder
-from ivr_sim.script import DEFAULT_FROM, STATUS_PATH, VOICE_PATH, TurnRecord, channel_prompts
+from ivr_sim.script import (
+    DEFAULT_FROM,
+    FALLBACK_PATH,
+    STATUS_PATH,
+    VOICE_PATH,
+    TurnRecord,
+    channel_prompts,
+)
 from ivr_sim.transport import Transport
 
 Reader = Callable[[str], str]
@@ -96,6 +103,7 @@ class Softphone:
             from_=from_,
             voice_path=VOICE_PATH,
             status_path=STATUS_PATH,
+            fallback_path=FALLBACK_PATH,
             account_sid=new_sid("AC"),
             clock=clock,
         )

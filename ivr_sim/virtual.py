@@ -73,6 +73,7 @@ class VirtualTwilio:
         from_: str,
         voice_path: str = "/voice",
         status_path: str | None = "/voice/status",
+        fallback_path: str | None = None,
     ) -> Call:
         """Place a call and run it until a Gather waits for the caller or the call ends."""
         # Each call keeps its own cookies, as Twilio does for the length of a call.
@@ -84,6 +85,7 @@ class VirtualTwilio:
             from_=from_,
             voice_path=voice_path,
             status_path=status_path,
+            fallback_path=fallback_path,
             account_sid=self.account_sid,
             clock=self.clock,
             verb_handlers=self.verb_handlers,

@@ -13,6 +13,8 @@ from typing import Any
 STEPS_HEADER = "X-IVR-Steps"
 VOICE_PATH = "/voice"
 STATUS_PATH = "/voice/status"
+# The Fallback URL the README has set on every pay-line number.
+FALLBACK_PATH = "/voice/fallback"
 DEFAULT_FROM = "+14155550100"
 DEFAULT_BASE_URL = "https://ivr.invalid"
 DEFAULT_ROUTING = "110000000"
@@ -71,7 +73,7 @@ EXPECT_KEYS = frozenset(
     }
 )
 DIAL_OUTCOMES = ("completed", "answered", "busy", "no-answer", "failed", "canceled")
-FAULTS = ("database", "none")
+FAULTS = ("database", "app", "none")
 
 
 @dataclass(frozen=True)

@@ -170,7 +170,10 @@ class CallPlayer:
             if self._fault is not None:
                 self._fault()
                 self._fault = None
-            if step.value != "none" and self.checks is not None:
+            if step.value == "app":
+                # The next webhook fails outright (a crash, a dead host): Twilio falls back.
+                self.call.fail_next_request = True
+            elif step.value == "database" and self.checks is not None:
                 self._fault = self.checks.database_fault()
         elif action == "expect":
             self._expect(step.value)

@@ -16,6 +16,7 @@ from ivr_sim.ids import new_sid
 from ivr_sim.script.channels import AppChannel
 from ivr_sim.script.members import member_records, members_document
 from ivr_sim.script.model import (
+    FALLBACK_PATH,
     SCRIPT_SUFFIXES,
     STATUS_PATH,
     VOICE_PATH,
@@ -124,6 +125,7 @@ def play_call(
         from_=spec.from_,
         voice_path=VOICE_PATH,
         status_path=STATUS_PATH,
+        fallback_path=FALLBACK_PATH,
         account_sid=new_sid("AC"),
         clock=clock,
     )
