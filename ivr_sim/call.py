@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple, Protocol
@@ -79,6 +80,10 @@ class InputTarget(Protocol):
     def take_nothing(self, call: Call) -> None:
         """Finish without input after the timeout."""
         ...
+
+
+# How long Twilio waits for a webhook's answer before giving up on it (error 11205).
+WEBHOOK_DEADLINE_SECONDS = 15.0
 
 
 class Call:
@@ -457,11 +462,16 @@ class Call:
             self.fail_next_request = False
             self.note("  -> HTTP 502 (the app did not answer)")
             return 502, ""
+        started = time.monotonic()
         try:
             status, body = self._transport.send(method, url, params)
         except Exception as exc:
             raise self._error(f"{method} {url} failed: {exc!r}", params) from exc
         self._transcript.append(Turn(path, dict(params), body, self.elapsed))
+        if time.monotonic() - started > WEBHOOK_DEADLINE_SECONDS:
+            # Twilio stops waiting after 15 seconds: whatever came later is never played.
+            self.note(f"  -> no answer within {WEBHOOK_DEADLINE_SECONDS} s")
+            return 504, ""
         self.note(f"  -> HTTP {status}")
         return status, body
 

@@ -664,6 +664,40 @@ def test_a_server_error_fails_with_the_transcript_and_the_failing_request() -> N
     assert f'hears "{PROMPT}"' in message
 
 
+def test_a_failed_webhook_goes_to_the_numbers_fallback_url_with_twilios_error_code() -> None:
+    def apology(params: dict[str, str]) -> VoiceResponse:
+        response = VoiceResponse()
+        response.say("Sorry, something went wrong.")
+        response.hangup()
+        return response
+
+    ivr = StubIvr({"/voice": member_menu, "/voice/fallback": apology})
+
+    @ivr.app.post("/voice/member")
+    def broken() -> tuple[str, int]:
+        return "database on fire", 500
+
+    call = VirtualTwilio.for_app(ivr.app).call(to=TO, from_=FROM, fallback_path="/voice/fallback")
+    call.press("1234#")
+
+    [fallback] = ivr.posted("/voice/fallback")
+    assert fallback["ErrorCode"] == "11200"
+    assert fallback["ErrorUrl"] == f"{PUBLIC}/voice/member"
+    assert fallback["Digits"] == "1234" and fallback["CallSid"] == call.call_sid
+    assert call.heard_since_input == ["Sorry, something went wrong."]
+    assert call.ended
+
+
+def test_a_request_the_app_never_answers_goes_to_the_fallback_url_too() -> None:
+    ivr = StubIvr({**MENU, "/voice/fallback": lambda params: "<Response><Hangup/></Response>"})
+    call = VirtualTwilio.for_app(ivr.app).call(to=TO, from_=FROM, fallback_path="/voice/fallback")
+    call.fail_next_request = True
+    call.press("1234#")
+    assert ivr.posted("/voice/member") == []
+    assert len(ivr.posted("/voice/fallback")) == 1
+    assert call.ended
+
+
 def test_twiml_with_a_verb_the_sim_cannot_run_fails_loudly() -> None:
     with pytest.raises(SimError) as raised:
         dial_in({"/voice": lambda p: "<Response><Pay/></Response>"})
@@ -776,3 +810,26 @@ def test_over_http_a_wrong_public_url_is_refused_like_a_bad_signature(
         twilio.call(to=TO, from_=FROM)
 
     assert "HTTP 403" in str(raised.value)
+
+
+def test_an_answer_later_than_twilios_deadline_is_dropped_for_the_fallback_url(monkeypatch) -> None:
+    import time
+
+    from ivr_sim import call as call_module
+
+    def slow(params: dict[str, str]) -> VoiceResponse:
+        time.sleep(0.3)
+        return member_received(params)
+
+    ivr = StubIvr(
+        {
+            "/voice": member_menu,
+            "/voice/member": slow,
+            "/voice/fallback": lambda params: "<Response><Say>Sorry.</Say></Response>",
+        }
+    )
+    call = VirtualTwilio.for_app(ivr.app).call(to=TO, from_=FROM, fallback_path="/voice/fallback")
+    monkeypatch.setattr(call_module, "WEBHOOK_DEADLINE_SECONDS", 0.1)  # Twilio's is 15 s
+    call.press("1234#")
+    assert call.heard_since_input == ["Sorry."]
+    assert ivr.posted("/voice/fallback")[0]["ErrorUrl"] == f"{PUBLIC}/voice/member"
