@@ -30,6 +30,7 @@ from ivr.flows import (
     pay,
     recent,
     status,
+    waiting,
     ways_to_pay,
 )
 from ivr.i18n import load_languages, load_translations
@@ -49,6 +50,7 @@ FLOWS = (
     assist,
     status,
     fallback,
+    waiting,
 )
 
 log = logging.getLogger(__name__)
@@ -91,7 +93,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     languages = load_languages({"en": app.config["IVR_VOICE_EN"], "es": app.config["IVR_VOICE_ES"]})
     app.extensions["billing"] = core
     app.extensions["call_store"] = CallStore(
-        core.session_factory, timedelta(minutes=app.config["IVR_CALL_TTL_MINUTES"])
+        core.session_factory,
+        timedelta(minutes=app.config["IVR_CALL_TTL_MINUTES"]),
+        end_marker_ttl=timedelta(days=app.config["IVR_CALL_END_MARKER_DAYS"]),
     )
     app.extensions["twilio_validator"] = RequestValidator(app.config["IVR_TWILIO_AUTH_TOKEN"])
     services = Services(

@@ -86,6 +86,14 @@ class Resume(_Part):
     values: dict[str, str] = Field(default_factory=dict)
 
 
+class Waiting(_Part):
+    """The prompt the call waits on: its token, the step that asked, and the answer's step."""
+
+    token: str
+    step: str
+    answer: str
+
+
 class CallState(_Part):
     """The state of one call between webhooks, stored as JSON under its CallSid.
 
@@ -105,13 +113,23 @@ class CallState(_Part):
     failures: dict[str, int] = Field(default_factory=dict)
     silences: int = 0
     asking: str | None = None
+    waiting: Waiting | None = None
     resume: Resume | None = None
     pay: Draft = Field(default_factory=Draft)
 
     _call_sid: str = PrivateAttr(default="")
     _is_new: bool = PrivateAttr(default=True)
+    _has_ended: bool = PrivateAttr(default=False)
+    _stored_token: str | None = PrivateAttr(default=None)
     _loaded: dict[str, Any] = PrivateAttr(default_factory=dict)
     ended: bool = Field(default=False, exclude=True)  # the call is over: nothing more is saved
+
+    @classmethod
+    def ended_call(cls, call_sid: str) -> CallState:
+        """The state of a call that has already ended: nothing of it may run again."""
+        state = cls.restore(call_sid, {}, is_new=True)
+        state._has_ended = True
+        return state
 
     @classmethod
     def restore(cls, call_sid: str, data: dict[str, Any], *, is_new: bool) -> CallState:
@@ -135,6 +153,19 @@ class CallState(_Part):
         return self._is_new
 
     @property
+    def answer_in_flight(self) -> bool:
+        """An answer to the prompt was taken and its webhook has not saved what followed.
+
+        Another webhook meeting the call now must not act on a state about to change.
+        """
+        return self.waiting is not None and self._stored_token != self.waiting.token
+
+    @property
+    def has_ended(self) -> bool:
+        """Twilio said this call ended: a webhook for it now is a replay or very late."""
+        return self._has_ended
+
+    @property
     def changed(self) -> bool:
         """Whether there is anything to write: a webhook that changes nothing writes nothing."""
         return self._is_new or self.to_json() != self._loaded
@@ -155,9 +186,13 @@ class CallState(_Part):
 class CallStore:
     """Load and save call states; expired and ended ones are treated as gone."""
 
-    def __init__(self, session_factory, ttl: timedelta) -> None:
+    def __init__(
+        self, session_factory, ttl: timedelta, end_marker_ttl: timedelta = timedelta(days=30)
+    ) -> None:
         self._session_factory = session_factory
         self._ttl = ttl
+        # How long an ended call is remembered, so that its replayed webhooks are refused.
+        self._end_marker_ttl = max(end_marker_ttl, ttl)
 
     def load(self, call_sid: str, now: datetime) -> CallState:
         """Return the call's state; a new, empty one for an unknown, expired or ended call."""
@@ -167,9 +202,31 @@ class CallStore:
             # A plain read: on SQLite it need not wait for the write lock.
             session.connection(execution_options={"sqlite_read_only": True})
             row = session.get(CallSession, call_sid)
+            if row is not None and row.ended_at is not None and row.expires_at > now:
+                return CallState.ended_call(call_sid)
             if row is None or row.ended_at is not None or row.expires_at <= now:
                 return CallState.restore(call_sid, {}, is_new=True)
-            return CallState.restore(call_sid, dict(row.data), is_new=False)
+            state = CallState.restore(call_sid, dict(row.data), is_new=False)
+            state._stored_token = row.prompt_token
+            return state
+
+    def claim(self, call_sid: str, token: str) -> bool:
+        """Take the answer to the prompt with this token; False if it was taken or is stale.
+
+        One statement, so of two webhooks answering the same prompt at once (a double
+        press, a replay) only one goes on.
+        """
+        with self._session_factory() as session, session.begin():
+            taken = session.execute(
+                update(CallSession)
+                .where(
+                    CallSession.call_sid == call_sid,
+                    CallSession.prompt_token == token,
+                    CallSession.ended_at.is_(None),
+                )
+                .values(prompt_token=None)
+            )
+            return bool(taken.rowcount)
 
     def save(self, state: CallState, now: datetime) -> None:
         """Keep the call's state, unless the call has already ended.
@@ -178,12 +235,15 @@ class CallStore:
         running; the ended row must win, or the state would outlive the call.
         """
         data = state.to_json()
+        token = state.waiting.token if state.waiting is not None else None
         with self._session_factory() as session, session.begin():
             if not state.is_new:
                 updated = session.execute(
                     update(CallSession)
                     .where(CallSession.call_sid == state.call_sid, CallSession.ended_at.is_(None))
-                    .values(data=data, updated_at=now, expires_at=now + self._ttl)
+                    .values(
+                        data=data, prompt_token=token, updated_at=now, expires_at=now + self._ttl
+                    )
                 )
                 if updated.rowcount:
                     return
@@ -192,6 +252,7 @@ class CallStore:
                 .values(
                     call_sid=state.call_sid,
                     data=data,
+                    prompt_token=token,
                     created_at=now,
                     updated_at=now,
                     expires_at=now + self._ttl,
@@ -204,7 +265,9 @@ class CallStore:
                 session.execute(
                     update(CallSession)
                     .where(CallSession.call_sid == state.call_sid, CallSession.ended_at.is_(None))
-                    .values(data=data, updated_at=now, expires_at=now + self._ttl)
+                    .values(
+                        data=data, prompt_token=token, updated_at=now, expires_at=now + self._ttl
+                    )
                 )
 
     def end(self, call_sid: str, now: datetime) -> None:
@@ -217,7 +280,7 @@ class CallStore:
                     data={},
                     created_at=now,
                     updated_at=now,
-                    expires_at=now + self._ttl,
+                    expires_at=now + self._end_marker_ttl,
                     ended_at=now,
                 )
                 .on_conflict_do_nothing(index_elements=["call_sid"])
@@ -225,7 +288,13 @@ class CallStore:
             session.execute(
                 update(CallSession)
                 .where(CallSession.call_sid == call_sid)
-                .values(data={}, updated_at=now, expires_at=now + self._ttl, ended_at=now)
+                .values(
+                    data={},
+                    prompt_token=None,
+                    updated_at=now,
+                    expires_at=now + self._end_marker_ttl,
+                    ended_at=now,
+                )
             )
 
     def purge_expired(self, now: datetime) -> int:

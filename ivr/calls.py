@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from flask import Flask, current_app, g, request, url_for
 from twilio.twiml.voice_response import Redirect, VoiceResponse
@@ -10,11 +11,15 @@ from werkzeug.exceptions import HTTPException
 
 from ivr.call_state import CallState
 from ivr.flows.fallback import apology
-from ivr.kernel import CALL_START, NEW_CALL_ENDPOINTS, Services, Turn, answer, endpoint_of
+from ivr.kernel import CALL_START, NEW_CALL_ENDPOINTS, Services, Turn, endpoint_of, reply
 from ivr.prompts import Prompt
 from ivr.security import require_twilio_signature
 
 log = logging.getLogger(__name__)
+
+# Twilio's CallSids are letters and digits; anything else is not filed, and never logged raw.
+_CALL_SID = re.compile(r"[A-Za-z0-9]{1,64}")
+STATUS_ENDPOINT = "status.call_status"
 
 
 def install(app: Flask, services: Services) -> None:
@@ -32,10 +37,17 @@ def _services() -> Services:
 def _before_webhook():
     require_twilio_signature()
     services = _services()
-    call_sid = request.form.get("CallSid", "")[:64]
+    call_sid = call_sid_of(request.form)
     state = services.call_store.load(call_sid, services.billing.clock.now())
     g.call = state
     g.turn = turn = Turn(state, request.form, services)
+    if state.has_ended and request.endpoint != STATUS_ENDPOINT:
+        # Twilio said this call is over: this is a replay, or a webhook too late to matter.
+        log.warning("call %s: a webhook for a call that has ended, refused", call_sid)
+        g.call = None
+        response = VoiceResponse()
+        response.hangup()
+        return reply(turn, response)
     if state.is_new and request.endpoint not in NEW_CALL_ENDPOINTS:
         # Twilio moved on without us (the state expired or was never made): start over
         # rather than guess where the caller was.
@@ -43,8 +55,19 @@ def _before_webhook():
         response = VoiceResponse()
         response.append(turn.say(Prompt.CALL_RESTARTED))
         response.append(Redirect(url_for(endpoint_of(CALL_START))))
-        return answer(turn, response)
+        return reply(turn, response)
     return None
+
+
+def call_sid_of(form) -> str:
+    """The webhook's CallSid, or "" for one that is not a CallSid (nothing is filed under it)."""
+    call_sid = form.get("CallSid", "")
+    return call_sid if _CALL_SID.fullmatch(call_sid) else ""
+
+
+def shown_sid(form) -> str:
+    """The CallSid as a log line may show it: control characters and the like escaped."""
+    return call_sid_of(form) or ascii(form.get("CallSid", "-")[:64])
 
 
 def _after_webhook(response):
@@ -57,13 +80,18 @@ def _after_webhook(response):
         and state.changed
     ):
         services = _services()
-        try:
-            services.call_store.save(state, services.billing.clock.now())
-        except Exception:  # noqa: BLE001 - the caller must still hear this answer
-            # The answer (maybe a confirmation number) is already built: let the caller
-            # hear it. The next webhook finds the earlier state, and every step that moves
-            # money is idempotent, so repeating one takes nothing twice.
-            log.exception("call %s: could not save the call's state", state.call_sid)
+        for attempt in (1, 2):
+            try:
+                services.call_store.save(state, services.billing.clock.now())
+                break
+            except Exception:  # noqa: BLE001 - the caller must still hear this answer
+                # The answer (maybe a confirmation number) is already built: let the caller
+                # hear it. If the state is still not saved, the next answer finds the earlier
+                # prompt: it is told its answer was not taken and hears where it was (every
+                # step that moves money is idempotent, so repeating one takes nothing twice).
+                log.exception(
+                    "call %s: could not save the call's state (attempt %d)", state.call_sid, attempt
+                )
     return response
 
 
@@ -73,13 +101,10 @@ def _on_failure(error: Exception):
     # The caller hears an apology and a way to a person; the log gets what failed, never
     # what the caller entered (the form is not logged, and the engine hides SQL parameters).
     log.exception(
-        "call %s: %s failed at %s",
-        request.form.get("CallSid", "-")[:64],
-        type(error).__name__,
-        request.path,
+        "call %s: %s failed at %s", shown_sid(request.form), type(error).__name__, request.path
     )
     state = g.get("call")
     g.call = None  # nothing of a failed step is saved
     # Apologise in the call's language, with its region's specialists, when they are known.
     turn = Turn(state or CallState(), request.form, _services())
-    return answer(turn, apology(turn))
+    return reply(turn, apology(turn))

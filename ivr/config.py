@@ -66,6 +66,7 @@ class IvrSettings(BaseSettings):
     IVR_IDENTITY_KEY: str = DEV_IDENTITY_KEY
     IVR_REGIONS_FILE: str = str(PACKAGE_DIR / "regions.yaml")
     IVR_CALL_TTL_MINUTES: int = 120
+    IVR_CALL_END_MARKER_DAYS: int = 30
     IVR_GATHER_TIMEOUT: int = 6
     IVR_RELAY_TIMEOUT: int = 45
     IVR_PAY_RELAY_TIMEOUT: int = 60

@@ -18,6 +18,9 @@ the step binds. The kernel's own exits are below; a flow may declare more.
 from __future__ import annotations
 
 import inspect
+import logging
+import re
+import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import wraps
@@ -28,7 +31,7 @@ from twilio.twiml.voice_response import Gather, Hangup, Redirect, Say, VoiceResp
 
 from billing_core.core import BillingCore
 from billing_core.domain.regions import Region
-from ivr.call_state import CallState, Resume
+from ivr.call_state import CallState, Resume, Waiting
 from ivr.i18n import Language
 from ivr.prompts import Prompt
 from ivr.speech import Voice
@@ -81,6 +84,15 @@ SPEECH_HINTS = (
 
 # How many steps one webhook may run in a row before handing over with a <Redirect>.
 MOST_STEPS_PER_ANSWER = 6
+# The query parameter that binds an answer to the prompt it answers.
+TOKEN = "t"
+# What a keypad sends (Twilio's Digits); anything else is not an answer.
+_KEYS = re.compile(r"[0-9*#]*")
+# Longer speech is no answer to any prompt here, and is not worth turning into digits.
+MOST_SPEECH_CHARACTERS = 200
+MOST_KEYS = 64
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -105,6 +117,10 @@ class Turn:
     # Every voice that spoke in this answer, and the steps it ran: reported with the answer.
     voices: list[Voice] = field(default_factory=list)
     steps: list[str] = field(default_factory=list)
+    # The endpoint of the step running now: the one a prompt it asks belongs to.
+    current: str | None = None
+    # The prompt this webhook answered, once taken.
+    answered: Waiting | None = None
 
     def __post_init__(self) -> None:
         self.voice = self.voice_for(self.call.language)
@@ -172,10 +188,21 @@ MAIN_MENU = Exit("main menu")
 SPECIALIST = Exit("billing specialist")
 RELAY_OFFER = Exit("relay offer")
 STILL_THERE = Exit("still there")
-EXITS = (CALL_START, IDENTIFICATION, MAIN_MENU, SPECIALIST, RELAY_OFFER, STILL_THERE)
+WAITING_PROMPT = Exit("the prompt the call waits on")
+EXITS = (
+    CALL_START,
+    IDENTIFICATION,
+    MAIN_MENU,
+    SPECIALIST,
+    RELAY_OFFER,
+    STILL_THERE,
+    WAITING_PROMPT,
+)
 
 _ENDPOINTS: dict[Step, str] = {}
 _STEPS: dict[str, Step] = {}
+# Steps that read the caller's answer to a prompt: each answer carries its prompt's token.
+ANSWER_ENDPOINTS: set[str] = set()
 # Endpoints that may meet a call the app has no state for: the start and the end.
 NEW_CALL_ENDPOINTS: set[str] = set()
 
@@ -190,9 +217,19 @@ def step_named(endpoint: str) -> Step | None:
 
 
 def step(
-    bp: Blueprint, rule: str, *, member: bool = False, new_call: bool = False
+    bp: Blueprint,
+    rule: str,
+    *,
+    member: bool = False,
+    new_call: bool = False,
+    answer: bool = False,
 ) -> Callable[[Step], Step]:
-    """Make a function a step answering POST rule; member steps need an identified caller."""
+    """Make a function a step answering POST rule.
+
+    member: the caller must be identified. new_call: the step may meet a call the app
+    has no state for (the start and the end). answer: the step reads the caller's answer
+    to a prompt, and runs only for the prompt the call is waiting on.
+    """
 
     def register(function: Step) -> Step:
         runs = _member_required(function) if member else function
@@ -201,13 +238,22 @@ def step(
         _STEPS[endpoint] = runs
         if new_call:
             NEW_CALL_ENDPOINTS.add(endpoint)
+        if answer:
+            ANSWER_ENDPOINTS.add(endpoint)
         # Values a step takes arrive as arguments from go(), or in a redirect's query string.
         names = tuple(inspect.signature(function).parameters)[1:]
 
         def view() -> Response:
             turn: Turn = g.turn
+            if answer and not takes_answer(turn, endpoint):
+                return reply(turn, stale_answer(turn))
+            waits = WAITING_PROMPT.bound and runs is WAITING_PROMPT.step
+            if not answer and not new_call and not waits and turn.call.answer_in_flight:
+                # Another webhook is still handling this call's answer: wait for it.
+                return reply(turn, go(turn, WAITING_PROMPT))
+            turn.current = endpoint
             values = {name: request.args[name] for name in names if name in request.args}
-            return answer(turn, runs(turn, **values))
+            return reply(turn, runs(turn, **values))
 
         view.__doc__ = function.__doc__
         bp.add_url_rule(rule, function.__name__, view, methods=["POST"])
@@ -226,10 +272,68 @@ def _member_required(function: Step) -> Step:
     return guarded
 
 
-def answer(turn: Turn, reply: VoiceResponse) -> Response:
-    """Send the reply as TwiML, naming the steps run and the prompts spoken."""
+def reply(turn: Turn, response: VoiceResponse) -> Response:
+    """Send the response as TwiML, naming the steps run and the prompts spoken."""
     spoken = [name for speaker in turn.voices for name in speaker.spoken]
-    return twiml(reply, steps=turn.steps, prompts=spoken)
+    return twiml(response, steps=turn.steps, prompts=spoken)
+
+
+def action_url(turn: Turn, answer_step: Step) -> str:
+    """Return the URL the answer to the prompt being built goes to, bound to this prompt.
+
+    The call then waits on this prompt alone: an answer to an earlier one (a replay, a
+    double press, captured traffic) is never taken as a choice.
+    """
+    endpoint = endpoint_of(answer_step)
+    if endpoint not in ANSWER_ENDPOINTS:
+        raise LookupError(f"{endpoint} does not take answers: declare it with answer=True")
+    token = secrets.token_hex(8)
+    asked_by = turn.current
+    if asked_by is None or asked_by in ANSWER_ENDPOINTS:
+        # Asked while taking an answer (a <Pay> right after a choice): to ask it again is
+        # to go back to the prompt that choice answered.
+        asked_by = turn.answered.step if turn.answered is not None else endpoint_of(CALL_START)
+    turn.call.asking = endpoint
+    turn.call.waiting = Waiting(token=token, step=asked_by, answer=endpoint)
+    return url_for(endpoint, **{TOKEN: token})
+
+
+def takes_answer(turn: Turn, endpoint: str) -> bool:
+    """Whether this webhook is the one answer to the prompt the call waits on."""
+    state = turn.call
+    token = request.args.get(TOKEN)
+    waiting = state.waiting
+    if waiting is None and token is None and state.asking == endpoint:
+        # A call begun by the release before prompt tokens: its answers carry none.
+        return True
+    if waiting is None or token != waiting.token or endpoint != waiting.answer:
+        log.warning("call %s: an answer to a prompt it is not waiting on", state.call_sid)
+        return False
+    if not turn.services.call_store.claim(state.call_sid, token):
+        log.warning("call %s: the answer to this prompt was already taken", state.call_sid)
+        return False
+    turn.answered, state.waiting = waiting, None  # taken: the same answer again is refused
+    return True
+
+
+def stale_answer(turn: Turn) -> VoiceResponse:
+    """Say the answer was not taken and go back to the prompt the call waits on.
+
+    Nothing changes: the call's state is kept as it was, and no money moves.
+    """
+    response = VoiceResponse()
+    response.append(turn.say(Prompt.ANSWER_NOT_TAKEN))
+    response.append(Redirect(url_for(endpoint_of(WAITING_PROMPT)), method="POST"))
+    return response
+
+
+def prompt_waited_on(turn: Turn) -> Step:
+    """The step that asks the prompt the call waits on (the call's start if none)."""
+    waiting = turn.call.waiting
+    target = step_named(waiting.step) if waiting is not None else None
+    if target is None or endpoint_of(target) in ANSWER_ENDPOINTS:
+        return CALL_START.step
+    return target
 
 
 def answer_timeout(turn: Turn) -> int:
@@ -246,16 +350,13 @@ def ask(
     num_digits: int | None = None,
     finish_on_key: str = "#",
     lead: Iterable[Say] = (),
-    **values: str,
 ) -> VoiceResponse:
     """Speak the prompts inside a <Gather> whose answer goes to answer_step.
 
     When the caller says nothing, the <Redirect> after the <Gather> reaches the same
     step with no Digits, so one step deals with answers and silence alike.
     """
-    endpoint = endpoint_of(answer_step)
-    action = url_for(endpoint, **values)
-    turn.call.asking = endpoint
+    action = action_url(turn, answer_step)
     response = VoiceResponse()
     for say in lead:
         response.append(say)
@@ -288,9 +389,11 @@ def answered(turn: Turn, *, relay_key: bool = True) -> str | None:
     """
     form = turn.form
     if "Digits" in form:
-        keys = form.get("Digits", "").strip()[:64]
+        keys = form.get("Digits", "").strip()
+        if len(keys) > MOST_KEYS or not _KEYS.fullmatch(keys):
+            keys = "?"  # not keys a phone sends: a wrong answer, never an error
     elif form.get("SpeechResult", "").strip():
-        keys = understood(form.get("SpeechResult", ""))
+        keys = understood(form.get("SpeechResult", "")[:MOST_SPEECH_CHARACTERS])[:MOST_KEYS]
     else:
         return None
     if keys:
@@ -320,6 +423,7 @@ def go(turn: Turn, next_step: Step | Exit, *says: Say, **values: str) -> VoiceRe
     endpoint = endpoint_of(next_step)
     if len(turn.steps) < MOST_STEPS_PER_ANSWER:
         turn.steps.append(url_for(endpoint))
+        turn.current = endpoint
         if turn.voice.language.code != turn.call.language:
             # The step before changed the call's language: the next one speaks it.
             turn.voice = turn.voice_for(turn.call.language)

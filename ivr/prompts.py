@@ -205,5 +205,6 @@ class Prompt(enum.StrEnum):
 
     # Ending and trouble
     GOODBYE = N_("Thank you for calling. Goodbye.")
+    ANSWER_NOT_TAKEN = N_("Sorry, we could not take that answer. Here is where you were.")
     SYSTEM_TROUBLE = N_("We are sorry. We are having trouble on our end right now.")
     CALL_RESTARTED = N_("Sorry, we lost track of your call. Let us start again.")

@@ -304,3 +304,5 @@ class CallSession(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The prompt the call waits on: an answer must carry it, and only one answer takes it.
+    prompt_token: Mapped[str | None] = mapped_column(String(32))

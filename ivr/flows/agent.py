@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, url_for
+from flask import Blueprint
 from twilio.twiml.voice_response import Dial, Say, VoiceResponse
 
-from ivr.kernel import IDENTIFICATION, MAIN_MENU, SPECIALIST, Turn, endpoint_of, go, goodbye, step
+from ivr.kernel import IDENTIFICATION, MAIN_MENU, SPECIALIST, Turn, action_url, go, goodbye, step
 from ivr.prompts import Prompt
 from ivr.sentences import hours_and_number
 
@@ -34,7 +34,7 @@ def transfer(turn: Turn, reason: str = "asked") -> VoiceResponse:
         log.info("call %s: transferring to a billing specialist (%s)", turn.call.call_sid, reason)
         response = VoiceResponse()
         response.append(turn.say(Prompt.TRANSFERRING))
-        dial = Dial(action=url_for(endpoint_of(after_dial)), method="POST", timeout=RING_SECONDS)
+        dial = Dial(action=action_url(turn, after_dial), method="POST", timeout=RING_SECONDS)
         dial.number(line.billing.number)
         response.append(dial)
         return response
@@ -42,7 +42,7 @@ def transfer(turn: Turn, reason: str = "asked") -> VoiceResponse:
     return back_to_menu_or_goodbye(turn, closed)
 
 
-@step(bp, "/after-dial")
+@step(bp, "/after-dial", answer=True)
 def after_dial(turn: Turn) -> VoiceResponse:
     """End the call after a specialist took it; otherwise say so and carry on."""
     status = turn.form.get("DialCallStatus", "")

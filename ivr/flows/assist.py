@@ -36,7 +36,7 @@ def relay_offer(turn: Turn) -> VoiceResponse:
     return ask(turn, prompts, relay_offer_answer, num_digits=1)
 
 
-@step(bp, "/relay/answer")
+@step(bp, "/relay/answer", answer=True)
 def relay_offer_answer(turn: Turn) -> VoiceResponse:
     """Turn relay mode on when asked, or when the caller still cannot answer in time."""
     digits = answered(turn)
@@ -59,7 +59,7 @@ def still_there(turn: Turn) -> VoiceResponse:
     return ask(turn, [turn.say(Prompt.STILL_THERE)], still_there_answer, num_digits=1)
 
 
-@step(bp, "/still-there/answer")
+@step(bp, "/still-there/answer", answer=True)
 def still_there_answer(turn: Turn) -> VoiceResponse:
     """More time on any answer; a specialist on 0; after silence, the number and goodbye."""
     digits = answered(turn)

@@ -23,7 +23,7 @@ def read(turn: Turn) -> VoiceResponse:
     return page(turn, balance_sentences(turn, summary), Prompt.BALANCES_AGAIN, after)
 
 
-@step(bp, "/after", member=True)
+@step(bp, "/after", member=True, answer=True)
 def after(turn: Turn) -> VoiceResponse:
     """Repeat the balances or go back to the main menu."""
     return after_page(turn, read)

@@ -13,18 +13,19 @@ import logging
 import re
 from dataclasses import dataclass, field
 
-from flask import Blueprint, url_for
+from flask import Blueprint
 from twilio.twiml.voice_response import Parameter, Pay, Say, VoiceResponse
 from twilio.twiml.voice_response import Prompt as PayPrompt
 
+from billing_core.domain.payments import looks_like_card_number
 from ivr.call_state import Method
 from ivr.kernel import (
     Exit,
     Turn,
+    action_url,
     answered,
     ask,
     done,
-    endpoint_of,
     global_key,
     go,
     no_answer,
@@ -117,7 +118,7 @@ def pay_verb(turn: Turn, method: str, **options) -> Pay:
         payment_method=method,
         charge_amount="0",
         token_type="reusable",
-        action=url_for(endpoint_of(captured)),
+        action=action_url(turn, captured),
         # A relay operator reads each prompt and types the answer: give them the longest wait.
         timeout=settings["IVR_PAY_RELAY_TIMEOUT"] if turn.relay else settings["IVR_PAY_TIMEOUT"],
         max_attempts=MAX_ATTEMPTS,
@@ -172,7 +173,7 @@ def ask_account_type(turn: Turn) -> VoiceResponse:
     return ask(turn, [turn.say(Prompt.ASK_ACCOUNT_TYPE)], account_type_answer, num_digits=1)
 
 
-@step(bp, "/account-type/answer", member=True)
+@step(bp, "/account-type/answer", member=True, answer=True)
 def account_type_answer(turn: Turn) -> VoiceResponse:
     """Capture the bank account of the type chosen."""
     digits = answered(turn)
@@ -196,7 +197,7 @@ def account_type_answer(turn: Turn) -> VoiceResponse:
     return response
 
 
-@step(bp, "/captured", member=True)
+@step(bp, "/captured", member=True, answer=True)
 def captured(turn: Turn) -> VoiceResponse:
     """Keep the token and the last 4 digits; anything else gets its next step."""
     form = turn.form
@@ -208,6 +209,10 @@ def captured(turn: Turn) -> VoiceResponse:
         return VoiceResponse()
     token = form.get("PaymentToken", "")
     profile = form.get("ProfileId", "")
+    if looks_like_card_number(token) or looks_like_card_number(profile):
+        # A connector set up wrong could hand back the card itself: it is never kept.
+        log.warning("call %s: <Pay> gave a token shaped like a card number", turn.call.call_sid)
+        token, result = "", "payment-connector-error"
     if token and profile:
         # Connectors that keep a customer (Stripe's) need it to charge the token later.
         token = f"{profile}/{token}"

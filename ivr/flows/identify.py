@@ -61,7 +61,7 @@ def ask_mrn(turn: Turn) -> VoiceResponse:
     return ask(turn, prompts, mrn_answer)
 
 
-@step(bp, "/mrn/answer")
+@step(bp, "/mrn/answer", answer=True)
 def mrn_answer(turn: Turn) -> VoiceResponse:
     """Keep a digest of the MRN entered and ask for the date of birth."""
     digits = answered(turn)
@@ -106,7 +106,7 @@ def ask_birth_date(turn: Turn) -> VoiceResponse:
     return ask(turn, prompts, birth_date_answer, num_digits=8)
 
 
-@step(bp, "/birth-date/answer")
+@step(bp, "/birth-date/answer", answer=True)
 def birth_date_answer(turn: Turn) -> VoiceResponse:
     """Check the MRN and birth date together and move on, or refuse neutrally."""
     state = turn.call

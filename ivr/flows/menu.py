@@ -36,7 +36,7 @@ def main(turn: Turn) -> VoiceResponse:
     return ask(turn, [turn.say(option) for option in OPTIONS], choose, num_digits=1)
 
 
-@step(bp, "/choose", member=True)
+@step(bp, "/choose", member=True, answer=True)
 def choose(turn: Turn) -> VoiceResponse:
     """Go where the key pressed at the main menu leads."""
     digits = answered(turn)

@@ -133,7 +133,7 @@ def target_options(turn: Turn, targets: list[PayTarget]) -> list[Say]:
     return options
 
 
-@step(bp, "/target", member=True)
+@step(bp, "/target", member=True, answer=True)
 def target_answer(turn: Turn) -> VoiceResponse:
     """Take the choice of what to pay."""
     targets = turn.call.pay.targets
@@ -177,7 +177,7 @@ def choose_amount(turn: Turn) -> VoiceResponse:
     return ask(turn, options, amount_answer, num_digits=1, lead=lead)
 
 
-@step(bp, "/amount/answer", member=True)
+@step(bp, "/amount/answer", member=True, answer=True)
 def amount_answer(turn: Turn) -> VoiceResponse:
     """Take the full balance, or go on to key in another amount."""
     digits = answered(turn)
@@ -209,7 +209,7 @@ def ask_other_amount(turn: Turn) -> VoiceResponse:
     return ask(turn, prompts, other_amount_answer)
 
 
-@step(bp, "/amount/other/answer", member=True)
+@step(bp, "/amount/other/answer", member=True, answer=True)
 def other_amount_answer(turn: Turn) -> VoiceResponse:
     """Check the amount keyed in: each kind of mistake gets its reason and a new try."""
     keys = answered(turn, relay_key=False)
@@ -271,7 +271,7 @@ def choose_method(turn: Turn) -> VoiceResponse:
     return ask(turn, options, method_answer, num_digits=1)
 
 
-@step(bp, "/method/answer", member=True)
+@step(bp, "/method/answer", member=True, answer=True)
 def method_answer(turn: Turn) -> VoiceResponse:
     """Use a saved method, or capture a new card or bank account."""
     choices = turn.call.pay.method_choices
@@ -333,7 +333,7 @@ def confirm(turn: Turn) -> VoiceResponse:
     return ask(turn, options, confirm_answer, num_digits=1, lead=readback)
 
 
-@step(bp, "/confirm/answer", member=True)
+@step(bp, "/confirm/answer", member=True, answer=True)
 def confirm_answer(turn: Turn) -> VoiceResponse:
     """Charge on 1; change the amount or method, or cancel."""
     draft = turn.call.pay
@@ -456,7 +456,7 @@ def declined(turn: Turn) -> VoiceResponse:
     )
 
 
-@step(bp, "/declined/answer", member=True)
+@step(bp, "/declined/answer", member=True, answer=True)
 def declined_answer(turn: Turn) -> VoiceResponse:
     """Try another method, or leave."""
     digits = answered(turn)
@@ -491,7 +491,7 @@ def finished(turn: Turn) -> VoiceResponse:
     return ask(turn, options, finished_answer, num_digits=1, lead=lead)
 
 
-@step(bp, "/finished/answer", member=True)
+@step(bp, "/finished/answer", member=True, answer=True)
 def finished_answer(turn: Turn) -> VoiceResponse:
     """Repeat the confirmation number, text a receipt, or go back to the menu."""
     draft = turn.call.pay

@@ -31,7 +31,7 @@ def read(turn: Turn) -> VoiceResponse:
     return page(turn, sentences, Prompt.RECENT_AGAIN, after)
 
 
-@step(bp, "/after", member=True)
+@step(bp, "/after", member=True, answer=True)
 def after(turn: Turn) -> VoiceResponse:
     """Repeat the payments or go back to the main menu."""
     return after_page(turn, read)

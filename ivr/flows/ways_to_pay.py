@@ -25,7 +25,7 @@ def read(turn: Turn) -> VoiceResponse:
     return page(turn, sentences, Prompt.WAYS_AGAIN, after)
 
 
-@step(bp, "/after", member=True)
+@step(bp, "/after", member=True, answer=True)
 def after(turn: Turn) -> VoiceResponse:
     """Repeat the ways to pay or go back to the main menu."""
     return after_page(turn, read)

@@ -73,7 +73,7 @@ EXPECT_KEYS = frozenset(
     }
 )
 DIAL_OUTCOMES = ("completed", "answered", "busy", "no-answer", "failed", "canceled")
-FAULTS = ("database", "app", "none")
+FAULTS = ("database", "call-state", "app", "none")
 
 
 @dataclass(frozen=True)

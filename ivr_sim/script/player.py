@@ -175,6 +175,8 @@ class CallPlayer:
                 self.call.fail_next_request = True
             elif step.value == "database" and self.checks is not None:
                 self._fault = self.checks.database_fault()
+            elif step.value == "call-state" and self.checks is not None:
+                self._fault = self.checks.call_state_fault()
         elif action == "expect":
             self._expect(step.value)
 

@@ -110,6 +110,24 @@ class StateChecks:
         if count != int(wanted):
             raise CheckFailed(f"{count} text messages queued, not {wanted}")
 
+    def call_state_fault(self) -> Callable[[], None]:
+        """Make every write of a call's state fail, as a lost database connection would."""
+        from sqlalchemy import event
+        from sqlalchemy.exc import OperationalError
+
+        engine = self.core.engine
+        outage = ConnectionError("the call state could not be saved (a call script's fault)")
+
+        def refuse(_conn: Any, _cursor: Any, statement: str, *_args: Any, **_kw: Any) -> None:
+            # The state's writes set its data; taking a prompt's answer sets the token alone.
+            text = " ".join(statement.split())
+            saving = text.startswith("UPDATE call_sessions SET data=")
+            if saving or text.startswith("INSERT INTO call_sessions"):
+                raise OperationalError("(script fault)", {}, outage)
+
+        event.listen(engine, "before_cursor_execute", refuse)
+        return lambda: event.remove(engine, "before_cursor_execute", refuse)
+
     def database_fault(self) -> Callable[[], None]:
         """Make every statement fail, as a database outage would; return the undo."""
         from sqlalchemy import event

@@ -35,6 +35,9 @@ def at_confirmation(twilio):
         call.press(keys)
     call.pay_card("4242424242424242")
     assert call.heard_since_input[-1].startswith("To pay now, press 1.")
+    # The read-back's <Gather> action: the confirm step, bound to this prompt.
+    call.confirm_path = call.waiting.action.replace(PUBLIC_BASE_URL, "")
+    assert call.confirm_path.startswith(CONFIRM_PATH + "?t=")
     return call
 
 
@@ -48,9 +51,9 @@ def post_confirm(app, call) -> str:
         "CallStatus": "in-progress",
         "Digits": "1",
     }
-    signature = sign(AUTH_TOKEN, PUBLIC_BASE_URL + CONFIRM_PATH, params)
+    signature = sign(AUTH_TOKEN, PUBLIC_BASE_URL + call.confirm_path, params)
     client = app.test_client()
-    first = client.post(CONFIRM_PATH, data=params, headers={SIGNATURE_HEADER: signature})
+    first = client.post(call.confirm_path, data=params, headers={SIGNATURE_HEADER: signature})
     assert first.status_code == 200
     # The answer speaks the confirmation number itself, or hands over with a <Redirect>.
     verbs = parse_twiml(first.data.decode())
@@ -116,3 +119,6 @@ def test_the_confirm_webhook_sent_four_times_at_once_charges_once(twilio, app, c
     numbers = {confirmation_in(twiml) for twiml in heard if 'interpret-as="characters"' in twiml}
     assert len(numbers) == 1
     assert core.account_summary(member, channel="test").medical_balance_cents == 0
+    # The call's state holds the payment as it is (succeeded), never a stale "still confirming".
+    state = app.extensions["call_store"].load(call.call_sid, core.clock.now())
+    assert state.pay.outcome is not None and state.pay.outcome.status == "succeeded"
