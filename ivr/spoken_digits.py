@@ -97,7 +97,8 @@ REPEATERS = {"double": 2, "triple": 3, "doble": 2}
 FILLER = re.compile(r"[,.;:!?¿¡\-–—/()]")
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
+    """Lower-case text without its accents: "Dieciséis" -> "dieciseis" (as the tables spell)."""
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
@@ -108,7 +109,7 @@ def spoken_to_keys(text: str) -> str | None:
     "one two three four" -> "1234"; "cero nueve" -> "09"; "double five" -> "55";
     "1 2 3" -> "123"; "star" -> "*"; "I want to pay" -> None.
     """
-    folded = FILLER.sub(" ", _fold(text))
+    folded = FILLER.sub(" ", fold(text))
     for phrase, key in KEY_WORDS.items():
         folded = re.sub(rf"\b{phrase}\b", f" {key} ", folded)
     keys: list[str] = []

@@ -182,6 +182,65 @@ def test_a_card_number_keyed_at_a_menu_is_not_written(twilio, runner, recorded_a
     assert '"shape":"9999999999999999"' in text
 
 
+@pytest.mark.parametrize(
+    ("said", "secrets"),
+    [
+        ("4242 4242 4242 4242", ["4242"]),
+        ("four two four two four two four two four two four two four two four two", ["four"]),
+        ("4242 four two four two 4242 cuatro dos cuatro dos", ["4242", "four", "cuatro"]),
+        ("my birthday is April 12, 1980", ["April", "1980", "birthday"]),
+        ("12 de abril de 1980", ["abril", "1980"]),
+        ("04/12/1980", ["04/12", "1980"]),
+        ("one zero zero zero zero zero zero one", ["zero", "10000001"]),
+    ],
+)
+def test_a_card_number_or_a_date_said_at_a_menu_is_not_written(
+    twilio, runner, recorded_app, said, secrets
+):
+    call = twilio.call(to=NCAL, from_=CALLER)
+    identify(call)
+    call.say(said)  # at the main menu
+    call.press("9")
+    call.hang_up()
+    text = recordings(recorded_app)[0].read_text(encoding="utf-8")
+    for secret in [said, *secrets]:
+        assert secret not in text
+    [turn] = [t for t in lines_of(recordings(recorded_app)[0]) if "SpeechResult" in t["params"]]
+    assert turn["params"]["SpeechResult"] == REDACTED
+    assert set(turn["redacted"]["SpeechResult"]["shape"]) <= set("9")
+
+
+def test_a_recording_problem_never_costs_the_caller_the_call_nor_logs_what_was_said(
+    twilio, runner, recorded_app, monkeypatch, caplog
+):
+    from ivr import recording
+
+    def broken(*args, **kwargs):
+        raise ValueError("cannot redact 4242424242424242")
+
+    monkeypatch.setattr(recording, "redact", broken)
+    call = twilio.call(to=NCAL, from_=CALLER)
+    identify(call)
+    assert call.heard_since_input[0] == "Thank you, Maya."
+    call.say("4242 4242 4242 4242")
+    call.hang_up()
+    assert recordings(recorded_app) == []
+    assert "could not be recorded (ValueError at " in caplog.text
+    assert "4242" not in caplog.text
+
+
+def test_a_recordings_folder_that_cannot_be_written_never_costs_the_call(
+    twilio, runner, recorded_app, tmp_path
+):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("", encoding="utf-8")
+    recorded_app.config["IVR_RECORDINGS_DIR"] = str(blocker / "recordings")
+    call = twilio.call(to=NCAL, from_=CALLER)
+    identify(call)
+    assert call.heard_since_input[0] == "Thank you, Maya."
+    call.hang_up()
+
+
 def test_a_recorded_call_becomes_a_script_that_plays_as_written(
     twilio, runner, recorded_app, tmp_path
 ):
