@@ -216,7 +216,7 @@ def redact(
 
 
 def _is_command(name: str, value: str) -> bool:
-    from ivr.kernel import SPOKEN_COMMANDS
+    from ivr.commands import SPOKEN_COMMANDS
 
     if name == "Digits":
         return value.strip() in COMMAND_KEYS or value.strip() == ""

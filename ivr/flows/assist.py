@@ -7,11 +7,10 @@ import logging
 from flask import Blueprint
 from twilio.twiml.voice_response import VoiceResponse
 
+from ivr.commands import RELAY_KEY, SPECIALIST_KEY
 from ivr.flows import agent
 from ivr.kernel import (
-    RELAY_KEY,
     RELAY_OFFER,
-    SPECIALIST_KEY,
     STILL_THERE,
     Turn,
     answered,

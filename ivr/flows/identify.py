@@ -14,14 +14,11 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from billing_core.domain.exceptions import IdentityNotVerified
 from billing_core.domain.identity import normalize_mrn
+from ivr.commands import RELAY_KEY, REPEAT_KEY, SPANISH_KEY, SPECIALIST_KEY
 from ivr.flows import agent
 from ivr.kernel import (
     IDENTIFICATION,
     MAIN_MENU,
-    RELAY_KEY,
-    REPEAT_KEY,
-    SPANISH_KEY,
-    SPECIALIST_KEY,
     Turn,
     answered,
     ask,

@@ -21,8 +21,8 @@ from babel.messages.pofile import read_po
 from babel.support import NullTranslations
 
 from ivr import i18n, prompts
+from ivr.commands import SPOKEN_COMMANDS
 from ivr.i18n import load_languages, load_translations
-from ivr.kernel import SPOKEN_COMMANDS
 from ivr.prompts import Prompt
 from ivr.speech import (
     ClockTime,
