@@ -73,6 +73,24 @@ class BillingCore:
             call_sid=call_sid,
         )
 
+    def unlock_member(self, mrn: str, *, by: str) -> identification.Unlocked:
+        """Lift an MRN's lock-outs and hold (an operator's command); recorded with who ran it."""
+        return identification.unlock_member(
+            self.unit_of_work(), now=self.clock.now(), mrn_digest=self.hasher.mrn(mrn), by=by
+        )
+
+    def unlock_number(self, number: str, *, by: str) -> identification.Unlocked:
+        """Lift a calling number's lock-outs, or the withheld bucket's for `withheld`.
+
+        Raises ValueError for anything that is neither a usable number nor `withheld`.
+        """
+        source = identification.operator_source(number, self.hasher)
+        if source is None:
+            raise ValueError("not a usable calling number, nor 'withheld'")
+        return identification.unlock_source(
+            self.unit_of_work(), now=self.clock.now(), source=source, by=by
+        )
+
     def account_summary(
         self, member_id: int, *, channel: str, call_sid: str | None = None
     ) -> accounts.AccountSummary:

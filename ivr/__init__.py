@@ -88,6 +88,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         lockout_policy=LockoutPolicy(
             mrn_failures=app.config["IVR_LOCKOUT_MRN_FAILURES"],
             caller_failures=app.config["IVR_LOCKOUT_CALLER_FAILURES"],
+            mrn_total_failures=app.config["IVR_LOCKOUT_MRN_TOTAL_FAILURES"],
+            withheld_failures=app.config["IVR_LOCKOUT_WITHHELD_FAILURES"],
         ),
     )
     languages = load_languages({"en": app.config["IVR_VOICE_EN"], "es": app.config["IVR_VOICE_ES"]})

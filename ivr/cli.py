@@ -1,4 +1,5 @@
-"""The `ivr` command for operators: database, billing feed, regions, payments, receipts, calls.
+"""The `ivr` command for operators: database, billing feed, regions, payments, receipts, calls,
+identification lock-outs.
 
 The simulator's commands (`ivr call`, `ivr calls coverage|to-script|replay`, `ivr demo`)
 come from the ivr_sim package, which FlaskGroup loads from the `flask.commands` entry
@@ -7,6 +8,7 @@ points when it is installed; nothing here imports it.
 
 from __future__ import annotations
 
+import getpass
 from datetime import datetime, timedelta
 
 import click
@@ -21,7 +23,7 @@ from billing_core.services.outbox import EMAIL, SMS, deliver_pending
 
 def register(app: Flask) -> None:
     """Add the operator commands to the app's command line."""
-    for group in (db, billing, regions, calls, payments, outbox):
+    for group in (db, billing, regions, calls, payments, outbox, identity):
         app.cli.add_command(group)
 
 
@@ -221,3 +223,62 @@ def calls_purge() -> None:
     store = current_app.extensions["call_store"]
     removed = store.purge_expired(current_app.extensions["billing"].clock.now())
     click.echo(f"removed {removed} expired call(s)")
+
+
+@click.group()
+def identity() -> None:
+    """Lift identification lock-outs (README, "Lock-outs")."""
+
+
+def _operator() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name (a container without a passwd entry)
+        return "unknown"
+
+
+_BY = click.option(
+    "--by",
+    "by",
+    default=None,
+    help="who is unlocking, for the audit log (default: the OS user)",
+)
+
+
+@identity.command("unlock-member")
+@click.argument("mrn")
+@_BY
+@with_appcontext
+def identity_unlock_member(mrn: str, by: str | None) -> None:
+    """Lift an MRN's lock-outs and hold, from every calling number and the withheld ones."""
+    digits = "".join(ch for ch in mrn if ch.isdigit())
+    if not digits:
+        raise click.BadParameter("give the medical record number's digits", param_hint="MRN")
+    by = by or _operator()
+    result = current_app.extensions["billing"].unlock_member(digits, by=by)
+    state = "was locked" if result.was_locked else "was not locked"
+    known = "" if result.member_found else "; no member has this MRN"
+    click.echo(
+        f"unlocked MRN ending {digits[-4:]} ({state}; {result.records} record(s) cleared"
+        f"{known}), by {by}"
+    )
+
+
+@identity.command("unlock-number")
+@click.argument("number")
+@_BY
+@with_appcontext
+def identity_unlock_number(number: str, by: str | None) -> None:
+    """Lift a calling number's lock-outs; `withheld` lifts the withheld numbers' shared one."""
+    by = by or _operator()
+    try:
+        result = current_app.extensions["billing"].unlock_number(number, by=by)
+    except ValueError as bad:
+        raise click.BadParameter(str(bad), param_hint="NUMBER") from None
+    state = "was locked" if result.was_locked else "was not locked"
+    what = (
+        "the withheld numbers' shared record"
+        if number.strip().lower() == "withheld"
+        else f"calling number ending {''.join(ch for ch in number if ch.isdigit())[-4:]}"
+    )
+    click.echo(f"unlocked {what} ({state}; {result.records} record(s) cleared), by {by}")

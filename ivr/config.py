@@ -74,6 +74,8 @@ class IvrSettings(BaseSettings):
     IVR_MAX_SILENCES: int = 5
     IVR_LOCKOUT_MRN_FAILURES: int = 3
     IVR_LOCKOUT_CALLER_FAILURES: int = 6
+    IVR_LOCKOUT_MRN_TOTAL_FAILURES: int = 10
+    IVR_LOCKOUT_WITHHELD_FAILURES: int = 10
     IVR_VOICE_EN: str = "Google.en-US-Neural2-F"
     IVR_VOICE_ES: str = "Google.es-US-Neural2-A"
     IVR_GATEWAY: str = "sandbox"

@@ -75,15 +75,59 @@ def test_a_locked_mrn_is_refused_even_with_the_right_birth_date(twilio, member, 
     for _ in range(3):
         identify(first, birth="12121962")
     assert first.ended  # handed to a specialist
-    second = twilio.call(to=NCAL, from_="+16505550199")
-    identify(second)  # the right birth date, from another phone
+    # Three failures from this phone lock the MRN for it: the right birth date is refused.
+    second = twilio.call(to=NCAL, from_="+14155550100")
+    identify(second)
     assert second.heard_since_input[:2] == [NOT_MATCHED, "Please try again."]
     assert "Rosa" not in " ".join(second.heard)
     second.hang_up()
+    # The member on her own phone is not held back by someone else's guesses.
+    own = twilio.call(to=NCAL, from_="+16505550199")
+    identify(own)
+    assert own.heard_since_input[0] == "Thank you, Rosa."
+    own.hang_up()
     clock.advance(timedelta(minutes=16).total_seconds())
-    third = twilio.call(to=NCAL, from_="+16505550199")
+    third = twilio.call(to=NCAL, from_="+14155550100")
     identify(third)
     assert third.heard_since_input[0] == "Thank you, Rosa."
+
+
+def test_guesses_from_many_phones_lock_the_mrn_for_every_caller_for_a_minute(twilio, member, clock):
+    for phone, guesses in [("+14155550100", 3), ("+14155550101", 3), ("+14155550102", 3)]:
+        call = twilio.call(to=NCAL, from_=phone)
+        for _ in range(guesses):
+            identify(call, birth="12121962")
+    last = twilio.call(to=NCAL, from_="+14155550103")
+    identify(last, birth="12121962")  # the tenth failure of the MRN
+    last.hang_up()
+    own = twilio.call(to=NCAL, from_="+16505550199")
+    identify(own)
+    assert own.heard_since_input[:2] == [NOT_MATCHED, "Please try again."]
+    assert "Rosa" not in " ".join(own.heard)
+    own.hang_up()
+    clock.advance(61)
+    again = twilio.call(to=NCAL, from_="+16505550199")
+    identify(again)
+    assert again.heard_since_input[0] == "Thank you, Rosa."
+
+
+def test_withheld_callers_share_one_throttle_that_spares_the_member_on_her_own_phone(
+    twilio, member, clock
+):
+    for withheld in ["anonymous", "client:alice", "sip:guess@example.com"]:
+        call = twilio.call(to=NCAL, from_=withheld)
+        for _ in range(3):
+            identify(call, birth="12121962")
+        clock.advance(20 * 60)
+    # From any withheld number the MRN is throttled, even with the right birth date...
+    hidden = twilio.call(to=NCAL, from_="restricted")
+    identify(hidden)
+    assert hidden.heard_since_input[:2] == [NOT_MATCHED, "Please try again."]
+    hidden.hang_up()
+    # ...but nine guesses without a number do not lock the member out of her own phone.
+    own = twilio.call(to=NCAL, from_="+16505550199")
+    identify(own)
+    assert own.heard_since_input[0] == "Thank you, Rosa."
 
 
 def test_an_unknown_mrn_hears_exactly_what_a_wrong_birth_date_hears(twilio, member):

@@ -1,8 +1,10 @@
-"""The `ivr` commands billing staff run: reconcile, export for the ledger, deliver receipts."""
+"""The `ivr` commands billing staff run: reconcile, export for the ledger, deliver receipts,
+unlock identification."""
 
 from __future__ import annotations
 
 import csv
+import getpass
 import io
 from datetime import date
 from pathlib import Path
@@ -11,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from billing_core.adapters.gateways.sandbox import fixed_token
-from billing_core.adapters.models import Member
+from billing_core.adapters.models import AuditEvent, Member
 from billing_core.domain.payments import PaymentStatus, PaymentTarget
 from billing_core.services.payments import PaymentRequest
 from tests.members import add_member
@@ -125,3 +127,86 @@ def test_calls_purge_removes_expired_call_state_and_keeps_live_calls(app, core, 
     assert result.exit_code == 0, result.output
     assert "removed 1 expired call(s)" in result.output
     assert not store.load("CA-live", clock.now()).is_new
+
+
+def failed_identification(core, *, mrn="90000009", birth=date(2001, 1, 1), caller):
+    from billing_core.domain.exceptions import IdentityNotVerified
+
+    try:
+        core.identify(
+            mrn_digest=core.mrn_digest(mrn), birth_date=birth, caller=caller, channel="test"
+        )
+    except IdentityNotVerified:
+        return True
+    return False
+
+
+def identified(core, caller: str) -> bool:
+    return not failed_identification(core, birth=date(1975, 3, 3), caller=caller)
+
+
+def unlock_events(core) -> list[AuditEvent]:
+    with core.unit_of_work() as uow:
+        events = uow.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "identity_unlocked")
+        ).all()
+        uow.session.expunge_all()
+        return list(events)
+
+
+def test_unlock_member_lifts_an_mrns_lockout_and_audits_who_did_it(app, core, member):
+    for n in range(10):  # ten guesses from ten numbers lock the MRN for every caller
+        assert failed_identification(core, caller=f"+1650555{n:04d}")
+    assert not identified(core, "+14155550123")
+    result = app.test_cli_runner().invoke(
+        args=["identity", "unlock-member", "9000-0009", "--by", "Dana Reyes"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "unlocked MRN ending 0009 (was locked;" in result.output
+    assert "by Dana Reyes" in result.output
+    assert identified(core, "+14155550123")
+    [event] = unlock_events(core)
+    assert event.member_id == member and event.channel == "operator"
+    assert event.detail["by"] == "Dana Reyes" and event.detail["was_locked"] is True
+    # The MRN itself is neither printed nor stored.
+    assert "90000009" not in result.output and "90000009" not in str(event.detail)
+
+
+def test_unlock_number_lifts_a_numbers_lockout_by_the_os_user_by_default(app, core, member):
+    for n in range(6):  # six guesses at six MRNs lock the number
+        assert failed_identification(core, mrn=f"5555{n:04d}", caller="+14155550123")
+    assert not identified(core, "+14155550123")
+    result = app.test_cli_runner().invoke(args=["identity", "unlock-number", "(415) 555-0123"])
+    assert result.exit_code == 0, result.output
+    assert "unlocked calling number ending 0123 (was locked;" in result.output
+    assert identified(core, "+14155550123")
+    [event] = unlock_events(core)
+    assert event.detail == {
+        "what": "number",
+        "by": getpass.getuser(),
+        "records": 1,
+        "was_locked": True,
+    }
+
+
+def test_unlock_number_withheld_lifts_the_shared_bucket(app, core, member):
+    for n in range(10):  # ten guesses from withheld numbers lock them all
+        assert failed_identification(core, mrn=f"5555{n:04d}", caller="anonymous")
+    assert not identified(core, "client:ira")
+    result = app.test_cli_runner().invoke(
+        args=["identity", "unlock-number", "withheld", "--by", "ops"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "unlocked the withheld numbers' shared record (was locked;" in result.output
+    assert identified(core, "sip:ira@example.com")
+    assert unlock_events(core)[0].detail["what"] == "withheld"
+
+
+def test_unlock_refuses_what_is_not_a_number_or_an_mrn(app, core):
+    runner = app.test_cli_runner()
+    bad_number = runner.invoke(args=["identity", "unlock-number", "client:alice"])
+    assert bad_number.exit_code == 2
+    assert "not a usable calling number, nor 'withheld'" in bad_number.output
+    bad_mrn = runner.invoke(args=["identity", "unlock-member", "abc"])
+    assert bad_mrn.exit_code == 2
+    assert unlock_events(core) == []
