@@ -269,6 +269,8 @@ class OutboxStatus(enum.StrEnum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+    # The provider's answer was lost twice after it may have taken the message; not retried.
+    UNKNOWN = "unknown"
 
 
 class OutboxMessage(Base):

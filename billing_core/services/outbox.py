@@ -2,15 +2,18 @@
 and sent afterwards by deliver_pending, so a rolled-back change never sends anything and a
 committed one is not forgotten when a provider is down.
 
-Each message is claimed (status "sending", committed) before it is sent, so two deliverers
-running at once never both send it. A deliverer that dies between sending and recording
-leaves the claim to lapse; the message is then sent again, which is the one way a message
-can go out twice (emails carry the dedupe key as Message-ID, so such a repeat is visible).
+Each message is claimed (status "sending", committed) just before it is sent, one at a
+time, so two deliverers running at once never both send it, however long a run takes. A
+deliverer that dies between sending and recording leaves the claim to lapse; the message
+is then sent again. That, and a provider whose answer is lost after it may have taken the
+message (retried once, then left as "unknown"), are the ways a message can go out twice;
+emails carry the dedupe key as Message-ID, so the receiving side can deduplicate a repeat.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,6 +31,8 @@ FIRST_RETRY = timedelta(minutes=1)
 LONGEST_RETRY = timedelta(hours=1)
 # How long a claimed message is left to its deliverer before another may send it.
 CLAIM_LEASE = timedelta(minutes=10)
+# The front of the error text of a message whose provider may have taken it unanswered.
+ANSWER_LOST = "answer lost, may have been delivered"
 _ERROR_LENGTH = 200
 
 
@@ -46,11 +51,15 @@ class SendError(Exception):
     """A send failed. The message is kept as the error: short, with no secrets in it.
 
     permanent means retrying cannot help (the provider refused the recipient or message).
+    unknown means the answer was lost after the provider may have accepted the message
+    (an SMTP timeout after the DATA was sent): it is retried once, under the same id for
+    the provider to deduplicate, and after a second such loss left for an operator.
     """
 
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
+    def __init__(self, message: str, *, permanent: bool = False, unknown: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
+        self.unknown = unknown
 
 
 class Sender(Protocol):
@@ -63,11 +72,16 @@ class Sender(Protocol):
 
 @dataclass(frozen=True)
 class DeliveryReport:
-    """Ids of the messages a run sent, left for a retry, and gave up on."""
+    """Ids of the messages a run sent, left for a retry, gave up on, and may have sent.
+
+    unknown: the provider's answer was lost twice after it may have taken the message
+    (status UNKNOWN); such a message is not retried again.
+    """
 
     sent: tuple[int, ...] = ()
     retrying: tuple[int, ...] = ()
     failed: tuple[int, ...] = ()
+    unknown: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -75,6 +89,8 @@ class _Claim:
     message_id: int
     attempts: int
     message: OutgoingMessage
+    # An earlier attempt's answer was lost after the provider may have taken the message.
+    answer_lost_before: bool = False
 
 
 def enqueue(uow: UnitOfWork, message: OutgoingMessage, *, now: datetime) -> bool:
@@ -110,82 +126,132 @@ def deliver_pending(
     batch: int = 50,
     max_attempts: int = 8,
     lease: timedelta = CLAIM_LEASE,
+    clock: Callable[[], datetime] | None = None,
 ) -> DeliveryReport:
-    """Send the messages that are due, each once; failures wait longer each time, then fail.
+    """Send up to `batch` messages that are due, each once; failures wait longer, then fail.
+
+    Messages are claimed one at a time, each just before it is sent, so a slow run never
+    holds claims that lapse while it is busy with earlier messages. `clock` tells the time
+    of each claim and outcome; without it, times are `now` and each claim's lease starts
+    at `now` plus the time this run has taken.
 
     Messages of a kind with no sender here stay queued, their attempts untouched.
     """
     if not senders:
         return DeliveryReport()
-    claims, lapsed = _claim(uow_factory(), senders, now, batch, max_attempts, lease)
+    if clock is None:
+        # Times are recorded as `now`, as a caller with one time for the run expects; only
+        # the leases count the time the run has taken, so a long run's claims never lapse.
+        started = time.monotonic()
+
+        def lease_start() -> datetime:
+            return now + timedelta(seconds=time.monotonic() - started)
+
+        def clock() -> datetime:
+            return now
+    else:
+        lease_start = clock
+
     sent: list[int] = []
     retrying: list[int] = []
-    failed: list[int] = list(lapsed)
-    for claim in claims:
+    failed: list[int] = []
+    unknown: list[int] = []
+    handled: set[int] = set()
+    while len(handled) < batch:
+        claim, lapsed = _claim_one(
+            uow_factory(), senders, clock(), max_attempts, lease_start() + lease, handled
+        )
+        failed.extend(lapsed)
+        handled.update(lapsed)
+        if claim is None:
+            break
+        handled.add(claim.message_id)
         try:
             reference = senders[claim.message.kind].send(claim.message)
         except SendError as error:
             problem, permanent = str(error) or type(error).__name__, error.permanent
+            lost_answer = error.unknown
         except Exception as error:  # any provider failure must leave the message for a retry
             # Only the type: an unexpected error's text may hold anything, secrets included.
-            problem, permanent = f"unexpected {type(error).__name__}", False
+            problem, permanent, lost_answer = f"unexpected {type(error).__name__}", False, False
         else:
-            _record_sent(uow_factory(), claim, reference, now)
+            _record_sent(uow_factory(), claim, reference, clock())
             sent.append(claim.message_id)
             continue
         problem = problem[:_ERROR_LENGTH]
         log.warning("outbox message %s not sent: %s", claim.message_id, problem)
-        if permanent or claim.attempts >= max_attempts:
-            _record_failure(uow_factory(), claim, problem, now, give_up=True)
+        if lost_answer or claim.answer_lost_before:
+            # Remembered in the error text, so a second lost answer is never retried.
+            problem = f"{ANSWER_LOST}: {problem}"
+        problem = problem[:_ERROR_LENGTH]
+        if lost_answer and claim.answer_lost_before:
+            # The provider may have taken it twice already: an operator decides, not a retry.
+            _record_failure(uow_factory(), claim, problem, clock(), status=OutboxStatus.UNKNOWN)
+            unknown.append(claim.message_id)
+        elif permanent or claim.attempts >= max_attempts:
+            _record_failure(uow_factory(), claim, problem, clock(), status=OutboxStatus.FAILED)
             failed.append(claim.message_id)
         else:
-            _record_failure(uow_factory(), claim, problem, now, give_up=False)
+            _record_failure(uow_factory(), claim, problem, clock(), status=OutboxStatus.PENDING)
             retrying.append(claim.message_id)
-    return DeliveryReport(tuple(sent), tuple(retrying), tuple(failed))
+    return DeliveryReport(tuple(sent), tuple(retrying), tuple(failed), tuple(unknown))
 
 
-def _claim(
+def _claim_one(
     uow: UnitOfWork,
     kinds: Iterable[str],
     now: datetime,
-    batch: int,
     max_attempts: int,
-    lease: timedelta,
-) -> tuple[list[_Claim], list[int]]:
-    """Mark due messages as being sent, in one committed transaction, and return them.
+    lease_until: datetime,
+    skip: set[int],
+) -> tuple[_Claim | None, list[int]]:
+    """Mark the next due message as being sent, in a committed transaction, and return it.
 
-    Concurrent deliverers claim disjoint messages (queries.due_messages_for_update).
+    Also returns the ids of lapsed claims given up on (out of attempts) on the way.
+    Concurrent deliverers claim different messages (queries.due_messages_for_update).
     """
     with uow:
-        rows = queries.due_messages_for_update(uow, kinds, now, batch)
-        claims: list[_Claim] = []
         lapsed: list[int] = []
-        for row in rows:
+        claim: _Claim | None = None
+        while claim is None:
+            rows = queries.due_messages_for_update(uow, kinds, now, 1, skip=skip)
+            if not rows:
+                break
+            [row] = rows
             if row.status is OutboxStatus.SENDING:
                 # Its deliverer claimed it and never said how the send went.
-                row.last_error = "an earlier attempt ended without a result"
+                row.last_error = _with_note(
+                    row.last_error, "an earlier attempt ended without a result"
+                )
                 if row.attempts >= max_attempts:
                     row.status = OutboxStatus.FAILED
                     lapsed.append(row.id)
+                    uow.session.flush()
                     continue
             row.status = OutboxStatus.SENDING
             row.attempts += 1
-            row.next_attempt_at = now + lease
-            claims.append(
-                _Claim(
-                    row.id,
-                    row.attempts,
-                    OutgoingMessage(
-                        kind=row.kind,
-                        recipient=row.recipient,
-                        body=row.body,
-                        dedupe_key=row.dedupe_key,
-                        subject=row.subject,
-                    ),
-                )
+            row.next_attempt_at = lease_until
+            claim = _Claim(
+                row.id,
+                row.attempts,
+                OutgoingMessage(
+                    kind=row.kind,
+                    recipient=row.recipient,
+                    body=row.body,
+                    dedupe_key=row.dedupe_key,
+                    subject=row.subject,
+                ),
+                answer_lost_before=(row.last_error or "").startswith(ANSWER_LOST),
             )
         uow.commit()
-    return claims, lapsed
+    return claim, lapsed
+
+
+def _with_note(previous: str | None, note: str) -> str:
+    """The error text, keeping the mark of an earlier lost answer at its front."""
+    if (previous or "").startswith(ANSWER_LOST):
+        return f"{ANSWER_LOST}: {note}"[:_ERROR_LENGTH]
+    return note
 
 
 def _record_sent(uow: UnitOfWork, claim: _Claim, reference: str, now: datetime) -> None:
@@ -200,12 +266,12 @@ def _record_sent(uow: UnitOfWork, claim: _Claim, reference: str, now: datetime) 
 
 
 def _record_failure(
-    uow: UnitOfWork, claim: _Claim, problem: str, now: datetime, *, give_up: bool
+    uow: UnitOfWork, claim: _Claim, problem: str, now: datetime, *, status: OutboxStatus
 ) -> None:
     _finish(
         uow,
         claim,
-        status=OutboxStatus.FAILED if give_up else OutboxStatus.PENDING,
+        status=status,
         next_attempt_at=now + retry_delay(claim.attempts),
         last_error=problem,
     )

@@ -26,9 +26,13 @@ def reconcile(
 ) -> ReconcileReport:
     """Settle stale PENDING and all UNKNOWN payments from the gateway's record; never charge.
 
-    A gateway's search can lag behind its charges, so "no charge found" only fails a
-    PENDING payment after `older_than`, and an UNKNOWN one (its charge was sent and the
-    answer lost) only after `unknown_for`, past the gateway's idempotency window.
+    A PENDING payment is asked about once it is `older_than`, or at once when its call has
+    ended (nobody is left to finish it: a charge that went through is recorded, and its
+    receipts sent, on the next run). A gateway's search can lag behind its charges, so
+    "no charge found" only fails a PENDING payment after `older_than`, and an UNKNOWN one
+    (its charge was sent and the answer lost) only after `unknown_for`, past the gateway's
+    idempotency window. A payment failed here is one the caller was told was still being
+    confirmed: settle queues the notice that it did not go through.
     """
     cutoff = now - older_than
     unknown_cutoff = now - unknown_for

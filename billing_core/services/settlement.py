@@ -61,8 +61,13 @@ def settle(
             elif unknown:
                 payment.status = PaymentStatus.UNKNOWN
                 payment.failure_reason = GATEWAY_TIMEOUT
-        if before is PaymentStatus.UNKNOWN and payment.status is PaymentStatus.FAILED:
-            # The caller heard "we are still confirming it": they must hear how it ended.
+        if (
+            before in IN_FLIGHT
+            and payment.status is PaymentStatus.FAILED
+            and _caller_not_told(uow, payment, before, by)
+        ):
+            # The caller heard "we are still confirming it" (or had hung up): they must hear
+            # how it ended. The dedupe keys send each notice once, whichever path fails it.
             member = member_of(uow, payment.member_id)
             notice = receipts.receipt_for(payment, member, paid_at=now)
             outbox.enqueue_all(
@@ -85,6 +90,19 @@ def settle(
             )
         uow.commit()
         return outcome(payment)
+
+
+def _caller_not_told(uow: UnitOfWork, payment: Payment, before: PaymentStatus, by: str) -> bool:
+    """Whether a payment failing now is news to its member: no call is there to say it.
+
+    It was UNKNOWN (the caller heard "we are still confirming"), or it is settled after
+    the call by anything but the call's own charge (reconcile), or its call has ended.
+    """
+    return (
+        before is PaymentStatus.UNKNOWN
+        or by != "call"
+        or queries.call_has_ended(uow, payment.call_sid)
+    )
 
 
 def _queue_receipts(

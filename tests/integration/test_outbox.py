@@ -6,6 +6,7 @@ answers Twilio's Messages endpoint, both on 127.0.0.1.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import threading
@@ -53,6 +54,8 @@ class Mailbox:
 
     received: list[EmailMessage] = field(default_factory=list)
     turn_away: int = 0
+    # Seconds to wait before answering the DATA of each of the next messages (it is kept).
+    slow_answers: list[float] = field(default_factory=list)
     unknown_recipients: set[str] = field(default_factory=set)
     port: int = 0
 
@@ -67,6 +70,9 @@ class Mailbox:
             self.turn_away -= 1
             return "451 4.3.0 Try again later"
         self.received.append(message_from_bytes(envelope.content, policy=policy.default))
+        if self.slow_answers:
+            # Accepted, and answered only after the client has stopped waiting.
+            await asyncio.sleep(self.slow_answers.pop(0))
         return "250 2.0.0 Accepted"
 
 
@@ -565,3 +571,147 @@ def test_two_deliverers_at_once_never_send_a_message_twice(core):
     assert sorted(sender.sent) == sorted(keys)
     assert {m.status for m in queued(core)} == {OutboxStatus.SENT}
     assert all(m.attempts == 1 for m in queued(core))
+
+
+# --- A batch slower than its claim lease ------------------------------------------------
+
+
+class SlowSender(FakeSender):
+    """A sender each of whose sends takes 4 minutes of the test's clock."""
+
+    def __init__(self, clock, sent: list[str], started: threading.Event) -> None:
+        super().__init__(pause=0.02)
+        self.clock, self.sent, self.started = clock, sent, started
+
+    def send(self, message: OutgoingMessage) -> str:
+        self.started.set()
+        self.clock.advance(4 * 60)
+        return super().send(message)
+
+
+def test_a_batch_slower_than_the_claim_lease_is_never_sent_twice_by_two_deliverers(core):
+    """Six messages at 4 minutes each outlive a 10-minute lease; a second deliverer running
+    all the while must not take over messages the first one still means to send."""
+    keys = queue(core, 6)
+    sent: list[str] = []
+    started = threading.Event()
+    slow = SlowSender(core.clock, sent, started)
+    fast = FakeSender()
+    fast.sent = sent
+    errors: list[Exception] = []
+    done = threading.Event()
+
+    def first() -> None:
+        try:
+            deliver(core, {EMAIL: slow}, clock=core.clock.now)
+        except Exception as error:  # collected so the test can assert on it
+            errors.append(error)
+        finally:
+            done.set()
+
+    def second() -> None:
+        started.wait(10)
+        try:
+            while not done.is_set():
+                deliver(core, {EMAIL: fast}, clock=core.clock.now)
+                time.sleep(0.002)
+            deliver(core, {EMAIL: fast}, clock=core.clock.now)
+        except Exception as error:  # collected so the test can assert on it
+            errors.append(error)
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(sent) == sorted(keys)
+    assert {(m.status, m.attempts) for m in queued(core)} == {(OutboxStatus.SENT, 1)}
+
+
+def test_each_message_of_a_slow_run_is_claimed_just_before_it_is_sent(core):
+    keys = queue(core, 3)
+    seen: list[tuple[str, object]] = []
+
+    class Watching(FakeSender):
+        def send(self, message: OutgoingMessage) -> str:
+            claimed = {m.dedupe_key: m for m in queued(core)}
+            seen.append((message.dedupe_key, claimed[message.dedupe_key].next_attempt_at))
+            # Nothing not yet being sent is held by this run.
+            assert [m.status for m in claimed.values()].count(OutboxStatus.SENDING) == 1
+            core.clock.advance(6 * 60)
+            return super().send(message)
+
+    report = deliver(core, {EMAIL: Watching()}, clock=core.clock.now)
+    assert len(report.sent) == 3
+    start = queued(core)[0].created_at
+    lease = outbox.CLAIM_LEASE
+    assert seen == [(key, start + timedelta(minutes=6 * i) + lease) for i, key in enumerate(keys)]
+
+
+# --- An SMTP server that answers after the client stopped waiting ------------------------
+
+
+def slow_smtp_sender(port: int) -> SmtpSender:
+    return SmtpSender("127.0.0.1", port, sender_address=FROM_ADDRESS, timeout_seconds=0.4)
+
+
+def wait_for(mailbox: Mailbox, count: int) -> None:
+    deadline = time.monotonic() + 5
+    while len(mailbox.received) < count and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.8)  # any late delivery would have arrived by now
+
+
+def test_an_email_whose_answer_comes_too_late_is_retried_once_then_left_as_unknown(core, mailbox):
+    [key] = queue(core)
+    mailbox.slow_answers = [1.0] * 5
+    sender = slow_smtp_sender(mailbox.port)
+    reports = []
+    for _ in range(5):
+        reports.append(deliver(core, {EMAIL: sender}))
+        core.clock.advance(outbox.LONGEST_RETRY.total_seconds())
+    wait_for(mailbox, 2)
+    [message] = queued(core)
+    # The server took it each time: it went out twice at most, never a third time.
+    assert len(mailbox.received) == 2
+    # Both carry the one Message-ID of this outbox message, so the receiver can deduplicate.
+    assert {m["Message-ID"] for m in mailbox.received} == {
+        f"<{key.replace(':', '.')}@plan.example.org>"
+    }
+    assert reports[0].retrying == (message.id,) and reports[1].unknown == (message.id,)
+    assert all(r == outbox.DeliveryReport() for r in reports[2:])
+    assert (message.status, message.attempts) == (OutboxStatus.UNKNOWN, 2)
+    assert message.last_error.startswith(outbox.ANSWER_LOST)
+    assert "no answer after the message was sent" in message.last_error
+
+
+def test_an_email_whose_first_answer_was_lost_is_sent_once_more_under_its_message_id(core, mailbox):
+    [key] = queue(core)
+    mailbox.slow_answers = [1.0]
+    sender = slow_smtp_sender(mailbox.port)
+    first = deliver(core, {EMAIL: sender})
+    [message] = queued(core)
+    assert first.retrying == (message.id,) and message.status is OutboxStatus.PENDING
+    assert message.last_error.startswith(outbox.ANSWER_LOST)
+    wait_for(mailbox, 1)
+    core.clock.advance(outbox.FIRST_RETRY.total_seconds())
+    second = deliver(core, {EMAIL: sender})
+    assert second.sent == (message.id,)
+    ids = [m["Message-ID"] for m in mailbox.received]
+    assert ids == [f"<{key.replace(':', '.')}@plan.example.org>"] * 2
+    [message] = queued(core)
+    assert (message.status, message.last_error) == (OutboxStatus.SENT, None)
+
+
+def test_a_server_that_cannot_be_reached_is_not_mistaken_for_a_lost_answer(core):
+    queue(core)
+    # Nothing listens on this port: the message was never sent, so plain retries are right.
+    sender = SmtpSender("127.0.0.1", 9, sender_address=FROM_ADDRESS, timeout_seconds=1)
+    for _ in range(3):
+        report = deliver(core, {EMAIL: sender})
+        core.clock.advance(outbox.LONGEST_RETRY.total_seconds())
+        assert len(report.retrying) == 1
+    [message] = queued(core)
+    assert message.status is OutboxStatus.PENDING
+    assert not message.last_error.startswith(outbox.ANSWER_LOST)

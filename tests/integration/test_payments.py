@@ -548,7 +548,9 @@ def test_no_card_or_bank_number_or_security_code_is_stored_anywhere(core, gatewa
                 for column, value in row._mapping.items():
                     text = str(value)
                     assert not any(s in text for s in secrets), (table.name, column)
-                    assert text not in codes, (table.name, column)
+                    # Only text: a row id may equal a code's digits (PostgreSQL's ids keep
+                    # counting up across tests), and a code would be stored as text.
+                    assert not isinstance(value, str) or text not in codes, (table.name, column)
 
 
 def test_a_payment_left_unknown_that_never_went_through_is_reported_to_the_member(core):

@@ -34,9 +34,15 @@ def insert_message(uow: UnitOfWork, values: dict[str, Any], *, now: datetime) ->
 
 
 def due_messages_for_update(
-    uow: UnitOfWork, kinds: Iterable[str], now: datetime, batch: int
+    uow: UnitOfWork,
+    kinds: Iterable[str],
+    now: datetime,
+    batch: int,
+    *,
+    skip: Iterable[int] = (),
 ) -> list[OutboxMessage]:
-    """Pending (or claimed, lapsed) messages of these kinds due by now, oldest due first.
+    """Pending (or claimed, lapsed) messages of these kinds due by now, oldest due first;
+    none of the ids in skip (those a run has already tried).
 
     PostgreSQL: FOR UPDATE SKIP LOCKED lets concurrent deliverers take disjoint rows.
     SQLite: the transaction holds the write lock from BEGIN, so claims run one at a time.
@@ -48,6 +54,7 @@ def due_messages_for_update(
                 OutboxMessage.kind.in_(list(kinds)),
                 OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
                 OutboxMessage.next_attempt_at <= now,
+                OutboxMessage.id.not_in(list(skip)),
             )
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
             .limit(batch)

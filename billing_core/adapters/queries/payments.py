@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from billing_core.adapters.models import (
     AchAuthorizationRecord,
+    CallSession,
     MedicalBill,
     Member,
     Payment,
@@ -162,7 +163,17 @@ def payments_to_reconcile(
     uow: UnitOfWork, gateway_name: str, pending_before: datetime
 ) -> list[tuple[int, str, str, datetime, PaymentStatus]]:
     """(id, idempotency key, confirmation, created at, status) of PENDING payments created
-    before the cutoff and of every UNKNOWN one, through this gateway, oldest first."""
+    before the cutoff or taken in a call that has ended, and of every UNKNOWN one, through
+    this gateway, oldest first.
+
+    Once its call has ended nobody is left to finish a PENDING payment, so it is not made
+    to wait for the cutoff.
+    """
+    call_ended = (
+        select(CallSession.call_sid)
+        .where(CallSession.call_sid == Payment.call_sid, CallSession.ended_at.is_not(None))
+        .exists()
+    )
     rows = uow.session.execute(
         select(
             Payment.id,
@@ -174,13 +185,24 @@ def payments_to_reconcile(
         .where(
             Payment.gateway == gateway_name,
             or_(
-                and_(Payment.status == PaymentStatus.PENDING, Payment.created_at <= pending_before),
+                and_(
+                    Payment.status == PaymentStatus.PENDING,
+                    or_(Payment.created_at <= pending_before, call_ended),
+                ),
                 Payment.status == PaymentStatus.UNKNOWN,
             ),
         )
         .order_by(Payment.id)
     ).all()
     return [tuple(row) for row in rows]
+
+
+def call_has_ended(uow: UnitOfWork, call_sid: str | None) -> bool:
+    """Whether the call with this CallSid is marked as ended (False for no call)."""
+    if call_sid is None:
+        return False
+    ended = uow.session.scalar(select(CallSession.ended_at).where(CallSession.call_sid == call_sid))
+    return ended is not None
 
 
 def member_payments_since(uow: UnitOfWork, member_id: int, since: datetime) -> list[Payment]:

@@ -1,4 +1,9 @@
-"""Email through an SMTP relay, with the outbox dedupe key as the Message-ID."""
+"""Email through an SMTP relay, with the outbox dedupe key as the Message-ID.
+
+A retry of an outbox message carries the same Message-ID, so the receiving side can
+deduplicate it. A timeout after the message's text was sent is reported as unknown
+(the server may have accepted it), not as a plain failure to be retried again and again.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,32 @@ from billing_core.services.outbox import OutgoingMessage, SendError
 
 # Characters a Message-ID's left part may hold (RFC 5322 dot-atom text).
 _NOT_ATEXT = re.compile(r"[^A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]")
+
+
+class _Smtp(smtplib.SMTP):
+    """smtplib's client, noting when the message's text has been sent after DATA.
+
+    From then on the server may have accepted the message even if its answer never comes.
+    """
+
+    message_sent = False
+    _in_data = False
+    _data_replies = 0
+
+    def data(self, msg):  # noqa: ANN001, ANN201 - smtplib's signature
+        self._in_data, self._data_replies = True, 0
+        try:
+            return super().data(msg)
+        finally:
+            self._in_data = False
+
+    def getreply(self):  # noqa: ANN201 - smtplib's signature
+        if self._in_data:
+            self._data_replies += 1
+            # The first reply is to DATA itself (354); the second is to the message.
+            if self._data_replies == 2:
+                self.message_sent = True
+        return super().getreply()
 
 
 class SmtpSender:
@@ -43,13 +74,18 @@ class SmtpSender:
     def send(self, message: OutgoingMessage) -> str:
         """Send one email (STARTTLS first when use_tls); return its Message-ID."""
         email = self.build(message)
+        smtp: _Smtp | None = None
         try:
-            with smtplib.SMTP(self._host, self._port, timeout=self._timeout) as smtp:
-                if self._use_tls:
-                    smtp.starttls(context=ssl.create_default_context())
-                if self._username:
-                    smtp.login(self._username, self._password or "")
-                smtp.send_message(email)
+            smtp = _Smtp(self._host, self._port, timeout=self._timeout)
+            if self._use_tls:
+                smtp.starttls(context=ssl.create_default_context())
+            if self._username:
+                smtp.login(self._username, self._password or "")
+            smtp.send_message(email)
+            try:
+                smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                pass  # the message was accepted; a lost goodbye changes nothing
         except smtplib.SMTPRecipientsRefused as error:
             codes = [code for code, _ in error.recipients.values()]
             code = codes[0] if codes else 0
@@ -62,8 +98,17 @@ class SmtpSender:
         except smtplib.SMTPResponseException as error:
             # Sender, login or greeting refused: the relay's settings, which can be fixed.
             raise SendError(f"SMTP {type(error).__name__} ({error.smtp_code})") from None
-        except (smtplib.SMTPException, OSError) as error:
+        except OSError as error:  # smtplib.SMTPException is an OSError too
+            if smtp is not None and smtp.message_sent:
+                # The text went out and no answer came back: the server may have taken it.
+                raise SendError(
+                    f"SMTP no answer after the message was sent ({type(error).__name__})",
+                    unknown=True,
+                ) from None
             raise SendError(f"SMTP server unreachable: {type(error).__name__}") from None
+        finally:
+            if smtp is not None:
+                smtp.close()
         return email["Message-ID"]
 
     def build(self, message: OutgoingMessage) -> EmailMessage:
