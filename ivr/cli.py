@@ -156,9 +156,13 @@ def outbox_deliver(batch: int) -> None:
         click.echo("no sender configured (IVR_SMS_FROM, IVR_SMTP_HOST); nothing sent")
         return
     report = deliver_pending(core.unit_of_work, senders, now=core.clock.now(), batch=batch)
-    click.echo(
+    line = (
         f"sent: {len(report.sent)}, to retry: {len(report.retrying)}, failed: {len(report.failed)}"
     )
+    if report.unknown:
+        # The server took the text but its answer was lost: look before sending it again.
+        line += f", delivery unknown: {len(report.unknown)} (see the outbox's last_error)"
+    click.echo(line)
 
 
 def receipt_senders(settings) -> dict:
