@@ -109,6 +109,9 @@ class BillingCore:
     def pay(self, request: payments.PaymentRequest) -> payments.PaymentOutcome:
         return payments.pay(self.unit_of_work, self.gateway, request, now=self.clock.now())
 
+    def payment_made_under(self, idempotency_key: str) -> payments.PaymentOutcome | None:
+        return payments.made_under(self.unit_of_work(), idempotency_key)
+
     def reconcile(self, **options) -> payments.ReconcileReport:
         return payments.reconcile(self.unit_of_work, self.gateway, now=self.clock.now(), **options)
 

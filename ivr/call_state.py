@@ -153,6 +153,11 @@ class CallState(_Part):
         return self._is_new
 
     @property
+    def stored_token(self) -> str | None:
+        """The token of the prompt the stored state waits on, as the database holds it."""
+        return self._stored_token
+
+    @property
     def answer_in_flight(self) -> bool:
         """An answer to the prompt was taken and its webhook has not saved what followed.
 

@@ -10,7 +10,7 @@ from twilio.twiml.voice_response import Redirect, VoiceResponse
 from werkzeug.exceptions import HTTPException
 
 from ivr.call_state import CallState
-from ivr.flows.fallback import apology
+from ivr.flows.fallback import apology, place_by_dialed_number
 from ivr.kernel import CALL_START, NEW_CALL_ENDPOINTS, Services, Turn, endpoint_of, reply
 from ivr.prompts import Prompt
 from ivr.security import require_twilio_signature
@@ -107,4 +107,5 @@ def _on_failure(error: Exception):
     g.call = None  # nothing of a failed step is saved
     # Apologise in the call's language, with its region's specialists, when they are known.
     turn = Turn(state or CallState(), request.form, _services())
+    place_by_dialed_number(turn)
     return reply(turn, apology(turn))

@@ -85,7 +85,7 @@ class IvrSettings(BaseSettings):
     IVR_PAY_MATCHING_INPUTS: bool = True
     IVR_PAY_ACH_PARAMETERS: str = ""
     IVR_GATEWAY_TIMEOUT: int = 8
-    IVR_DB_LOCK_TIMEOUT_MS: int = 4000
+    IVR_DB_LOCK_TIMEOUT_MS: int = 2000
     IVR_DB_STATEMENT_TIMEOUT_MS: int = 8000
     IVR_SPEECH_MODEL: str = "numbers_and_commands"
     IVR_SMS_FROM: str = ""

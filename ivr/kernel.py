@@ -82,8 +82,8 @@ class Turn:
     steps: list[str] = field(default_factory=list)
     # The endpoint of the step running now: the one a prompt it asks belongs to.
     current: str | None = None
-    # The prompt this webhook answered, once taken.
-    answered: Waiting | None = None
+    # The prompt whose answer this webhook took.
+    taken: Waiting | None = None
 
     def __post_init__(self) -> None:
         self.voice = self.voice_for(self.call.language)
@@ -241,21 +241,32 @@ def reply(turn: Turn, response: VoiceResponse) -> Response:
     return twiml(response, steps=turn.steps, prompts=spoken)
 
 
-def action_url(turn: Turn, answer_step: Step) -> str:
-    """Return the URL the answer to the prompt being built goes to, bound to this prompt.
+def bind_prompt(turn: Turn, answer_step: Step) -> str:
+    """Make the call wait on the prompt being built; return the URL its answer goes to.
 
     The call then waits on this prompt alone: an answer to an earlier one (a replay, a
-    double press, captured traffic) is never taken as a choice.
+    double press, captured traffic) is never taken as a choice. Asking the same prompt
+    again without taking an answer (a replayed redirect, say) keeps its token, so the
+    caller's answer to it still counts.
     """
     endpoint = endpoint_of(answer_step)
     if endpoint not in ANSWER_ENDPOINTS:
         raise LookupError(f"{endpoint} does not take answers: declare it with answer=True")
-    token = secrets.token_hex(8)
     asked_by = turn.current
     if asked_by is None or asked_by in ANSWER_ENDPOINTS:
         # Asked while taking an answer (a <Pay> right after a choice): to ask it again is
         # to go back to the prompt that choice answered.
-        asked_by = turn.answered.step if turn.answered is not None else endpoint_of(CALL_START)
+        asked_by = turn.taken.step if turn.taken is not None else endpoint_of(CALL_START)
+    same = turn.call.waiting
+    if (
+        turn.taken is None
+        and same is not None
+        and (same.step, same.answer) == (asked_by, endpoint)
+        and turn.call.stored_token == same.token  # still open to its answer
+    ):
+        token = same.token
+    else:
+        token = secrets.token_hex(8)
     turn.call.asking = endpoint
     turn.call.waiting = Waiting(token=token, step=asked_by, answer=endpoint)
     return url_for(endpoint, **{TOKEN: token})
@@ -266,17 +277,28 @@ def takes_answer(turn: Turn, endpoint: str) -> bool:
     state = turn.call
     token = request.args.get(TOKEN)
     waiting = state.waiting
-    if waiting is None and token is None and state.asking == endpoint:
-        # A call begun by the release before prompt tokens: its answers carry none.
-        return True
+    if waiting is None and token is None and state.stored_token is None:
+        # A call begun by the release before prompt tokens: its answers carry none. Taken
+        # once: asking is cleared, as it is whenever an answer is taken.
+        if state.asking == endpoint or legacy_action(state, endpoint):
+            state.asking = None
+            return True
     if waiting is None or token != waiting.token or endpoint != waiting.answer:
         log.warning("call %s: an answer to a prompt it is not waiting on", state.call_sid)
         return False
     if not turn.services.call_store.claim(state.call_sid, token):
         log.warning("call %s: the answer to this prompt was already taken", state.call_sid)
         return False
-    turn.answered, state.waiting = waiting, None  # taken: the same answer again is refused
+    turn.taken, state.waiting = waiting, None  # taken: the same answer again is refused
+    state.asking = None
     return True
+
+
+def legacy_action(state: CallState, endpoint: str) -> bool:
+    """The previous release sent <Pay> and <Dial> answers with no prompt of their own."""
+    if endpoint == "capture.captured":
+        return state.pay.capturing is not None
+    return endpoint == "agent.after_dial"
 
 
 def stale_answer(turn: Turn) -> VoiceResponse:
@@ -319,7 +341,7 @@ def ask(
     When the caller says nothing, the <Redirect> after the <Gather> reaches the same
     step with no Digits, so one step deals with answers and silence alike.
     """
-    action = action_url(turn, answer_step)
+    action = bind_prompt(turn, answer_step)
     response = VoiceResponse()
     for say in lead:
         response.append(say)

@@ -285,6 +285,13 @@ def _open_items(
     return items, sum(row.balance_cents for row in rows)
 
 
+def made_under(uow: UnitOfWork, idempotency_key: str) -> PaymentOutcome | None:
+    """What became of the payment begun under this key, or None if none was begun."""
+    with uow:
+        payment = queries.payment_by_key(uow, idempotency_key)
+        return outcome(payment) if payment is not None else None
+
+
 def _existing_outcome(payment: Payment, request: PaymentRequest) -> PaymentOutcome:
     same = (
         payment.member_id == request.member_id

@@ -7,7 +7,7 @@ import logging
 from flask import Blueprint
 from twilio.twiml.voice_response import Dial, Say, VoiceResponse
 
-from ivr.kernel import IDENTIFICATION, MAIN_MENU, SPECIALIST, Turn, action_url, go, goodbye, step
+from ivr.kernel import IDENTIFICATION, MAIN_MENU, SPECIALIST, Turn, bind_prompt, go, goodbye, step
 from ivr.prompts import Prompt
 from ivr.sentences import hours_and_number
 
@@ -34,7 +34,7 @@ def transfer(turn: Turn, reason: str = "asked") -> VoiceResponse:
         log.info("call %s: transferring to a billing specialist (%s)", turn.call.call_sid, reason)
         response = VoiceResponse()
         response.append(turn.say(Prompt.TRANSFERRING))
-        dial = Dial(action=action_url(turn, after_dial), method="POST", timeout=RING_SECONDS)
+        dial = Dial(action=bind_prompt(turn, after_dial), method="POST", timeout=RING_SECONDS)
         dial.number(line.billing.number)
         response.append(dial)
         return response

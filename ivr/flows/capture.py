@@ -22,9 +22,9 @@ from ivr.call_state import Method
 from ivr.kernel import (
     Exit,
     Turn,
-    action_url,
     answered,
     ask,
+    bind_prompt,
     done,
     global_key,
     go,
@@ -118,7 +118,7 @@ def pay_verb(turn: Turn, method: str, **options) -> Pay:
         payment_method=method,
         charge_amount="0",
         token_type="reusable",
-        action=action_url(turn, captured),
+        action=bind_prompt(turn, captured),
         # A relay operator reads each prompt and types the answer: give them the longest wait.
         timeout=settings["IVR_PAY_RELAY_TIMEOUT"] if turn.relay else settings["IVR_PAY_TIMEOUT"],
         max_attempts=MAX_ATTEMPTS,

@@ -6,7 +6,7 @@ from flask import Blueprint
 from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.flows import identify, menu
-from ivr.kernel import CALL_START, Turn, go, step
+from ivr.kernel import CALL_START, WAITING_PROMPT, Turn, go, step
 from ivr.prompts import Prompt
 
 bp = Blueprint("entry", __name__)
@@ -17,6 +17,10 @@ bp = Blueprint("entry", __name__)
 def incoming(turn: Turn) -> VoiceResponse:
     """Greet the caller for the line they dialed and start identification."""
     state = turn.call
+    if state.waiting is not None and not turn.steps:
+        # Twilio posts a call's start once: this call is under way, so this is a replay.
+        # Nothing changes, and the prompt the caller is at keeps its token.
+        return go(turn, WAITING_PROMPT)
     regions = turn.billing.regions
     if state.region is None:
         dialed = turn.form.get("To") or turn.form.get("Called") or ""

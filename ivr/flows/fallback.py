@@ -22,16 +22,20 @@ log = logging.getLogger(__name__)
 @step(bp, "/fallback", new_call=True)
 def fallback(turn: Turn) -> VoiceResponse:
     """Apologise in the call's language and transfer to its region's specialists."""
-    if turn.call.region is None:
-        # A call the app never answered: its region is still the number it dialed.
-        dialed = turn.form.get("To") or turn.form.get("Called") or ""
-        turn.call.region = turn.billing.regions.for_dialed_number(dialed)[0].key
+    place_by_dialed_number(turn)
     log.warning(
         "call %s: Twilio fell back (error %s)",
         turn.call.call_sid,
         turn.form.get("ErrorCode", "unknown")[:16],
     )
     return apology(turn)
+
+
+def place_by_dialed_number(turn: Turn) -> None:
+    """Give a call the app knows nothing of the region of the number it dialed."""
+    if turn.call.region is None:
+        dialed = turn.form.get("To") or turn.form.get("Called") or ""
+        turn.call.region = turn.billing.regions.for_dialed_number(dialed)[0].key
 
 
 def apology(turn: Turn) -> VoiceResponse:
@@ -46,11 +50,10 @@ def apology(turn: Turn) -> VoiceResponse:
     if is_open:
         response.append(turn.say(Prompt.TRANSFERRING))
         # No action URL: while this app is failing, the call must not come back to it.
-        # When the specialist call ends, the goodbye below is all that is left to say.
+        # If the line does not answer, the caller still leaves with the number and TTY.
         response.append(Dial(line.billing.number))
-    else:
-        for said in hours_and_number(turn.voice, line):
-            response.append(said)
+    for said in hours_and_number(turn.voice, line):
+        response.append(said)
     response.append(turn.say(Prompt.GOODBYE))
     response.append(Hangup())
     return response

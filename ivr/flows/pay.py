@@ -32,7 +32,7 @@ from billing_core.domain.payments import (
     TargetKind,
 )
 from billing_core.services.accounts import AccountSummary
-from billing_core.services.payments import PaymentRequest
+from billing_core.services.payments import PaymentOutcome, PaymentRequest
 from ivr.call_state import Draft, Method, MethodChoice, Outcome, PayTarget
 from ivr.flows import capture
 from ivr.kernel import (
@@ -315,6 +315,9 @@ def confirm(turn: Turn) -> VoiceResponse:
     # a double press) is the same payment, charged once.
     if draft.idempotency_key is None:
         draft.idempotency_key = f"{turn.call.call_sid}:{uuid.uuid4().hex}"
+    elif (made := turn.billing.payment_made_under(draft.idempotency_key)) is not None:
+        # Paid already (the state saved after it was lost): never read it back as unpaid.
+        return after_payment(turn, made, draft.method)
     method = draft.method
     readback = [
         turn.say(
@@ -344,6 +347,9 @@ def confirm_answer(turn: Turn) -> VoiceResponse:
     digits = answered(turn)
     if not digits:
         return no_answer(turn, "pay_confirm", confirm)
+    if (made := turn.billing.payment_made_under(draft.idempotency_key)) is not None:
+        # This read-back's payment was already made: whatever was pressed, say so.
+        return after_payment(turn, made, draft.method)
     if digits == "1":
         done(turn, "pay_confirm")
         return charge(turn)
@@ -424,6 +430,12 @@ def charge(turn: Turn) -> VoiceResponse:
         draft.idempotency_key = None
         return go(turn, choose_method, turn.say(Prompt.DECLINED_PROCESSING))
     log.info("call %s: payment %s", turn.call.call_sid, outcome.status.value)
+    return after_payment(turn, outcome, method)
+
+
+def after_payment(turn: Turn, outcome: PaymentOutcome, method: Method | None) -> VoiceResponse:
+    """Say what became of the payment: declined, or its confirmation number."""
+    draft = turn.call.pay
     if outcome.status is PaymentStatus.FAILED:
         draft.idempotency_key = None
         draft.method = None
@@ -437,7 +449,7 @@ def charge(turn: Turn) -> VoiceResponse:
             amount=outcome.amount_cents,
         )
     )
-    if outcome.status is PaymentStatus.SUCCEEDED and not method.saved:
+    if outcome.status is PaymentStatus.SUCCEEDED and method is not None and not method.saved:
         # Offered after the confirmation number, so saving costs no one time before paying.
         turn.call.pay.unsaved_method = method
     return go(turn, finished)

@@ -197,3 +197,46 @@ def test_a_payment_token_shaped_like_a_card_number_is_refused_and_never_stored(
     with core.unit_of_work() as uow:
         state = uow.session.get(CallSession, call.call_sid)
         assert "4242 4242" not in str(state.data)
+
+
+def test_a_payment_whose_state_was_not_saved_is_never_read_back_as_unpaid(
+    twilio, app, core, member
+):
+    from sqlalchemy import event
+
+    call = twilio.call(to=NCAL, from_=CALLER)
+    for keys in ["70000007#", "03091982", "1", "1", "2", "50#", "1"]:
+        call.press(keys)  # pay, the first bill, $50 of it, the saved Visa
+    assert "$50.00" in call.heard_since_input[-2]
+
+    def lose_state_writes(_conn, _cursor, statement, *_args, **_kwargs):
+        if " ".join(statement.split()).startswith("UPDATE call_sessions SET data="):
+            raise ConnectionError("the call state could not be saved")
+
+    event.listen(core.engine, "before_cursor_execute", lose_state_writes)
+    try:
+        call.press("1")
+    finally:
+        event.remove(core.engine, "before_cursor_execute", lose_state_writes)
+    assert call.heard_since_input[0] == "Your payment of $50.00 is complete."
+    number = call.heard_since_input[1]
+    # The saved state still says "read-back": the next answer is refused, and the caller
+    # hears the payment they made, not an unpaid read-back to pay again.
+    call.press("9")
+    assert call.heard_since_input[0].startswith("Sorry, we could not take that answer.")
+    assert "Your payment of $50.00 is complete." in call.heard_since_input
+    assert number in call.heard_since_input
+    assert payments(core) == (1, 1)
+
+
+def test_a_replayed_call_start_mid_call_leaves_the_callers_prompt_answerable(
+    twilio, app, core, member
+):
+    call = twilio.call(to=NCAL, from_=CALLER)
+    for keys in ["70000007#", "03091982", "1", "1", "1", "1"]:
+        call.press(keys)
+    start_path, start_params = call.transcript[0].path, call.transcript[0].params
+    replay(app, start_path, start_params)
+    call.press("1")
+    assert call.heard_since_input[0] == "Your payment of $200.00 is complete."
+    assert payments(core) == (1, 1)

@@ -13,7 +13,12 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
-from billing_core.adapters.gateways.base import ChargeResult, GatewayTimeout, PaymentGateway
+from billing_core.adapters.gateways.base import (
+    ChargeResult,
+    GatewayError,
+    GatewayTimeout,
+    PaymentGateway,
+)
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +48,9 @@ class DeadlineGateway:
         try:
             return future.result(timeout=self.seconds)
         except FutureTimeout:
+            if future.cancel():
+                # Still waiting for a free thread: never sent, so nothing can have been taken.
+                raise GatewayError("too many charges at once; not sent") from None
             log.warning("%s gave no answer within %s s", self.name, self.seconds)
             raise GatewayTimeout(f"no answer within {self.seconds} s") from None
 
@@ -51,4 +59,5 @@ class DeadlineGateway:
         try:
             return future.result(timeout=self.seconds)
         except FutureTimeout:
+            future.cancel()
             raise GatewayTimeout(f"no answer within {self.seconds} s") from None
