@@ -21,6 +21,7 @@ from sqlalchemy import create_engine, select, text
 
 from billing_core.adapters.jobs import (
     JobDefinition,
+    LocalWorker,
     apply_job_schema,
     is_postgresql,
     libpq_conninfo,
@@ -189,6 +190,21 @@ def test_a_job_whose_worker_died_is_retried_by_the_engine(clock):
     assert connector.jobs[job_id]["status"] == "succeeded"
 
 
+def test_the_local_worker_runs_the_periodic_tasks_on_a_thread_and_stops(clock):
+    ticks = threading.Event()
+    # A sixth cron field is seconds: due every second.
+    definition = JobDefinition(
+        "tick", "sets an event", lambda now: ticks.set() or "tick", cron="* * * * * *"
+    )
+    engine = make_job_app("sqlite://", [definition], clock=clock, connector=InMemoryConnector())
+    worker = LocalWorker(engine).start()
+    try:
+        assert ticks.wait(timeout=10)
+    finally:
+        worker.stop()
+    assert not worker.running
+
+
 def test_jobs_run_takes_the_time_the_task_sees_from_as_of(jobs_app, clock):
     store = jobs_app.extensions["call_store"]
     store.save(CallState.restore("CA-old", {"region": "ncal"}, is_new=True), clock.now())
@@ -346,6 +362,23 @@ def test_a_periodic_job_is_deferred_once_however_many_workers_defer_it(database_
             {"name": name},
         ).scalar_one()
     assert deferred == 1
+
+
+@pytest.mark.postgres
+def test_the_job_schema_is_brought_up_from_the_version_it_records(database_url):
+    if not is_postgresql(database_url):
+        pytest.skip("only PostgreSQL has a job schema")
+    with clean_engine(database_url) as connection:
+        connection.execute(text("COMMENT ON TABLE procrastinate_jobs IS 'procrastinate 3.4.0'"))
+        connection.commit()
+    # No migration of procrastinate's came after 3.4.0 up to this version: nothing to apply.
+    assert apply_job_schema(database_url) == "upgraded from 3.4.0"
+    assert apply_job_schema(database_url) == "up to date"
+    with clean_engine(database_url) as connection:
+        connection.execute(text("COMMENT ON TABLE procrastinate_jobs IS NULL"))
+        connection.commit()
+    assert apply_job_schema(database_url) == "up to date"  # applied by hand: taken as current
+    assert apply_job_schema(database_url) == "up to date"
 
 
 @contextlib.contextmanager
