@@ -1,4 +1,5 @@
-# make install: virtualenv + dependencies; make run: demo data + serve; make test: the suite.
+# make install: virtualenv + dependencies; make run: demo data + serve (webhooks and the local
+# job worker, in one process: Ctrl-C stops both); make test: the suite.
 VENV   ?= .venv
 PYTHON ?= python3
 PY     := $(VENV)/bin/python
@@ -20,7 +21,7 @@ demo: install
 	$(IVR) demo
 
 serve: install
-	$(IVR) run --host $(HOST) --port $(PORT)
+	IVR_JOBS_LOCAL_WORKER=1 $(IVR) run --host $(HOST) --port $(PORT)
 
 run: demo serve
 

@@ -16,7 +16,7 @@ from billing_core.core import BillingCore
 from billing_core.domain.clock import SystemClock
 from billing_core.domain.identity import IdentityHasher
 from billing_core.services.identification import LockoutPolicy
-from ivr import calls, cli, config, recording
+from ivr import calls, cli, config, jobs, recording
 from ivr.call_state import CallStore
 from ivr.flows import (
     agent,
@@ -121,6 +121,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if unbound:
         raise RuntimeError(f"no step bound to the exits: {', '.join(unbound)}")
 
+    jobs.install(app)
     cli.register(app)
     return app
 

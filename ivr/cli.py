@@ -9,7 +9,8 @@ points when it is installed; nothing here imports it.
 from __future__ import annotations
 
 import getpass
-from datetime import datetime, timedelta
+import logging
+from datetime import UTC, date, datetime, time, timedelta
 
 import click
 from flask import Flask, current_app
@@ -18,12 +19,13 @@ from flask.cli import with_appcontext
 from billing_core.adapters.migrate import upgrade as migrate
 from billing_core.domain.exceptions import FeedRejected
 from billing_core.services.feed_import import import_feed, load_feed_file
-from billing_core.services.outbox import EMAIL, SMS, deliver_pending
+from billing_core.services.outbox import deliver_pending
+from ivr.jobs import receipt_senders
 
 
 def register(app: Flask) -> None:
     """Add the operator commands to the app's command line."""
-    for group in (db, billing, regions, calls, payments, outbox, identity):
+    for group in (db, billing, regions, calls, payments, outbox, identity, jobs):
         app.cli.add_command(group)
 
 
@@ -35,9 +37,11 @@ def db() -> None:
 @db.command("upgrade")
 @with_appcontext
 def db_upgrade() -> None:
-    """Apply every migration the database has not had yet."""
-    migrate(current_app.config["DATABASE_URL"])
+    """Apply every migration the database has not had yet, and the job engine's schema."""
+    job_schema = migrate(current_app.config["DATABASE_URL"])
     click.echo("database is up to date")
+    if job_schema != "not needed":
+        click.echo(f"job schema: {job_schema}")
 
 
 @click.group()
@@ -165,32 +169,6 @@ def outbox_deliver(batch: int) -> None:
     click.echo(line)
 
 
-def receipt_senders(settings) -> dict:
-    """Return the configured senders by message kind."""
-    senders: dict = {}
-    if settings["IVR_SMS_FROM"] and settings["IVR_TWILIO_ACCOUNT_SID"]:
-        from billing_core.adapters.senders.twilio_sms import TwilioSmsSender
-
-        senders[SMS] = TwilioSmsSender(
-            settings["IVR_TWILIO_ACCOUNT_SID"],
-            settings["IVR_TWILIO_AUTH_TOKEN"],
-            settings["IVR_SMS_FROM"],
-            api_base=settings["IVR_TWILIO_API_BASE"] or None,
-        )
-    if settings["IVR_SMTP_HOST"]:
-        from billing_core.adapters.senders.smtp import SmtpSender
-
-        senders[EMAIL] = SmtpSender(
-            settings["IVR_SMTP_HOST"],
-            settings["IVR_SMTP_PORT"],
-            username=settings["IVR_SMTP_USERNAME"] or None,
-            password=settings["IVR_SMTP_PASSWORD"] or None,
-            use_tls=settings["IVR_SMTP_STARTTLS"],
-            sender_address=settings["IVR_RECEIPT_FROM"],
-        )
-    return senders
-
-
 @click.group()
 def regions() -> None:
     """Inspect the regional pay lines."""
@@ -286,3 +264,79 @@ def identity_unlock_number(number: str, by: str | None) -> None:
         else f"calling number ending {''.join(ch for ch in number if ch.isdigit())[-4:]}"
     )
     click.echo(f"unlocked {what} ({state}; {result.records} record(s) cleared), by {by}")
+
+
+@click.group()
+def jobs() -> None:
+    """Run the scheduled work: workers, one task now, the schedules."""
+
+
+@jobs.command("worker")
+@click.option(
+    "--concurrency",
+    default=None,
+    type=click.IntRange(min=1),
+    help="jobs this worker runs at once, each on a thread [default: IVR_JOBS_CONCURRENCY]",
+)
+@with_appcontext
+def jobs_worker(concurrency: int | None) -> None:
+    """Run a worker until SIGINT or SIGTERM; start any number, on any hosts."""
+    from billing_core.adapters.jobs import is_postgresql, run_worker
+
+    engine = current_app.extensions["jobs"]
+    logging.getLogger("procrastinate").setLevel(logging.getLogger("ivr").getEffectiveLevel())
+    if not is_postgresql(current_app.config["DATABASE_URL"]):
+        click.echo("embedded set-up: jobs are kept in this process's memory", err=True)
+    run_worker(engine.app, concurrency=concurrency or current_app.config["IVR_JOBS_CONCURRENCY"])
+
+
+@jobs.command("run")
+@click.argument("task")
+@click.option(
+    "--as-of",
+    "as_of",
+    default=None,
+    help="the time the task sees: an ISO date (midnight UTC) or a datetime with zone, "
+    "e.g. 2026-11-27T06:00:00-08:00; default: now",
+)
+@with_appcontext
+def jobs_run(task: str, as_of: str | None) -> None:
+    """Run one task now, here, synchronously (for tests and catching up)."""
+    engine = current_app.extensions["jobs"]
+    if task not in engine.definitions:
+        raise click.BadParameter(
+            f"no task {task!r}; the tasks are: {', '.join(engine.definitions)}",
+            param_hint="TASK",
+        )
+    now = parse_as_of(as_of) if as_of else current_app.extensions["billing"].clock.now()
+    click.echo(f"{task}: {engine.run_now(task, now)}")
+
+
+def parse_as_of(text: str) -> datetime:
+    """An ISO date (its midnight in UTC) or an ISO datetime with a time zone."""
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), time(0), tzinfo=UTC)
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r} is not an ISO date or datetime", param_hint="--as-of"
+        ) from None
+    if when.tzinfo is None:
+        raise click.BadParameter(
+            "give a time zone, e.g. 2026-11-27T06:00:00-08:00", param_hint="--as-of"
+        )
+    return when.astimezone(UTC)
+
+
+@jobs.command("list")
+@with_appcontext
+def jobs_list() -> None:
+    """The tasks, their schedules (cron, UTC) and retries."""
+    from billing_core.adapters.jobs import RETRY_STALLED
+
+    for definition in [*current_app.extensions["jobs"].definitions.values(), RETRY_STALLED]:
+        click.echo(
+            f"{definition.name:12} {definition.schedule:14} "
+            f"up to {definition.max_attempts} attempts  {definition.summary}"
+        )

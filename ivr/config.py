@@ -99,6 +99,8 @@ class IvrSettings(BaseSettings):
     IVR_RECORDINGS_DIR: str = ""
     IVR_WEBSITE: str = "kp.org"
     IVR_LOG_LEVEL: str = "INFO"
+    IVR_JOBS_LOCAL_WORKER: bool = False
+    IVR_JOBS_CONCURRENCY: int = 1
 
     @classmethod
     def settings_customise_sources(

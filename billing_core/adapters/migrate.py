@@ -18,6 +18,13 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str) -> None:
-    """Apply every migration the database has not had yet."""
+def upgrade(database_url: str) -> str:
+    """Apply every migration the database has not had yet, then the job engine's schema.
+
+    Returns what became of the job schema (see jobs.apply_job_schema): only PostgreSQL
+    has one; the embedded set-up keeps its jobs in memory.
+    """
     command.upgrade(alembic_config(database_url), "head")
+    from billing_core.adapters.jobs import apply_job_schema
+
+    return apply_job_schema(database_url)

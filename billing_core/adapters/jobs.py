@@ -1,0 +1,246 @@
+"""The job engine: procrastinate on the configured database, running the scheduled work.
+
+On PostgreSQL the jobs are rows of procrastinate's own tables, next to the billing
+tables: any number of workers on any hosts claim them with SELECT ... FOR UPDATE SKIP
+LOCKED, and each periodic job is deferred once per scheduled time however many workers
+defer it. The embedded set-up (SQLite) has no job tables: its jobs live in the memory of
+the one process that runs them (procrastinate's InMemoryConnector), which is enough
+because every task keeps its real state in the billing tables and is idempotent there.
+
+Tasks are given as JobDefinitions: a name, a cron schedule (or none), retries, and a
+function of the time "now". Nothing here knows what the tasks do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from procrastinate import App, BaseConnector, PsycopgConnector, RetryStrategy
+from procrastinate.schema import SchemaManager
+from procrastinate.testing import InMemoryConnector
+from procrastinate.worker import Worker
+from sqlalchemy.engine import make_url
+
+from billing_core.domain.clock import Clock
+
+log = logging.getLogger(__name__)
+
+# Finished jobs that succeeded are deleted (their work is in the billing tables); failed
+# ones stay in procrastinate_jobs for an operator to look at.
+DELETE_JOBS = "successful"
+# procrastinate's version is kept as a comment on its jobs table, so a later upgrade of
+# the library knows which of its migrations the database still needs.
+_VERSION_MARK = "procrastinate "
+# One `ivr db upgrade` at a time applies the job schema (any fixed key would do).
+_SCHEMA_LOCK_KEY = 0x1A5B_0B5
+
+
+@dataclass(frozen=True)
+class JobDefinition:
+    """One task: what it is called, when it runs, how often it is retried, what it does.
+
+    run(now) does the work as of `now` and returns a line saying what it did. It must be
+    idempotent in the database: a job may run twice (a retry, a crash, a late worker).
+    """
+
+    name: str
+    summary: str
+    run: Callable[[datetime], str]
+    cron: str | None = None  # None: run only when deferred or run by hand
+    max_attempts: int = 5  # runs of one job in all, first one included
+    retry_wait_seconds: int = 2  # exponential: 4, 8, 16, ... seconds between attempts
+
+    @property
+    def schedule(self) -> str:
+        return self.cron or "on demand"
+
+
+def is_postgresql(database_url: str) -> bool:
+    return make_url(database_url).get_backend_name() == "postgresql"
+
+
+def libpq_conninfo(database_url: str) -> str:
+    """Turn a SQLAlchemy URL (postgresql+psycopg://...) into a libpq connection URI."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "postgresql":
+        raise ValueError(f"not a PostgreSQL URL: {url.render_as_string(hide_password=True)}")
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def make_connector(database_url: str) -> BaseConnector:
+    """A real connector on PostgreSQL; the in-memory one for the embedded set-up."""
+    if is_postgresql(database_url):
+        return PsycopgConnector(conninfo=libpq_conninfo(database_url))
+    return InMemoryConnector()
+
+
+def make_job_app(
+    database_url: str,
+    definitions: Iterable[JobDefinition],
+    *,
+    clock: Clock,
+    connector: BaseConnector | None = None,
+) -> App:
+    """A procrastinate App with one task per definition, the periodic ones scheduled."""
+    app = App(
+        connector=connector or make_connector(database_url),
+        worker_defaults={"delete_jobs": DELETE_JOBS},
+    )
+    for definition in definitions:
+        _add_task(app, definition, clock)
+    _add_stalled_job_retry(app)
+    return app
+
+
+# The engine's own task: a job whose worker died (no heartbeat for 30 s) is run again.
+RETRY_STALLED = JobDefinition(
+    name="retry-stalled",
+    summary="run again the jobs of workers that died mid-job (the engine's own task)",
+    run=lambda now: "see the worker's log",
+    cron="*/5 * * * *",
+    max_attempts=1,
+)
+
+
+def _add_stalled_job_retry(app: App) -> None:
+    async def retry_stalled(timestamp: int | None = None) -> str:
+        stalled = list(await app.job_manager.get_stalled_jobs())
+        for job in stalled:
+            await app.job_manager.retry_job(job)
+        return f"retried {len(stalled)} stalled job(s)"
+
+    task = app.task(
+        name=RETRY_STALLED.name, queueing_lock=RETRY_STALLED.name, lock=RETRY_STALLED.name
+    )(retry_stalled)
+    app.periodic(cron=RETRY_STALLED.cron or "", periodic_id=RETRY_STALLED.name)(task)
+
+
+def _add_task(app: App, definition: JobDefinition, clock: Clock) -> None:
+    def run_job(timestamp: int | None = None) -> str:
+        # A periodic job carries its scheduled time; the work is done as of the clock's now.
+        outcome = definition.run(clock.now())
+        log.info("job %s: %s", definition.name, outcome)
+        return outcome
+
+    run_job.__name__ = run_job.__qualname__ = definition.name.replace("-", "_")
+    task = app.task(
+        name=definition.name,
+        retry=RetryStrategy(
+            max_attempts=definition.max_attempts, exponential_wait=definition.retry_wait_seconds
+        ),
+        # One run of a task at a time across all workers, and at most one waiting behind it.
+        lock=definition.name,
+        queueing_lock=definition.name,
+    )(run_job)
+    if definition.cron:
+        app.periodic(cron=definition.cron, periodic_id=definition.name)(task)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+def run_worker(app: App, *, concurrency: int = 1, name: str | None = None) -> None:
+    """Run a worker in the foreground until SIGINT or SIGTERM (then it finishes its jobs)."""
+    app.run_worker(concurrency=concurrency, name=name or worker_name())
+
+
+class LocalWorker:
+    """A worker on a thread of this process: the embedded set-up's one local worker."""
+
+    def __init__(self, app: App, *, concurrency: int = 1) -> None:
+        self._app = app
+        self._worker = Worker(
+            app=app,
+            name=f"local-{worker_name()}",
+            concurrency=concurrency,
+            install_signal_handlers=False,  # signals belong to the main thread (the server)
+            delete_jobs=DELETE_JOBS,
+        )
+        self._thread = threading.Thread(target=self._run, name="ivr-jobs-worker", daemon=True)
+
+    def start(self) -> LocalWorker:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._worker.stop()
+        self._thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def _run(self) -> None:
+        async def main() -> None:
+            async with self._app.open_async():
+                await self._worker.run()
+
+        try:
+            asyncio.run(main())
+        except Exception:  # the web process goes on; the log says why its jobs stopped
+            log.exception("the local job worker stopped")
+
+
+def apply_job_schema(database_url: str) -> str:
+    """Create procrastinate's tables if absent, or bring them to this version; idempotent.
+
+    Returns what it did: "created", "upgraded from X" or "up to date". Only PostgreSQL has
+    job tables; on any other database this does nothing ("not needed").
+    """
+    if not is_postgresql(database_url):
+        return "not needed"
+    import psycopg
+    from procrastinate import __version__
+
+    with psycopg.connect(libpq_conninfo(database_url)) as connection:
+        with connection.transaction():
+            connection.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK_KEY,))
+            present = connection.execute(
+                "SELECT obj_description(to_regclass('procrastinate_jobs'), 'pg_class'), "
+                "to_regclass('procrastinate_jobs') IS NOT NULL"
+            ).fetchone()
+            assert present is not None
+            mark, exists = present
+            if not exists:
+                connection.execute(SchemaManager.get_schema())
+                outcome = "created"
+            else:
+                applied = (mark or "").removeprefix(_VERSION_MARK) if mark else ""
+                if not applied:
+                    # Made by hand (procrastinate schema --apply): take it as this version.
+                    outcome = "up to date"
+                elif _version(applied) >= _version(__version__):
+                    return "up to date"
+                else:
+                    for migration in _migrations_after(applied, __version__):
+                        connection.execute(migration.read_text(encoding="utf-8"))
+                    outcome = f"upgraded from {applied}"
+            connection.execute(
+                f"COMMENT ON TABLE procrastinate_jobs IS '{_VERSION_MARK}{__version__}'"
+            )
+    return outcome
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split(".")[:3] if part.isdigit())
+
+
+def _migrations_after(applied: str, current: str):
+    """procrastinate's migration files from versions after `applied`, up to `current`."""
+    from pathlib import Path
+
+    folder = Path(SchemaManager.get_migrations_path())
+    found = []
+    for path in sorted(folder.glob("*.sql")):
+        version = _version(path.name.split("_")[0])
+        if _version(applied) < version <= _version(current):
+            found.append(path)
+    return found

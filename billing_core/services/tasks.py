@@ -1,0 +1,76 @@
+"""The billing core's scheduled work as job definitions: receipts out, payments settled.
+
+Each task calls a service that is already idempotent in the database: the outbox claims
+each message before sending it and records it sent, reconcile settles a payment once
+from the gateway's record and never charges. Running a task twice, on two hosts at
+once, or again after a crash, sends or settles nothing twice.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from billing_core.adapters.jobs import JobDefinition
+from billing_core.core import BillingCore
+from billing_core.services.outbox import Sender, deliver_pending
+
+OUTBOX = "outbox"
+RECONCILE = "reconcile"
+# Payments younger than this are left to the call still taking them.
+RECONCILE_OLDER_THAN = timedelta(minutes=10)
+
+
+class FixedClock:
+    """A clock stopped at one time: a task run as of a given moment."""
+
+    def __init__(self, now: datetime) -> None:
+        self._now = now
+
+    def now(self) -> datetime:
+        return self._now
+
+
+def core_as_of(core: BillingCore, now: datetime) -> BillingCore:
+    """The same billing core (engine, gateway) whose clock reads `now`."""
+    at = copy.copy(core)
+    at.clock = FixedClock(now)
+    return at
+
+
+def billing_tasks(
+    core: BillingCore, senders: Mapping[str, Sender], *, batch: int = 50
+) -> list[JobDefinition]:
+    """The outbox and reconcile tasks for this billing core and these receipt senders."""
+
+    def deliver(now: datetime) -> str:
+        if not senders:
+            return "no sender configured (IVR_SMS_FROM, IVR_SMTP_HOST); nothing sent"
+        report = deliver_pending(core.unit_of_work, senders, now=now, batch=batch)
+        return (
+            f"sent: {len(report.sent)}, to retry: {len(report.retrying)}, "
+            f"failed: {len(report.failed)}"
+        )
+
+    def reconcile(now: datetime) -> str:
+        report = core_as_of(core, now).reconcile(older_than=RECONCILE_OLDER_THAN)
+        return (
+            f"succeeded: {len(report.succeeded)}, failed: {len(report.failed)}, "
+            f"still open: {len(report.unsettled)}"
+        )
+
+    return [
+        JobDefinition(
+            name=OUTBOX,
+            summary="send the queued text and email receipts that are due",
+            run=deliver,
+            cron="* * * * *",
+        ),
+        JobDefinition(
+            name=RECONCILE,
+            summary="settle PENDING and UNKNOWN payments from the gateway's records",
+            run=reconcile,
+            cron="*/5 * * * *",
+        ),
+    ]
