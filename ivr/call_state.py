@@ -152,6 +152,10 @@ class CallState(_Part):
     def is_new(self) -> bool:
         return self._is_new
 
+    def took_answer(self) -> None:
+        """This webhook took the answer to the prompt: the database now holds no token."""
+        self._stored_token = None
+
     @property
     def stored_token(self) -> str | None:
         """The token of the prompt the stored state waits on, as the database holds it."""
@@ -241,27 +245,33 @@ class CallStore:
         """
         data = state.to_json()
         token = state.waiting.token if state.waiting is not None else None
+        values = {
+            "data": data,
+            "prompt_token": token,
+            "updated_at": now,
+            "expires_at": now + self._ttl,
+        }
         with self._session_factory() as session, session.begin():
             if not state.is_new:
+                # Written only over the state this webhook read: a webhook that read it before
+                # another one took an answer and saved must not write the older state back.
                 updated = session.execute(
                     update(CallSession)
-                    .where(CallSession.call_sid == state.call_sid, CallSession.ended_at.is_(None))
-                    .values(
-                        data=data, prompt_token=token, updated_at=now, expires_at=now + self._ttl
+                    .where(
+                        CallSession.call_sid == state.call_sid,
+                        CallSession.ended_at.is_(None),
+                        CallSession.prompt_token.is_not_distinct_from(state.stored_token),
                     )
+                    .values(**values)
                 )
                 if updated.rowcount:
                     return
+                if session.get(CallSession, state.call_sid) is not None:
+                    log.warning("call %s: a newer state was saved meanwhile; kept", state.call_sid)
+                    return
             inserted = session.execute(
                 upsert_insert(session)(CallSession)
-                .values(
-                    call_sid=state.call_sid,
-                    data=data,
-                    prompt_token=token,
-                    created_at=now,
-                    updated_at=now,
-                    expires_at=now + self._ttl,
-                )
+                .values(call_sid=state.call_sid, created_at=now, **values)
                 .on_conflict_do_nothing(index_elements=["call_sid"])
                 .returning(CallSession.call_sid)
             ).first()
@@ -270,9 +280,7 @@ class CallStore:
                 session.execute(
                     update(CallSession)
                     .where(CallSession.call_sid == state.call_sid, CallSession.ended_at.is_(None))
-                    .values(
-                        data=data, prompt_token=token, updated_at=now, expires_at=now + self._ttl
-                    )
+                    .values(**values)
                 )
 
     def end(self, call_sid: str, now: datetime) -> None:

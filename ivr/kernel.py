@@ -266,10 +266,19 @@ def bind_prompt(turn: Turn, answer_step: Step) -> str:
     ):
         token = same.token
     else:
-        token = secrets.token_hex(8)
+        token = new_token()
     turn.call.asking = endpoint
     turn.call.waiting = Waiting(token=token, step=asked_by, answer=endpoint)
     return url_for(endpoint, **{TOKEN: token})
+
+
+# Consonants only: a token never reads as digits or a word in a log line or a recording.
+_TOKEN_LETTERS = "bcdfghjkmnpqrstvwxz"
+
+
+def new_token() -> str:
+    """A prompt's token: 16 letters, about 68 bits."""
+    return "".join(secrets.choice(_TOKEN_LETTERS) for _ in range(16))
 
 
 def takes_answer(turn: Turn, endpoint: str) -> bool:
@@ -290,6 +299,7 @@ def takes_answer(turn: Turn, endpoint: str) -> bool:
         log.warning("call %s: the answer to this prompt was already taken", state.call_sid)
         return False
     turn.taken, state.waiting = waiting, None  # taken: the same answer again is refused
+    state.took_answer()
     state.asking = None
     return True
 
