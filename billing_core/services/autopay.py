@@ -33,7 +33,7 @@ from billing_core.domain.exceptions import BillingError, MemberNotFound
 from billing_core.domain.members import CoverageType
 from billing_core.domain.payments import PaymentStatus, PaymentTarget
 from billing_core.domain.regions import RegionCatalog
-from billing_core.services import audit, autopay_notices, outbox, payments
+from billing_core.services import audit, autopay_notices, outbox, payments, receipts
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +128,7 @@ def enroll(
                 updated_at=now,
             ),
         )
-        local_day = now.astimezone(_zone(member)).date()
+        local_day = now.astimezone(receipts.zone_for_state(member.state)).date()
         _queue(
             uow,
             member,
@@ -505,12 +505,6 @@ def _notice_expiring(uow, member, method, regions, now) -> None:
         method=(method.kind, method.brand, method.last4),
         date=due,
     )
-
-
-def _zone(member: Member):
-    from billing_core.services.receipts import zone_for_state
-
-    return zone_for_state(member.state)
 
 
 def _queue(uow, member: Member, kind: str, dedupe_key: str, now: datetime, **fields) -> bool:
