@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
@@ -13,12 +13,13 @@ from billing_core.adapters.db import make_session_factory
 from billing_core.adapters.gateways.base import PaymentGateway
 from billing_core.adapters.gateways.deadline import DeadlineGateway
 from billing_core.adapters.unit_of_work import UnitOfWork
+from billing_core.domain.autopay import AutopayAuthorization, RetrySchedule
 from billing_core.domain.clock import Clock
 from billing_core.domain.identity import IdentityHasher
 from billing_core.domain.money import LOCALES
 from billing_core.domain.payments import PaymentTarget
 from billing_core.domain.regions import RegionCatalog
-from billing_core.services import accounts, identification, payments, wallet
+from billing_core.services import accounts, autopay, identification, payments, wallet
 
 
 @dataclass
@@ -33,6 +34,7 @@ class BillingCore:
     gateway: PaymentGateway | None = None
     # Seconds a charge may take before it is UNKNOWN (settled later by reconcile); None: no limit.
     gateway_deadline: float | None = None
+    autopay_retries: RetrySchedule = field(default_factory=RetrySchedule)
     session_factory: sessionmaker = field(init=False)
 
     def __post_init__(self) -> None:
@@ -141,4 +143,55 @@ class BillingCore:
             confirmation_number=confirmation_number,
             phone=phone,
             now=self.clock.now(),
+        )
+
+    def autopay_status(self, member_id: int) -> autopay.AutopayStatus:
+        return autopay.status(self.unit_of_work(), member_id, regions=self.regions)
+
+    def enroll_autopay(
+        self,
+        member_id: int,
+        saved_method_id: int | None,
+        authorization: AutopayAuthorization,
+        max_amount_cents: int | None = None,
+    ) -> int:
+        """Record the member's standing authorization and queue its written copy; its id."""
+        return autopay.enroll(
+            self.unit_of_work(),
+            member_id=member_id,
+            saved_method_id=saved_method_id,
+            authorization=authorization,
+            max_amount_cents=max_amount_cents,
+            now=self.clock.now(),
+        )
+
+    def change_autopay_method(
+        self, member_id: int, saved_method_id: int, *, channel: str, call_sid: str | None = None
+    ) -> None:
+        autopay.change_method(
+            self.unit_of_work(),
+            member_id=member_id,
+            saved_method_id=saved_method_id,
+            channel=channel,
+            call_sid=call_sid,
+            now=self.clock.now(),
+        )
+
+    def cancel_autopay(self, member_id: int, *, channel: str, call_sid: str | None = None) -> bool:
+        return autopay.cancel(
+            self.unit_of_work(),
+            member_id=member_id,
+            channel=channel,
+            call_sid=call_sid,
+            now=self.clock.now(),
+        )
+
+    def run_autopay(self, as_of: datetime | None = None) -> autopay.RunReport:
+        """Charge the premiums (and retries) due on each member's regional day as of then."""
+        return autopay.run_autopay(
+            self.unit_of_work,
+            self.gateway,
+            as_of=as_of or self.clock.now(),
+            regions=self.regions,
+            schedule=self.autopay_retries,
         )

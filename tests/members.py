@@ -22,6 +22,7 @@ def add_member(
     bills: list[tuple[str, date, str, int, int, date]] = (),
     premiums: list[tuple[date, int, int]] = (),
     phone: str | None = None,
+    email: str | None = None,
 ) -> int:
     """Add a member; bills are (number, service date, facility, amount, paid, due date)."""
     now = core.clock.now()
@@ -37,6 +38,7 @@ def add_member(
             state=state,
             coverage_type=coverage,
             phone=phone,
+            email=email,
             language="en",
             monthly_premium_cents=monthly_premium_cents,
             created_at=now,

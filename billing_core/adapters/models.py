@@ -23,6 +23,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -308,3 +309,60 @@ class CallSession(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The prompt the call waits on: an answer must carry it, and only one answer takes it.
     prompt_token: Mapped[str | None] = mapped_column(String(32))
+
+
+class AutopayEnrollment(Base):
+    """A member's standing authorization to charge a saved method for each premium.
+
+    One active enrollment per member (cancelled_at empty): a partial unique index, which
+    SQLite and PostgreSQL both enforce. Cancelled ones are kept, with what was accepted.
+    """
+
+    __tablename__ = "autopay_enrollments"
+    __table_args__ = (
+        Index(
+            "uq_autopay_enrollments_active_member",
+            "member_id",
+            unique=True,
+            sqlite_where=text("cancelled_at IS NULL"),
+            postgresql_where=text("cancelled_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    saved_method_id: Mapped[int] = mapped_column(ForeignKey("saved_payment_methods.id"))
+    max_amount_cents: Mapped[int | None] = mapped_column(BigInteger)
+    # The authorization, as accepted.
+    accepted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    method_kind: Mapped[str] = mapped_column(String(10))
+    method_brand: Mapped[str | None] = mapped_column(String(30))
+    method_last4: Mapped[str] = mapped_column(String(4))
+    channel: Mapped[str] = mapped_column(String(20))
+    call_sid: Mapped[str | None] = mapped_column(String(64))
+    wording_version: Mapped[str] = mapped_column(String(20))
+    authorization_text: Mapped[str] = mapped_column(String(4000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_channel: Mapped[str | None] = mapped_column(String(20))
+    cancel_call_sid: Mapped[str | None] = mapped_column(String(64))
+
+
+class AutopayAttempt(Base):
+    """One try of a run at one member's premium month; unique, so a run is idempotent."""
+
+    __tablename__ = "autopay_attempts"
+    __table_args__ = (UniqueConstraint("member_id", "coverage_month", "attempt"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enrollment_id: Mapped[int] = mapped_column(ForeignKey("autopay_enrollments.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    coverage_month: Mapped[date] = mapped_column(Date)
+    attempt: Mapped[int] = mapped_column(Integer)
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))
+    outcome: Mapped[str] = mapped_column(String(20))
+    decline_code: Mapped[str | None] = mapped_column(String(40))
+    next_retry_on: Mapped[date | None] = mapped_column(Date, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

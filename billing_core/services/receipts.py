@@ -276,3 +276,19 @@ def _method(receipt: Receipt, words: dict[str, str]) -> str:
     if last4 and 2 <= len(last4) <= 4 and last4.isdigit():
         return words["ending"].format(method=method, last4=last4)
     return method
+
+
+def method_words(language: str, kind: str, brand: str | None, last4: str | None) -> str:
+    """A card or account as a receipt names it (brand or account type, last 4), in a language."""
+    language = language if language in LOCALES else DEFAULT_LANGUAGE
+    receipt = Receipt(language, "", 0, "premium", None, kind, brand, last4, "", date.min)
+    return _method(receipt, _translated(language))
+
+
+def deliverable(*, phone: str | None, email: str | None) -> tuple[str, str] | tuple[None, None]:
+    """Where one written notice goes: the email on file if usable, else a text to the phone."""
+    if email and _EMAIL.fullmatch(email.strip()):
+        return EMAIL, email.strip()
+    if phone and is_e164(phone):
+        return SMS, phone
+    return None, None

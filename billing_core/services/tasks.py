@@ -18,6 +18,7 @@ from billing_core.services.outbox import Sender, deliver_pending
 
 OUTBOX = "outbox"
 RECONCILE = "reconcile"
+AUTOPAY = "autopay"
 # Payments younger than this are left to the call still taking them.
 RECONCILE_OLDER_THAN = timedelta(minutes=10)
 
@@ -42,7 +43,7 @@ def core_as_of(core: BillingCore, now: datetime) -> BillingCore:
 def billing_tasks(
     core: BillingCore, senders: Mapping[str, Sender], *, batch: int = 50
 ) -> list[JobDefinition]:
-    """The outbox and reconcile tasks for this billing core and these receipt senders."""
+    """The outbox, reconcile and autopay tasks for this billing core and these receipt senders."""
 
     def deliver(now: datetime) -> str:
         if not senders:
@@ -60,6 +61,9 @@ def billing_tasks(
             f"still open: {len(report.unsettled)}"
         )
 
+    def run_autopay(now: datetime) -> str:
+        return core.run_autopay(now).line()
+
     return [
         JobDefinition(
             name=OUTBOX,
@@ -72,5 +76,12 @@ def billing_tasks(
             summary="settle PENDING and UNKNOWN payments from the gateway's records",
             run=reconcile,
             cron="*/5 * * * *",
+        ),
+        JobDefinition(
+            name=AUTOPAY,
+            summary="charge the automatic premium payments and retries due today",
+            run=run_autopay,
+            # 12:00 UTC is the same calendar day in every US region (02:00 in Hawaii).
+            cron="0 12 * * *",
         ),
     ]

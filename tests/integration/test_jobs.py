@@ -162,7 +162,8 @@ def test_every_task_has_a_schedule_and_retries(jobs_app):
     result = jobs_app.test_cli_runner().invoke(args=["jobs", "list"])
     assert result.exit_code == 0, result.output
     lines = {line.split()[0]: line for line in result.output.splitlines()}
-    assert set(lines) == {"outbox", "reconcile", "purge-calls", "retry-stalled"}
+    assert set(lines) == {"outbox", "reconcile", "autopay", "purge-calls", "retry-stalled"}
+    assert "0 12 * * *" in lines["autopay"]
     assert "* * * * *" in lines["outbox"]
     assert "*/5 * * * *" in lines["reconcile"]
     assert "0 * * * *" in lines["purge-calls"]
@@ -224,9 +225,9 @@ def test_jobs_run_refuses_a_time_without_a_zone_and_an_unknown_task(jobs_app):
     result = runner.invoke(args=["jobs", "run", "outbox", "--as-of", "2026-11-27T06:00:00"])
     assert result.exit_code == 2
     assert "give a time zone" in result.output
-    result = runner.invoke(args=["jobs", "run", "autopay"])
+    result = runner.invoke(args=["jobs", "run", "no-such-task"])
     assert result.exit_code == 2
-    assert "the tasks are: outbox, reconcile, purge-calls" in result.output
+    assert "the tasks are: outbox, reconcile, autopay, purge-calls" in result.output
 
 
 def test_jobs_run_reconciles_as_of_the_given_time(jobs_app, core, clock):
@@ -390,3 +391,18 @@ def clean_engine(database_url):
             yield connection
     finally:
         engine.dispose()
+
+
+def test_jobs_run_autopay_charges_what_is_due_as_of_the_given_day(jobs_app, core):
+    from tests.integration.test_autopay import enrolled
+
+    enrolled(core)
+    runner = jobs_app.test_cli_runner()
+    result = runner.invoke(args=["jobs", "run", "autopay", "--as-of", "2026-12-30T12:00:00Z"])
+    assert result.exit_code == 0, result.output
+    assert "autopay: charged: 0" in result.output
+    result = runner.invoke(args=["jobs", "run", "autopay", "--as-of", "2026-12-31T12:00:00Z"])
+    assert result.exit_code == 0, result.output
+    assert "autopay: charged: 1," in result.output
+    result = runner.invoke(args=["jobs", "run", "autopay", "--as-of", "2026-12-31T12:00:00Z"])
+    assert "autopay: charged: 0," in result.output

@@ -1,0 +1,108 @@
+"""The statements of autopay: enrollments, their saved methods, and the attempts of a run."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from billing_core.adapters.models import (
+    AutopayAttempt,
+    AutopayEnrollment,
+    Member,
+    Payment,
+    PremiumInvoice,
+    SavedPaymentMethod,
+)
+from billing_core.adapters.unit_of_work import UnitOfWork
+
+
+def active_enrollment(
+    uow: UnitOfWork, member_id: int, *, lock: bool = False
+) -> AutopayEnrollment | None:
+    """The member's enrollment not cancelled, or None; locked for update if asked."""
+    query = select(AutopayEnrollment).where(
+        AutopayEnrollment.member_id == member_id, AutopayEnrollment.cancelled_at.is_(None)
+    )
+    if lock:
+        query = query.with_for_update()
+    return uow.session.scalars(query).one_or_none()
+
+
+def active_enrollment_members(uow: UnitOfWork) -> list[int]:
+    """The members with an active enrollment, by id."""
+    return list(
+        uow.session.scalars(
+            select(AutopayEnrollment.member_id)
+            .where(AutopayEnrollment.cancelled_at.is_(None))
+            .order_by(AutopayEnrollment.member_id)
+        ).all()
+    )
+
+
+def add_enrollment(uow: UnitOfWork, values: dict[str, Any]) -> AutopayEnrollment:
+    row = AutopayEnrollment(**values)
+    uow.session.add(row)
+    uow.session.flush()
+    return row
+
+
+def saved_method(uow: UnitOfWork, method_id: int) -> SavedPaymentMethod | None:
+    return uow.session.get(SavedPaymentMethod, method_id)
+
+
+def member(uow: UnitOfWork, member_id: int) -> Member | None:
+    return uow.session.get(Member, member_id)
+
+
+def premiums(uow: UnitOfWork, member_id: int) -> list[PremiumInvoice]:
+    """Every premium month of the member, oldest first."""
+    return list(
+        uow.session.scalars(
+            select(PremiumInvoice)
+            .where(PremiumInvoice.member_id == member_id)
+            .order_by(PremiumInvoice.coverage_month)
+        ).all()
+    )
+
+
+def attempts(uow: UnitOfWork, member_id: int, coverage_month: date) -> list[AutopayAttempt]:
+    """The run's tries at one member's month, first try first."""
+    return list(
+        uow.session.scalars(
+            select(AutopayAttempt)
+            .where(
+                AutopayAttempt.member_id == member_id,
+                AutopayAttempt.coverage_month == coverage_month,
+            )
+            .order_by(AutopayAttempt.attempt)
+        ).all()
+    )
+
+
+def attempt(
+    uow: UnitOfWork, member_id: int, coverage_month: date, number: int, *, lock: bool = False
+) -> AutopayAttempt | None:
+    """One try, locked for update if asked (its outcome is then changed once)."""
+    query = select(AutopayAttempt).where(
+        AutopayAttempt.member_id == member_id,
+        AutopayAttempt.coverage_month == coverage_month,
+        AutopayAttempt.attempt == number,
+    )
+    if lock:
+        query = query.with_for_update()
+    return uow.session.scalars(query).one_or_none()
+
+
+def add_attempt(uow: UnitOfWork, values: dict[str, Any]) -> AutopayAttempt:
+    """Add a try; the commit raises IntegrityError if a concurrent run recorded it first."""
+    row = AutopayAttempt(**values)
+    uow.session.add(row)
+    return row
+
+
+def payment_by_key(uow: UnitOfWork, idempotency_key: str) -> Payment | None:
+    return uow.session.scalars(
+        select(Payment).where(Payment.idempotency_key == idempotency_key)
+    ).one_or_none()

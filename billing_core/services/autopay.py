@@ -1,0 +1,516 @@
+"""Automatic premium payments: enroll, status, change method, cancel, and the daily run.
+
+The run is idempotent in the database: each try at a member's premium month is a
+payment under the key `autopay:{member}:{YYYY-MM}:{attempt}` (the payment service
+charges a key once) and an autopay_attempts row unique on (member, month, attempt).
+Running it twice, on many workers at once, or again after a crash charges nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import time as timer
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy.exc import IntegrityError
+
+from billing_core.adapters.gateways.base import PaymentGateway
+from billing_core.adapters.models import AutopayEnrollment, Member, Payment, SavedPaymentMethod
+from billing_core.adapters.queries import autopay as queries
+from billing_core.adapters.unit_of_work import UnitOfWork
+from billing_core.domain.autopay import (
+    AttemptOutcome,
+    AutopayAuthorization,
+    AutopayNotAllowed,
+    RetrySchedule,
+    charge_key,
+    check_eligible,
+    method_expires_before,
+)
+from billing_core.domain.exceptions import BillingError, MemberNotFound
+from billing_core.domain.members import CoverageType
+from billing_core.domain.payments import PaymentStatus, PaymentTarget
+from billing_core.domain.regions import RegionCatalog
+from billing_core.services import audit, autopay_notices, outbox, payments, receipts
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "autopay"
+
+
+@dataclass(frozen=True)
+class AutopayStatus:
+    enrolled: bool
+    enrollment_id: int | None = None
+    method_id: int | None = None
+    method_kind: str | None = None
+    method_brand: str | None = None
+    method_last4: str | None = None
+    max_amount_cents: int | None = None
+    accepted_at: datetime | None = None
+    # The next unpaid premium month, its due date (the region's rule) and balance.
+    next_coverage_month: date | None = None
+    next_due_date: date | None = None
+    next_amount_cents: int | None = None
+
+
+@dataclass
+class RunReport:
+    charged: list[int] = field(default_factory=list)  # payment ids that succeeded
+    retrying: list[int] = field(default_factory=list)  # member ids, soft declined
+    failed: list[int] = field(default_factory=list)  # member ids, final decline
+    pending: list[int] = field(default_factory=list)  # member ids, answer unknown
+    over_maximum: list[int] = field(default_factory=list)
+    skipped: int = 0  # enrollments with nothing due, or already taken
+    errors: list[int] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def line(self) -> str:
+        return (
+            f"charged: {len(self.charged)}, retrying: {len(self.retrying)}, "
+            f"failed: {len(self.failed)}, pending: {len(self.pending)}, "
+            f"above maximum: {len(self.over_maximum)}, nothing due: {self.skipped}, "
+            f"errors: {len(self.errors)} ({self.seconds:.1f}s)"
+        )
+
+
+# --- enrollment -------------------------------------------------------------------------
+
+
+def enroll(
+    uow: UnitOfWork,
+    *,
+    member_id: int,
+    saved_method_id: int | None,
+    authorization: AutopayAuthorization,
+    max_amount_cents: int | None,
+    now: datetime,
+) -> int:
+    """Record the authorization and queue its written copy, in one transaction; the id.
+
+    The copy is queued before any debit can be made: no run charges an enrollment
+    that is not committed, and it is committed with its copy. An active enrollment is
+    replaced (cancelled, kept) by the new one.
+    """
+    if max_amount_cents is not None and max_amount_cents <= 0:
+        raise ValueError("a maximum is a positive amount")
+    with uow:
+        member = _member(uow, member_id)
+        method = _usable_method(uow, member_id, saved_method_id)
+        check_eligible(
+            member.coverage_type,
+            binder_paid=_binder_paid(uow, member),
+            has_method=method is not None,
+        )
+        assert method is not None
+        old = queries.active_enrollment(uow, member_id, lock=True)
+        if old is not None:
+            old.cancelled_at = old.updated_at = now
+            old.cancel_channel, old.cancel_call_sid = authorization.channel, authorization.call_sid
+            uow.session.flush()
+        row = queries.add_enrollment(
+            uow,
+            dict(
+                member_id=member_id,
+                saved_method_id=method.id,
+                max_amount_cents=max_amount_cents,
+                accepted_at=authorization.accepted_at,
+                method_kind=authorization.method_kind,
+                method_brand=authorization.method_brand,
+                method_last4=authorization.method_last4,
+                channel=authorization.channel,
+                call_sid=authorization.call_sid,
+                wording_version=authorization.wording_version,
+                authorization_text=authorization.text,
+                created_at=now,
+                updated_at=now,
+            ),
+        )
+        local_day = now.astimezone(receipts.zone_for_state(member.state)).date()
+        _queue(
+            uow,
+            member,
+            "copy",
+            f"autopay-copy:{row.id}",
+            now,
+            method=(method.kind, method.brand, method.last4),
+            date=local_day,
+            text=authorization.text,
+        )
+        audit.record(
+            uow,
+            at=now,
+            action="autopay_enrolled",
+            channel=authorization.channel,
+            call_sid=authorization.call_sid,
+            member_id=member_id,
+            detail={"enrollment_id": row.id, "wording": authorization.wording_version},
+        )
+        uow.commit()
+        return row.id
+
+
+def status(uow: UnitOfWork, member_id: int, *, regions: RegionCatalog) -> AutopayStatus:
+    """The member's enrollment, its method, and the next premium it will pay."""
+    with uow:
+        member = _member(uow, member_id)
+        row = queries.active_enrollment(uow, member_id)
+        if row is None:
+            return AutopayStatus(enrolled=False)
+        method = queries.saved_method(uow, row.saved_method_id)
+        month, due, amount = _next_premium(uow, member, regions)
+        return AutopayStatus(
+            enrolled=True,
+            enrollment_id=row.id,
+            method_id=row.saved_method_id,
+            method_kind=method.kind if method else row.method_kind,
+            method_brand=method.brand if method else row.method_brand,
+            method_last4=method.last4 if method else row.method_last4,
+            max_amount_cents=row.max_amount_cents,
+            accepted_at=row.accepted_at,
+            next_coverage_month=month,
+            next_due_date=due,
+            next_amount_cents=amount,
+        )
+
+
+def change_method(
+    uow: UnitOfWork,
+    *,
+    member_id: int,
+    saved_method_id: int,
+    channel: str,
+    call_sid: str | None,
+    now: datetime,
+) -> None:
+    """Charge another of the member's saved methods from the next try on."""
+    with uow:
+        row = queries.active_enrollment(uow, member_id, lock=True)
+        if row is None:
+            raise AutopayNotAllowed(AutopayNotAllowed.NOT_ENROLLED)
+        method = _usable_method(uow, member_id, saved_method_id)
+        if method is None:
+            raise AutopayNotAllowed(AutopayNotAllowed.NO_SAVED_METHOD)
+        row.saved_method_id, row.updated_at = method.id, now
+        audit.record(
+            uow,
+            at=now,
+            action="autopay_method_changed",
+            channel=channel,
+            call_sid=call_sid,
+            member_id=member_id,
+            detail={"enrollment_id": row.id, "method_id": method.id},
+        )
+        uow.commit()
+
+
+def cancel(
+    uow: UnitOfWork, *, member_id: int, channel: str, call_sid: str | None, now: datetime
+) -> bool:
+    """Stop autopay for charges not yet started; False if the member was not enrolled."""
+    with uow:
+        row = queries.active_enrollment(uow, member_id, lock=True)
+        if row is None:
+            return False
+        row.cancelled_at = row.updated_at = now
+        row.cancel_channel, row.cancel_call_sid = channel, call_sid
+        audit.record(
+            uow,
+            at=now,
+            action="autopay_cancelled",
+            channel=channel,
+            call_sid=call_sid,
+            member_id=member_id,
+            detail={"enrollment_id": row.id},
+        )
+        uow.commit()
+        return True
+
+
+# --- the run ----------------------------------------------------------------------------
+
+
+def run_autopay(
+    uow_factory: Callable[[], UnitOfWork],
+    gateway: PaymentGateway,
+    *,
+    as_of: datetime,
+    regions: RegionCatalog,
+    schedule: RetrySchedule | None = None,
+) -> RunReport:
+    """Charge every active enrollment whose premium (or retry) is due on its region's day.
+
+    `as_of` is a moment; each member's day is its date in their region's time zone. A
+    month is tried first on its due date (or the first run after it, for months due
+    since the member enrolled), then on each retry day after a soft decline.
+    """
+    schedule = schedule or RetrySchedule()
+    started = timer.perf_counter()
+    report = RunReport()
+    with uow_factory() as uow:
+        member_ids = queries.active_enrollment_members(uow)
+    for member_id in member_ids:
+        try:
+            _run_member(uow_factory, gateway, member_id, as_of, regions, schedule, report)
+        except BillingError as error:  # one member's refusal never stops the run
+            log.warning("autopay: member %s: %r", member_id, error)
+            report.errors.append(member_id)
+    report.seconds = timer.perf_counter() - started
+    return report
+
+
+def _run_member(
+    uow_factory: Callable[[], UnitOfWork],
+    gateway: PaymentGateway,
+    member_id: int,
+    as_of: datetime,
+    regions: RegionCatalog,
+    schedule: RetrySchedule,
+    report: RunReport,
+) -> None:
+    # Decide, in one read: what to try now (month, attempt number, amount, method).
+    with uow_factory() as uow:
+        enrollment = queries.active_enrollment(uow, member_id)
+        if enrollment is None:  # cancelled since the run began
+            report.skipped += 1
+            return
+        member = _member(uow, member_id)
+        region = regions.get(member.region_key)
+        today = as_of.astimezone(region.time_zone).date()
+        enrolled_on = enrollment.accepted_at.astimezone(region.time_zone).date()
+        method = queries.saved_method(uow, enrollment.saved_method_id)
+        _notice_expiring(uow, member, method, regions, as_of)
+        uow.commit()
+        plan = None
+        for invoice in queries.premiums(uow, member_id):
+            if invoice.balance_cents <= 0:
+                continue
+            due = region.premium_due.due_date(invoice.coverage_month, member.state)
+            if due > today:
+                break
+            tries = queries.attempts(uow, member_id, invoice.coverage_month)
+            if not tries:
+                if due < enrolled_on:
+                    continue  # due before the member enrolled: not ours to take
+                plan = (invoice.coverage_month, due, 1, invoice.balance_cents)
+                break
+            last = tries[-1]
+            if last.outcome == AttemptOutcome.PENDING:
+                _settle_pending(uow, member, last, due, schedule, report, as_of)
+                uow.commit()
+                return
+            if (
+                last.outcome == AttemptOutcome.SOFT_DECLINED
+                and last.next_retry_on is not None
+                and last.next_retry_on <= today
+            ):
+                plan = (invoice.coverage_month, due, last.attempt + 1, invoice.balance_cents)
+                break
+        if plan is None or method is None or method.removed_at is not None:
+            report.skipped += 1
+            return
+        month, due, number, amount = plan
+        if enrollment.max_amount_cents is not None and amount > enrollment.max_amount_cents:
+            if _record(
+                uow, enrollment, month, number, AttemptOutcome.OVER_MAXIMUM, as_of, None, None, None
+            ):
+                _queue(
+                    uow,
+                    member,
+                    "over_maximum",
+                    f"autopay-over-maximum:{member_id}:{month:%Y-%m}",
+                    as_of,
+                    month=month,
+                    amount=amount,
+                    maximum=enrollment.max_amount_cents,
+                )
+                report.over_maximum.append(member_id)
+            uow.commit()
+            return
+        request = payments.PaymentRequest(
+            member_id=member_id,
+            target=PaymentTarget.premium(),
+            amount_cents=amount,
+            token=method.token,
+            method_kind=method.kind,
+            method_brand=method.brand,
+            method_last4=method.last4,
+            idempotency_key=charge_key(member_id, month, number),
+            channel=CHANNEL,
+        )
+        enrollment_id = enrollment.id
+    # Charged through the payment service: PENDING committed first, one charge per key.
+    try:
+        payments.pay(uow_factory, gateway, request, now=as_of)
+    except BillingError as error:  # e.g. another payment holds the balance now
+        log.info("autopay: member %s month %s not charged: %r", member_id, month, error)
+        report.skipped += 1
+        return
+    with uow_factory() as uow:
+        payment = queries.payment_by_key(uow, request.idempotency_key)
+        enrollment = uow.session.get(AutopayEnrollment, enrollment_id)
+        member = _member(uow, member_id)
+        _apply(uow, enrollment, member, month, due, number, payment, schedule, report, as_of)
+        uow.commit()
+
+
+def _apply(uow, enrollment, member, month, due, number, payment, schedule, report, now) -> None:
+    """Record what became of try `number` (once: a concurrent run's record wins)."""
+    status = payment.status
+    next_retry = None
+    code = payment.failure_reason if status is PaymentStatus.FAILED else None
+    if status is PaymentStatus.SUCCEEDED:
+        outcome = AttemptOutcome.SUCCEEDED
+    elif status is PaymentStatus.FAILED:
+        next_retry = schedule.next_retry(due, number, code)
+        outcome = AttemptOutcome.SOFT_DECLINED if next_retry else AttemptOutcome.FAILED
+    else:
+        outcome = AttemptOutcome.PENDING
+    existing = queries.attempt(uow, member.id, month, number, lock=True)
+    if existing is None:
+        if _record(uow, enrollment, month, number, outcome, now, payment.id, code, next_retry):
+            _report(report, outcome, member, month, payment, now, uow)
+            return
+        # A concurrent run recorded this try first (perhaps as still pending): read it.
+        existing = queries.attempt(uow, member.id, month, number, lock=True)
+    if existing.outcome != AttemptOutcome.PENDING or outcome == AttemptOutcome.PENDING:
+        return  # already recorded as settled, or nothing new to record
+    existing.outcome, existing.decline_code = outcome.value, code
+    existing.next_retry_on, existing.updated_at = next_retry, now
+    _report(report, outcome, member, month, payment, now, uow)
+
+
+def _report(report, outcome, member, month, payment, now, uow) -> None:
+    if outcome == AttemptOutcome.SUCCEEDED:
+        report.charged.append(payment.id)  # its receipt is queued by the payment service
+    elif outcome == AttemptOutcome.SOFT_DECLINED:
+        report.retrying.append(member.id)
+    elif outcome == AttemptOutcome.PENDING:
+        report.pending.append(member.id)
+    else:
+        report.failed.append(member.id)
+        _queue(
+            uow,
+            member,
+            "failed",
+            f"autopay-failed:{member.id}:{month:%Y-%m}",
+            now,
+            month=month,
+            amount=payment.amount_cents,
+            method=(payment.method_kind, payment.method_brand, payment.method_last4),
+        )
+
+
+def _settle_pending(uow, member, attempt, due, schedule, report, now) -> None:
+    """A try whose answer was unknown: read what reconcile has since recorded."""
+    payment = uow.session.get(Payment, attempt.payment_id) if attempt.payment_id else None
+    if payment is None or payment.status in (PaymentStatus.PENDING, PaymentStatus.UNKNOWN):
+        report.pending.append(member.id)
+        return
+    enrollment = uow.session.get(AutopayEnrollment, attempt.enrollment_id)
+    _apply(
+        uow,
+        enrollment,
+        member,
+        attempt.coverage_month,
+        due,
+        attempt.attempt,
+        payment,
+        schedule,
+        report,
+        now,
+    )
+
+
+def _record(uow, enrollment, month, number, outcome, now, payment_id, code, next_retry) -> bool:
+    """Insert the try's row; False when a concurrent run inserted it first."""
+    values = dict(
+        enrollment_id=enrollment.id,
+        member_id=enrollment.member_id,
+        coverage_month=month,
+        attempt=number,
+        payment_id=payment_id,
+        outcome=outcome.value,
+        decline_code=code,
+        next_retry_on=next_retry,
+        created_at=now,
+        updated_at=now,
+    )
+    savepoint = uow.session.begin_nested()
+    try:
+        queries.add_attempt(uow, values)
+        uow.session.flush()
+    except IntegrityError:
+        savepoint.rollback()
+        return False
+    savepoint.commit()
+    return True
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def _member(uow: UnitOfWork, member_id: int) -> Member:
+    member = queries.member(uow, member_id)
+    if member is None:
+        raise MemberNotFound(member_id)
+    return member
+
+
+def _usable_method(
+    uow: UnitOfWork, member_id: int, method_id: int | None
+) -> SavedPaymentMethod | None:
+    if method_id is None:
+        return None
+    method = queries.saved_method(uow, method_id)
+    if method is None or method.member_id != member_id or method.removed_at is not None:
+        return None
+    return method
+
+
+def _binder_paid(uow: UnitOfWork, member: Member) -> bool:
+    """Whether the first premium (the exchange's binder payment) is paid in full."""
+    if member.coverage_type is not CoverageType.INDIVIDUAL_EXCHANGE:
+        return True
+    months = queries.premiums(uow, member.id)
+    return bool(months) and months[0].balance_cents == 0
+
+
+def _next_premium(
+    uow: UnitOfWork, member: Member, regions: RegionCatalog
+) -> tuple[date | None, date | None, int | None]:
+    region = regions.get(member.region_key)
+    for invoice in queries.premiums(uow, member.id):
+        if invoice.balance_cents > 0:
+            due = region.premium_due.due_date(invoice.coverage_month, member.state)
+            return invoice.coverage_month, due, invoice.balance_cents
+    return None, None, None
+
+
+def _notice_expiring(uow, member, method, regions, now) -> None:
+    """Tell the member, once per expiry, that the method lapses before the next due date."""
+    if method is None or method.exp_month is None:
+        return
+    _month, due, _amount = _next_premium(uow, member, regions)
+    if due is None or not method_expires_before(method.exp_month, method.exp_year, due):
+        return
+    _queue(
+        uow,
+        member,
+        "expiring",
+        f"autopay-expiring:{method.id}:{method.exp_year}-{method.exp_month:02d}",
+        now,
+        method=(method.kind, method.brand, method.last4),
+        date=due,
+    )
+
+
+def _queue(uow, member: Member, kind: str, dedupe_key: str, now: datetime, **fields) -> bool:
+    to = autopay_notices.Addressee(member.first_name, member.language, member.phone, member.email)
+    message = autopay_notices.notice(kind, to, dedupe_key=dedupe_key, **fields)
+    if message is None:
+        log.warning("autopay: member %s has no email or phone for the %s notice", member.id, kind)
+        return False
+    return outbox.enqueue(uow, message, now=now)

@@ -1,0 +1,106 @@
+"""What autopay writes to a member, English or Spanish: the copy of the authorization and
+the notices of a run (not charged, above the maximum, method expiring).
+
+The English words are here; their Spanish is in billing_core/translations (gettext).
+Each goes by email when the member has an address, else by text. Pure functions.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import date
+
+from babel.dates import format_date
+
+from billing_core.adapters.translations import translations
+from billing_core.domain.money import LOCALES, format_amount
+from billing_core.services import receipts
+from billing_core.services.outbox import EMAIL, OutgoingMessage
+
+
+def N_(message: str) -> str:
+    """Mark an English message for the catalog (make catalog); it is translated when used."""
+    return message
+
+
+_WORDS = {
+    "greeting": N_("Hello {name},"),
+    "copy_subject": N_("Your automatic premium payments: a copy of your authorization"),
+    "copy_body": N_(
+        "You set up automatic payments of your premium with {method} on {date}. "
+        "This is what you agreed to: {text} "
+        "To stop automatic payments, call the number on your bill."
+    ),
+    "failed_subject": N_("Your automatic premium payment did not go through"),
+    "failed_body": N_(
+        "Your automatic payment of {amount} for your {month} premium, with {method}, did not "
+        "go through, and nothing was charged. Please pay it or call the number on your bill."
+    ),
+    "over_maximum_subject": N_("Your premium was not paid automatically"),
+    "over_maximum_body": N_(
+        "Your {month} premium of {amount} is above the {maximum} maximum you set for "
+        "automatic payments, so it was not charged. Please pay it or call the number on "
+        "your bill."
+    ),
+    "expiring_subject": N_("Please update the card for your automatic premium payments"),
+    "expiring_body": N_(
+        "The {method} that pays your premium automatically expires before your next "
+        "payment on {date}. Please call the number on your bill to update it."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Addressee:
+    first_name: str
+    language: str
+    phone: str | None
+    email: str | None
+
+
+def notice(
+    kind: str, to: Addressee, *, dedupe_key: str, **fields: object
+) -> OutgoingMessage | None:
+    """One written notice (copy, failed, over_maximum, expiring), or None if it cannot go."""
+    channel, recipient = receipts.deliverable(phone=to.phone, email=to.email)
+    if channel is None:
+        return None
+    language = to.language if to.language in LOCALES else receipts.DEFAULT_LANGUAGE
+    words = _translated(language)
+    body = words[f"{kind}_body"].format(**_fields(language, fields))
+    subject = None
+    if channel == EMAIL:
+        subject = words[f"{kind}_subject"]
+        body = f"{words['greeting'].format(name=to.first_name)}\n\n{body}\n"
+    return OutgoingMessage(
+        kind=channel,
+        recipient=recipient,
+        subject=subject,
+        body=body,
+        dedupe_key=f"{dedupe_key}:{channel}",
+    )
+
+
+def _fields(language: str, fields: dict[str, object]) -> dict[str, str]:
+    locale = LOCALES[language]
+    out: dict[str, str] = {}
+    for name, value in fields.items():
+        if name in ("amount", "maximum"):
+            out[name] = format_amount(int(value), language)  # type: ignore[arg-type]
+        elif name == "month":
+            out[name] = format_date(value, "LLLL y", locale=locale)  # type: ignore[arg-type]
+        elif name == "date" and isinstance(value, date):
+            out[name] = format_date(value, "long", locale=locale)
+        elif name == "method":
+            kind, brand, last4 = value  # type: ignore[misc]
+            out[name] = receipts.method_words(language, kind, brand, last4)
+        else:
+            out[name] = str(value)
+    return out
+
+
+@functools.cache
+def _translated(language: str) -> dict[str, str]:
+    gettext = translations(language).gettext
+    return {key: gettext(english) for key, english in _WORDS.items()}

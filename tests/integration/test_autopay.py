@@ -1,0 +1,362 @@
+"""Autopay in the billing core: enrollment, the written copy, and the run, exactly once."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from billing_core.adapters.gateways.sandbox import fixed_token
+from billing_core.adapters.models import (
+    AutopayAttempt,
+    AutopayEnrollment,
+    OutboxMessage,
+    Payment,
+    SandboxCharge,
+)
+from billing_core.domain.autopay import (
+    AutopayAuthorization,
+    AutopayNotAllowed,
+    RetrySchedule,
+    charge_key,
+)
+from billing_core.domain.members import CoverageType
+from billing_core.domain.payments import PaymentStatus
+from tests.members import add_member
+
+JAN = date(2027, 1, 1)
+FEB = date(2027, 2, 1)
+# Noon UTC: the same calendar day in every US region.
+DEC_30 = datetime(2026, 12, 30, 12, tzinfo=UTC)
+DEC_31 = datetime(2026, 12, 31, 12, tzinfo=UTC)
+JAN_1 = datetime(2027, 1, 1, 12, tzinfo=UTC)
+JAN_3 = datetime(2027, 1, 3, 12, tzinfo=UTC)
+JAN_4 = datetime(2027, 1, 4, 12, tzinfo=UTC)
+JAN_31 = datetime(2027, 1, 31, 12, tzinfo=UTC)
+WORDS = "I authorize the plan to charge my card ending in 4242 for each monthly premium."
+
+_mrns = iter(range(30000000, 39999999))
+
+
+def member(core, **options) -> int:
+    options.setdefault("premiums", [(JAN, 41200, 0)])
+    options.setdefault("email", "ana@example.org")
+    options.setdefault("phone", "+15105550123")
+    return add_member(core, mrn=str(next(_mrns)), birth_date=date(1980, 1, 2), **options)
+
+
+def save(core, member_id, outcome="success", last4="4242", exp="1230") -> int:
+    return core.save_method(
+        member_id,
+        kind="card",
+        token=fixed_token(outcome, last4),
+        brand="visa",
+        last4=last4,
+        exp=exp,
+        account_type=None,
+    ).id
+
+
+def authorization(core, last4="4242") -> AutopayAuthorization:
+    return AutopayAuthorization(
+        accepted_at=core.clock.now(),
+        method_kind="card",
+        method_brand="visa",
+        method_last4=last4,
+        channel="phone",
+        call_sid="CA-autopay",
+        wording_version="autopay-v1",
+        text=WORDS,
+    )
+
+
+def enrolled(core, outcome="success", last4="4242", exp="1230", max_amount=None, **options):
+    member_id = member(core, **options)
+    method = save(core, member_id, outcome, last4, exp)
+    core.enroll_autopay(member_id, method, authorization(core, last4), max_amount)
+    return member_id
+
+
+def count(core, model, *where) -> int:
+    with core.unit_of_work() as uow:
+        return uow.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def rows(core, query) -> list:
+    """The rows, detached with what was read (a unit of work expires what it leaves)."""
+    with core.unit_of_work() as uow:
+        found = list(uow.session.scalars(query))
+        uow.session.expunge_all()
+        return found
+
+
+def messages(core, prefix: str) -> list[OutboxMessage]:
+    return rows(
+        core,
+        select(OutboxMessage)
+        .where(OutboxMessage.dedupe_key.startswith(prefix))
+        .order_by(OutboxMessage.id),
+    )
+
+
+def payments_of(core, member_id) -> list[Payment]:
+    return rows(core, select(Payment).where(Payment.member_id == member_id).order_by(Payment.id))
+
+
+# --- enrollment -------------------------------------------------------------------------
+
+
+def test_employer_group_members_are_refused(core):
+    member_id = member(core, coverage=CoverageType.EMPLOYER_GROUP, premiums=[])
+    method = save(core, member_id)
+    with pytest.raises(AutopayNotAllowed) as refused:
+        core.enroll_autopay(member_id, method, authorization(core))
+    assert refused.value.reason == "employer_group"
+    assert count(core, AutopayEnrollment) == 0
+
+
+def test_exchange_members_are_refused_until_the_binder_premium_is_paid(core):
+    unpaid = member(core, coverage=CoverageType.INDIVIDUAL_EXCHANGE)
+    with pytest.raises(AutopayNotAllowed) as refused:
+        core.enroll_autopay(unpaid, save(core, unpaid), authorization(core))
+    assert refused.value.reason == "exchange_binder_unpaid"
+    paid = member(
+        core,
+        coverage=CoverageType.INDIVIDUAL_EXCHANGE,
+        premiums=[(date(2026, 12, 1), 35600, 35600), (JAN, 35600, 0)],
+    )
+    core.enroll_autopay(paid, save(core, paid), authorization(core))
+    assert core.autopay_status(paid).enrolled
+
+
+def test_a_member_with_no_saved_method_or_another_member_s_is_refused(core):
+    member_id = member(core)
+    other = member(core)
+    for method in (None, save(core, other)):
+        with pytest.raises(AutopayNotAllowed) as refused:
+            core.enroll_autopay(member_id, method, authorization(core))
+        assert refused.value.reason == "no_saved_method"
+
+
+def test_the_authorization_is_kept_and_its_written_copy_queued_before_the_first_debit(core):
+    member_id = enrolled(core)
+    with core.unit_of_work() as uow:
+        row = uow.session.scalars(select(AutopayEnrollment)).one()
+        assert (row.authorization_text, row.wording_version) == (WORDS, "autopay-v1")
+        assert (row.channel, row.call_sid, row.method_last4) == ("phone", "CA-autopay", "4242")
+        assert row.accepted_at == core.clock.now()
+    [copy] = messages(core, "autopay-copy:")
+    assert copy.kind == "email" and copy.recipient == "ana@example.org"
+    assert WORDS in copy.body and "Visa ending in 4242" in copy.body
+    assert count(core, Payment) == 0 and count(core, SandboxCharge) == 0
+
+    core.run_autopay(DEC_31)
+    [payment] = payments_of(core, member_id)
+    [receipt] = messages(core, f"receipt:{payment.id}:email")
+    assert copy.id < receipt.id and copy.created_at <= payment.created_at
+
+
+def test_without_an_email_the_copy_goes_by_text_in_the_member_s_language(core):
+    enrolled(core, email=None)
+    [copy] = messages(core, "autopay-copy:")
+    assert copy.kind == "sms" and copy.recipient == "+15105550123" and WORDS in copy.body
+
+
+def test_status_gives_the_method_and_the_next_date_and_amount(core):
+    member_id = enrolled(core, max_amount=50000)
+    status = core.autopay_status(member_id)
+    assert status.enrolled and status.method_last4 == "4242" and status.max_amount_cents == 50000
+    assert (status.next_coverage_month, status.next_due_date) == (JAN, date(2026, 12, 31))
+    assert status.next_amount_cents == 41200
+    maryland = enrolled(core, region="mas", state="MD")
+    assert core.autopay_status(maryland).next_due_date == JAN
+    assert not core.autopay_status(member(core)).enrolled
+
+
+# --- the run ----------------------------------------------------------------------------
+
+
+def test_the_run_charges_once_per_member_and_period_and_again_charges_nothing(core):
+    first, second = enrolled(core), enrolled(core)
+    assert core.run_autopay(DEC_30).charged == []  # not due yet
+    report = core.run_autopay(DEC_31)
+    assert len(report.charged) == 2
+    for member_id in (first, second):
+        [payment] = payments_of(core, member_id)
+        assert payment.status is PaymentStatus.SUCCEEDED and payment.channel == "autopay"
+        assert payment.idempotency_key == charge_key(member_id, JAN, 1)
+        assert payment.amount_cents == 41200 and payment.target_kind == "premium"
+        assert messages(core, f"receipt:{payment.id}:")  # the payment service's receipt
+    again = core.run_autopay(DEC_31)
+    later = core.run_autopay(JAN_3)
+    assert again.charged == later.charged == []
+    assert count(core, Payment) == 2 and count(core, SandboxCharge) == 2
+    assert count(core, AutopayAttempt) == 2
+
+
+def test_a_premium_already_paid_is_not_charged(core):
+    enrolled(core, premiums=[(JAN, 41200, 41200)])
+    report = core.run_autopay(DEC_31)
+    assert report.charged == [] and count(core, Payment) == 0
+
+
+def test_two_runs_at_once_charge_each_member_once(core):
+    if core.engine.dialect.name != "postgresql":
+        pytest.skip("concurrent runs are a PostgreSQL test (SQLite serializes writers)")
+    members = [enrolled(core) for _ in range(20)]
+    errors = []
+
+    def run():
+        try:
+            core.run_autopay(DEC_31)
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert count(core, SandboxCharge) == len(members)
+    assert count(core, Payment, Payment.status == PaymentStatus.SUCCEEDED) == len(members)
+    assert count(core, AutopayAttempt, AutopayAttempt.outcome == "succeeded") == len(members)
+    assert core.run_autopay(DEC_31).charged == []
+
+
+def test_a_soft_decline_is_retried_on_its_day_and_then_succeeds(core):
+    member_id = enrolled(core, outcome="insufficient-funds", last4="9995")
+    report = core.run_autopay(DEC_31)
+    assert report.retrying == [member_id] and report.charged == []
+    with core.unit_of_work() as uow:
+        attempt = uow.session.scalars(select(AutopayAttempt)).one()
+        assert (attempt.outcome, attempt.decline_code) == ("soft_declined", "insufficient_funds")
+        assert attempt.next_retry_on == date(2027, 1, 1)
+    assert core.run_autopay(DEC_31).retrying == []  # not again the same day
+    core.change_autopay_method(member_id, save(core, member_id), channel="phone")
+    report = core.run_autopay(JAN_1)
+    assert len(report.charged) == 1
+    failed, paid = payments_of(core, member_id)
+    assert failed.status is PaymentStatus.FAILED and paid.status is PaymentStatus.SUCCEEDED
+    assert paid.idempotency_key == charge_key(member_id, JAN, 2)
+    assert messages(core, "autopay-failed:") == []
+    assert core.run_autopay(JAN_3).charged == [] and count(core, Payment) == 2
+
+
+def test_soft_declines_stop_after_the_schedule_and_the_member_is_told_once(core):
+    member_id = enrolled(core, outcome="insufficient-funds", last4="9995")
+    for moment in (DEC_31, JAN_1, JAN_3, JAN_4, JAN_31):
+        core.run_autopay(moment)
+    assert [p.idempotency_key for p in payments_of(core, member_id)] == [
+        charge_key(member_id, JAN, n) for n in (1, 2, 3)
+    ]
+    assert len(messages(core, f"autopay-failed:{member_id}:2027-01")) == 1
+
+
+def test_the_retry_schedule_is_configurable(core):
+    core.autopay_retries = RetrySchedule((2,))
+    member_id = enrolled(core, outcome="insufficient-funds", last4="9995")
+    for moment in (DEC_31, JAN_1, datetime(2027, 1, 2, 12, tzinfo=UTC), JAN_3):
+        core.run_autopay(moment)
+    assert len(payments_of(core, member_id)) == 2
+    assert len(messages(core, "autopay-failed:")) == 1
+
+
+def test_a_hard_decline_is_not_retried_and_the_member_is_told_once(core):
+    member_id = enrolled(core, outcome="declined", last4="0002")
+    report = core.run_autopay(DEC_31)
+    assert report.failed == [member_id]
+    for moment in (DEC_31, JAN_1, JAN_3):
+        core.run_autopay(moment)
+    [payment] = payments_of(core, member_id)
+    assert payment.failure_reason == "card_declined"
+    [notice] = messages(core, "autopay-failed:")
+    assert notice.kind == "email" and "did not go through" in notice.body
+    assert messages(core, f"not-taken:{payment.id}") == []  # one notice, not two
+
+
+def test_cancelling_between_runs_stops_the_next_charge(core):
+    member_id = enrolled(core, premiums=[(JAN, 41200, 0), (FEB, 41200, 0)])
+    assert len(core.run_autopay(DEC_31).charged) == 1
+    assert core.cancel_autopay(member_id, channel="phone", call_sid="CA-2")
+    assert not core.autopay_status(member_id).enrolled
+    assert core.run_autopay(JAN_31).charged == []
+    assert len(payments_of(core, member_id)) == 1
+    assert not core.cancel_autopay(member_id, channel="phone")
+
+
+def test_above_the_maximum_is_skipped_and_the_member_told_once(core):
+    member_id = enrolled(core, max_amount=30000)
+    report = core.run_autopay(DEC_31)
+    assert report.over_maximum == [member_id] and report.charged == []
+    core.run_autopay(DEC_31)
+    core.run_autopay(JAN_1)
+    assert payments_of(core, member_id) == []
+    [notice] = messages(core, "autopay-over-maximum:")
+    assert "$412.00" in notice.body and "$300.00" in notice.body
+
+
+def test_maryland_members_are_charged_on_the_first_of_the_coverage_month(core):
+    maryland = enrolled(core, region="mas", state="MD")
+    virginia = enrolled(core, region="mas", state="VA")
+    core.run_autopay(DEC_31)
+    assert payments_of(core, maryland) == [] and len(payments_of(core, virginia)) == 1
+    # 02:00 UTC on January 1 is still December 31 in Maryland.
+    core.run_autopay(datetime(2027, 1, 1, 2, tzinfo=UTC))
+    assert payments_of(core, maryland) == []
+    core.run_autopay(JAN_1)
+    [payment] = payments_of(core, maryland)
+    assert payment.status is PaymentStatus.SUCCEEDED
+
+
+def test_the_member_s_day_is_the_day_in_their_region(core):
+    hawaii = enrolled(core, region="hi", state="HI")
+    # 08:00 UTC on December 31 is still December 30 in Honolulu.
+    core.run_autopay(datetime(2026, 12, 31, 8, tzinfo=UTC))
+    assert payments_of(core, hawaii) == []
+    core.run_autopay(datetime(2026, 12, 31, 11, tzinfo=UTC))
+    assert len(payments_of(core, hawaii)) == 1
+
+
+def test_a_method_expiring_before_the_next_due_date_gets_one_notice(core):
+    member_id = enrolled(core, exp="1126")  # good through November 2026; due December 31
+    core.run_autopay(core.clock.now())
+    core.run_autopay(core.clock.now())
+    [notice] = messages(core, "autopay-expiring:")
+    assert "expires before your next payment on December 31, 2026" in notice.body
+    enrolled(core, exp="1227")
+    core.run_autopay(core.clock.now())
+    assert len(messages(core, "autopay-expiring:")) == 1
+    assert member_id
+
+
+def test_spanish_speaking_members_get_the_copy_in_spanish(core):
+    member_id = member(core)
+    from billing_core.adapters.models import Member
+
+    with core.unit_of_work() as uow:
+        uow.session.get(Member, member_id).language = "es"
+        uow.commit()
+    core.enroll_autopay(member_id, save(core, member_id), authorization(core))
+    [copy] = messages(core, "autopay-copy:")
+    assert copy.subject.startswith("Sus pagos automáticos") and "terminada en 4242" in copy.body
+
+
+def test_a_run_over_200_members_is_fast(core, capsys):
+    members = [enrolled(core) for _ in range(200)]
+    started = time.perf_counter()
+    report = core.run_autopay(DEC_31)
+    seconds = time.perf_counter() - started
+    assert len(report.charged) == len(members)
+    again = time.perf_counter()
+    assert core.run_autopay(DEC_31).charged == []
+    rerun = time.perf_counter() - again
+    with capsys.disabled():
+        print(
+            f"\nautopay run, 200 members, {core.engine.dialect.name}: "
+            f"{seconds:.2f}s charging, {rerun:.2f}s re-run"
+        )
+    assert seconds < 60
