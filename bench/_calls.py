@@ -8,18 +8,30 @@ is the same whether the server is the app or the bare baseline.
 
 Each replayed call identifies a member of its own, so a payment finds the bill unpaid and
 every call takes exactly the path it was recorded on; the replay checks that each answer
-leads where the recording's did (the Redirect or action it expects).
+leads where the recording's did (the Redirect or action it expects, whatever its token).
+
+The app binds each answer to its prompt with a fresh token in the action URL (`?t=...`),
+so a replayed call follows the app as Twilio does: a request whose recorded path carries a
+token goes to the action URL the previous answer gave, with that answer's token, signed
+for that URL. Only the path and the signature header are spliced in per request (the rest
+of the bytes are prepared); a request whose previous answer gave no token (the bare
+baseline's fixed answer, a status callback) is sent exactly as prepared.
 """
 
 from __future__ import annotations
 
+import base64
+import hmac
 import random
+import re
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
+from hashlib import sha1
 from pathlib import Path
 from urllib.parse import urlencode
+from xml.sax.saxutils import escape
 
 from bench._support import (
     AUTH_TOKEN,
@@ -33,6 +45,7 @@ from bench._support import (
 )
 from billing_core.adapters.db import make_engine
 from billing_core.adapters.migrate import upgrade as migrate
+from ivr.kernel import TOKEN
 from ivr_sim import VirtualTwilio
 from ivr_sim.call import Call
 from ivr_sim.ids import new_sid
@@ -54,8 +67,10 @@ class Step:
     # True when Twilio sends it after the caller did something (answered a prompt, typed a
     # card, hung up, or dialed); False for a <Redirect> Twilio follows at once.
     after_caller: bool
-    # What the answer must contain to lead where the recorded one did (None: not checked).
-    expect: str | None
+    # Where the answer must send the call next to lead where the recorded one did, as the
+    # TwiML names it: "redirect" (a <Redirect>'s text) or "action" (a <Gather>, <Pay> or
+    # <Dial> action); None: not checked (the next request is not named in the answer).
+    follow: str | None
 
 
 @dataclass(frozen=True)
@@ -65,14 +80,67 @@ class Template:
     values: dict[str, str]  # the template's own MRN, birth-date keys ...: replaced per call
 
 
+# What the app answers when an answer's token is not the one the call waits on.
+REFUSED = b"could not take that answer"
+# The X-Twilio-Signature of a URL and the request's parameters as the signature covers them
+# (ivr_sim.signing.sign's HMAC-SHA1), from the key's pads hashed once; checked against
+# sign() for every prepared request.
+_MAC = hmac.new(AUTH_TOKEN.encode(), digestmod=sha1)
+
+
+def _signature(signed: bytes) -> bytes:
+    mac = _MAC.copy()
+    mac.update(signed)
+    return base64.b64encode(mac.digest())
+
+
+@dataclass(frozen=True)
+class _Splice:
+    """A tokened request's bytes around its token and signature, prepared."""
+
+    start: bytes  # "POST /path?t="
+    middle: bytes  # the rest of the path, " HTTP/1.1", headers up to the signature's value
+    end: bytes  # the rest of the headers and the body
+    url_start: bytes  # the public URL up to the token, as signed
+    url_end: bytes  # the rest of the URL and the parameters, as signed
+
+    def wire(self, token: bytes) -> bytes:
+        signature = _signature(self.url_start + token + self.url_end)
+        return b"".join((self.start, token, self.middle, signature, self.end))
+
+
 @dataclass(frozen=True)
 class Request:
     """A request ready to send: the bytes on the wire and what its answer must contain."""
 
-    path: str
-    data: bytes
+    path: str  # the route, its token left out: what reports name
+    data: bytes  # as recorded: its path's token (if any) is the recording's
     after_caller: bool
-    expect: bytes | None
+    # Matches the answer's URL for the next request, the token as group 1 (None: not
+    # checked); `leads` says where that is, for a report.
+    expect: re.Pattern[bytes] | None
+    leads: str | None
+    splice: _Splice | None  # None: the path carries no token; always sent as `data`
+
+    def wire(self, token: bytes | None) -> bytes:
+        """The bytes to send, to the action URL with `token` (None: as recorded)."""
+        if token is None or self.splice is None:
+            return self.data
+        return self.splice.wire(token)
+
+    def answer(self, status: int, response: bytes) -> tuple[bytes | None, str | None]:
+        """(the token the next request takes from this answer or None, why the answer is not
+        the recorded one's or None)."""
+        if status != 200:
+            return None, f"{self.path}: HTTP {status}"
+        if self.expect is None:
+            return None, None
+        found = self.expect.search(response)
+        if found is not None:
+            return found.group(1) or None, None
+        if REFUSED in response:
+            return None, f"{self.path}: answer refused (its token was not the awaited one)"
+        return None, f"{self.path}: answer lacks {self.leads}"
 
 
 @dataclass(frozen=True)
@@ -192,14 +260,23 @@ def _template(name: str, log: list) -> Template:
             or params.get("CallStatus") == "completed"
             or any(key in params for key in ("Digits", "SpeechResult", "Result"))
         )
-        expect = None
+        follow = None
         if position + 1 < len(log):
-            following = log[position + 1][1]
-            for form in (f">{following}</Redirect>", f'action="{following}"'):
-                if form in answer:
-                    expect = form
+            following, next_params = log[position + 1][1], log[position + 1][2]
+            forms = {
+                "redirect": f">{escape(following)}</Redirect>",
+                "action": f'action="{escape(following)}"',
+            }
+            # Twilio takes an answer (keys, speech, a <Pay> result, a dialed call) to the
+            # action; it follows a <Redirect> at once.
+            answered = any(
+                key in next_params for key in ("Digits", "SpeechResult", "Result", "DialCallStatus")
+            )
+            for form in ("action", "redirect") if answered else ("redirect", "action"):
+                if forms[form] in answer:
+                    follow = form
                     break
-        steps.append(Step(method, path, params, after_caller, expect))
+        steps.append(Step(method, path, params, after_caller, follow))
     birth = member_birth(TEMPLATE_MEMBER)
     values = {
         "mrn": member_mrn(TEMPLATE_MEMBER),
@@ -229,19 +306,86 @@ def prepare_call(template: Template, member: int, caller: str) -> PreparedCall:
                 params[key] = caller
         if "Digits" in params:
             params["Digits"] = digits.get(params["Digits"], params["Digits"])
-        url = PUBLIC_BASE_URL + step.path
-        body = urlencode(params).encode()
-        head = (
-            f"{step.method} {step.path} HTTP/1.1\r\n"
-            f"Host: bench.example.test\r\n"
-            f"{SIGNATURE_HEADER}: {sign(AUTH_TOKEN, url, params)}\r\n"
-            "Content-Type: application/x-www-form-urlencoded\r\n"
-            f"Content-Length: {len(body)}\r\n"
-            "Connection: close\r\n\r\n"
-        ).encode()
-        expect = step.expect.encode() if step.expect else None
-        requests.append(Request(step.path, head + body, step.after_caller, expect))
+        requests.append(_request(step, params))
+    # Each request's answer is checked for the URL of the request after it.
+    for position, step in enumerate(template.steps[:-1]):
+        if step.follow is not None:
+            expect, leads = _expect(step.follow, template.steps[position + 1].path)
+            requests[position] = replace(requests[position], expect=expect, leads=leads)
     return PreparedCall(template.name, tuple(requests))
+
+
+def _token_split(path: str) -> tuple[str, str, str] | None:
+    """(the path up to its token's value, the token, the rest), or None without a token."""
+    base, mark, query = path.partition("?")
+    if not mark:
+        return None
+    pairs = query.split("&")
+    for index, pair in enumerate(pairs):
+        name, _, value = pair.partition("=")
+        if name == TOKEN:
+            start = base + "?" + "".join(f"{p}&" for p in pairs[:index]) + f"{TOKEN}="
+            return start, value, "".join(f"&{p}" for p in pairs[index + 1 :])
+    return None
+
+
+def _route(path: str) -> str:
+    split = _token_split(path)
+    if split is None:
+        return path
+    start, _token, end = split
+    return (start[: -len(TOKEN) - 1] + end.lstrip("&")).rstrip("?&")
+
+
+def _expect(form: str, following: str) -> tuple[re.Pattern[bytes], str]:
+    """The pattern an answer must match to send the call on to `following` (any token)."""
+    split = _token_split(following)
+    if split is None:
+        url = re.escape(escape(following).encode())
+        group = b"()"  # no token to take: the next request is sent as prepared
+    else:
+        start, _token, end = split
+        url = re.escape(escape(start).encode()) + b'([^"<&]+)' + re.escape(escape(end).encode())
+        group = b""
+    if form == "redirect":
+        pattern = b">" + url + group + b"</Redirect>"
+    else:
+        pattern = b'action="' + url + group + b'"'
+    route = _route(following)
+    where = f"<Redirect>{route}" if form == "redirect" else f'action="{route}"'
+    return re.compile(pattern), where
+
+
+def _request(step: Step, params: dict[str, str]) -> Request:
+    url = PUBLIC_BASE_URL + step.path
+    body = urlencode(params).encode()
+    signature = sign(AUTH_TOKEN, url, params)
+    start = f"{step.method} {step.path} HTTP/1.1\r\nHost: bench.example.test\r\n"
+    start += f"{SIGNATURE_HEADER}: "
+    end = (
+        "\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Length: {len(body)}\r\n"
+        "Connection: close\r\n\r\n"
+    ).encode() + body
+    data = start.encode() + signature.encode() + end
+    splice = None
+    split = _token_split(step.path)
+    if split is not None:
+        path_start, token, path_end = split
+        # What the signature covers after the URL: each parameter's name and value, sorted.
+        signed = "".join(f"{name}{params[name]}" for name in sorted(params)).encode()
+        splice = _Splice(
+            start=f"{step.method} {path_start}".encode(),
+            middle=(
+                f"{path_end} HTTP/1.1\r\nHost: bench.example.test\r\n{SIGNATURE_HEADER}: "
+            ).encode(),
+            end=end,
+            url_start=(PUBLIC_BASE_URL + path_start).encode(),
+            url_end=path_end.encode() + signed,
+        )
+        if splice.wire(token.encode()) != data:
+            raise RuntimeError(f"{step.path}: spliced request differs from the signed one")
+    return Request(_route(step.path), data, step.after_caller, None, None, splice)
 
 
 def prepare_calls(

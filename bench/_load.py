@@ -1,8 +1,10 @@
 """Load generators: threads that send prepared webhook requests over raw sockets.
 
 Each request is a new connection (Connection: close), as gunicorn's sync workers answer
-anyway; the client only connects, writes the prepared bytes and reads to the end, so its
-own CPU cost per request is small and the same for every server it loads.
+anyway; the client only connects, writes the prepared bytes (with the path's token and the
+signature spliced in from the previous answer, as Twilio follows the action URL it was
+given) and reads to the end, so its own CPU cost per request is small and the same for
+every server it loads.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from bench._calls import PreparedCall, Request
+from bench._calls import REFUSED, PreparedCall
 from bench._support import (
     SERVER_TIME_HEADER,
     CpuSnapshot,
@@ -45,13 +47,8 @@ class _Calls:
             return call
 
 
-def _answer_problem(request: Request, status: int, response: bytes) -> str | None:
-    """Why the answer is not the recorded one's, or None."""
-    if status != 200:
-        return f"{request.path}: HTTP {status}"
-    if request.expect is not None and request.expect not in response:
-        return f"{request.path}: answer lacks {request.expect.decode()}"
-    return None
+def _refused(response: bytes) -> bool:
+    return REFUSED in response
 
 
 @dataclass
@@ -61,6 +58,7 @@ class Saturation:
     requests: int = 0
     seconds: float = 0.0
     problems: int = 0
+    refused: int = 0  # answers the app refused: a token not the one the call waits on
     examples: list[str] = field(default_factory=list)
     server_cpu: float = 0.0  # CPU seconds of the gunicorn workers in the window
     client_cpu: float = 0.0  # of this process: the load generator
@@ -96,25 +94,27 @@ def saturate(
     stop = threading.Event()
 
     def client() -> None:
-        counted, problems, examples = 0, 0, []
+        counted, problems, refused, examples = 0, 0, 0, []
         while not stop.is_set():
             call = source.next()
             if call is None:
                 break
+            token = None  # from the previous answer: where Twilio would go next
             for request in call.requests:
                 if stop.is_set():
                     break
                 try:
-                    status, response = raw_request(server.address, request.data)
+                    status, response = raw_request(server.address, request.wire(token))
                 except OSError as error:
                     status, response = 0, str(error).encode()
                 done = time.monotonic()
+                token, problem = request.answer(status, response)
                 if opens <= done < closes:
                     counted += 1
-                    if check:
-                        problem = _answer_problem(request, status, response)
-                    else:
+                    if not check:
                         problem = None if status == 200 else f"{request.path}: HTTP {status}"
+                    elif _refused(response):
+                        refused += 1
                     if problem is not None:
                         problems += 1
                         if len(examples) < 3:
@@ -124,6 +124,7 @@ def saturate(
         with lock:
             result.requests += counted
             result.problems += problems
+            result.refused += refused
             result.examples.extend(examples[: 3 - len(result.examples)])
 
     threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
@@ -158,6 +159,7 @@ class Sample:
     round_trip_seconds: float  # at the client: connect, send, queue, app, answer
     path: str
     problem: str | None
+    refused: bool  # the app refused the answer: its token was not the awaited one
 
 
 def pace(
@@ -191,24 +193,28 @@ def pace(
             call = source.next()
             if call is None:
                 break
+            token = None  # from the previous answer: where Twilio would go next
             for request in call.requests:
                 if request.after_caller and request is not call.requests[0]:
                     time.sleep(rng.uniform(*think))
                 if time.monotonic() >= ends:
                     break
+                data = request.wire(token)
                 sent = time.perf_counter()
                 try:
-                    status, response = raw_request(server.address, request.data)
+                    status, response = raw_request(server.address, data)
                 except OSError as error:
                     status, response = 0, str(error).encode()
                 round_trip = time.perf_counter() - sent
+                token, problem = request.answer(status, response)
                 mine.append(
                     Sample(
                         time.monotonic() - started,
                         _server_seconds(response),
                         round_trip,
                         request.path,
-                        _answer_problem(request, status, response),
+                        problem,
+                        _refused(response),
                     )
                 )
             else:

@@ -155,6 +155,10 @@ def report(results: dict[str, list[Saturation]], mix: str, config: ServerConfig,
         "answers off the recorded path",
         ["-" if n == "baseline" else str(sum(r.problems for r in results[n])) for n in names],
     )
+    row(
+        "  of which refused (stale prompt token)",
+        ["-" if n == "baseline" else str(sum(r.refused for r in results[n])) for n in names],
+    )
     for name in names:
         examples = [e for r in results[name] for e in r.examples]
         if examples:

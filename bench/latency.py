@@ -122,6 +122,10 @@ def report(results: dict[str, dict], config: ServerConfig, args) -> None:
         "answers off the recorded path",
         [str(sum(1 for s in r["samples"] if s.problem)) for r in results.values()],
     )
+    row(
+        "  of which refused (token)",
+        [str(sum(1 for s in r["samples"] if s.refused)) for r in results.values()],
+    )
     for name in names:
         by_path: dict[str, list[Sample]] = defaultdict(list)
         for sample in results[name]["samples"]:
