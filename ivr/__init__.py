@@ -21,6 +21,7 @@ from ivr.call_state import CallStore
 from ivr.flows import (
     agent,
     assist,
+    autopay,
     balances,
     capture,
     entry,
@@ -46,6 +47,7 @@ FLOWS = (
     capture,
     recent,
     ways_to_pay,
+    autopay,
     agent,
     assist,
     status,

@@ -79,6 +79,15 @@ class Draft(_Part):
     unsaved_method: Method | None = None
 
 
+class AutopayDraft(_Part):
+    """The automatic payments being set up or changed in this call."""
+
+    # The saved method each key offers, in order; the one chosen; whether it replaces one.
+    method_ids: list[int] | None = None
+    method_id: int | None = None
+    changing: bool = False
+
+
 class Resume(_Part):
     """The prompt to go back to after a detour (the relay offer, the time-running-out warning)."""
 
@@ -116,6 +125,7 @@ class CallState(_Part):
     waiting: Waiting | None = None
     resume: Resume | None = None
     pay: Draft = Field(default_factory=Draft)
+    autopay: AutopayDraft = Field(default_factory=AutopayDraft)
 
     _call_sid: str = PrivateAttr(default="")
     _is_new: bool = PrivateAttr(default=True)

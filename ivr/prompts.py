@@ -53,6 +53,7 @@ class Prompt(enum.StrEnum):
     MENU_BALANCES = N_("To hear your balances, press 2.")
     MENU_RECENT_PAYMENTS = N_("For recent payments, press 3.")
     MENU_WAYS_TO_PAY = N_("For mail and other ways to pay, press 4.")
+    MENU_AUTOPAY = N_("For automatic payments, press 5.")
     MENU_SPECIALIST = N_("For a billing specialist, press 0.")
     MENU_REPEAT = N_("To repeat, press star.")
     MENU_BACK = N_("To return to the main menu, press 9.")
@@ -192,6 +193,44 @@ class Prompt(enum.StrEnum):
     CHECK_MRN_NOTE = N_("Please write your medical record number on your check.")
     PAY_ONLINE = N_("You can also pay online at {website}.")
     WAYS_AGAIN = N_("To hear this again, press star.")
+
+    # Automatic payments
+    AUTOPAY_ENROLLED = N_(
+        "Your premium of {amount} will be paid automatically on {date} from your {method}."
+    )
+    AUTOPAY_ENROLLED_NOTHING_DUE = N_(
+        "Automatic payments are set up from your {method}. You have no premium due right now."
+    )
+    AUTOPAY_OPTIONS = N_(
+        "To change the payment method, press 1. To cancel automatic payments, press 2. "
+        "To return to the main menu, press 9."
+    )
+    AUTOPAY_EMPLOYER = N_(
+        "Your employer pays your premium, so there is nothing to pay automatically."
+    )
+    AUTOPAY_EXCHANGE_BINDER = N_(
+        "Your first premium payment must be made through your health benefit exchange. "
+        "After that, you can set up automatic payments."
+    )
+    AUTOPAY_NEEDS_SAVED_METHOD = N_(
+        "Automatic payments use a saved card or bank account. "
+        "You can save one after you make a payment on this line."
+    )
+    AUTOPAY_ASK_METHOD = N_("To use your {method}, press {key}.")
+    AUTOPAY_AUTHORIZATION = N_(
+        "By pressing 1, you, {name}, authorize {payee} to charge your premium to your "
+        "{method} automatically on each premium due date for your region, until you cancel. "
+        "The amount of your premium may change. "
+        "You can cancel at any time by calling this line. "
+        "We will send you a written copy of this authorization."
+    )
+    AUTOPAY_ACCEPT = N_("To accept, press 1. To go back, press 2.")
+    AUTOPAY_SET_UP = N_("Automatic payments are set up. We will send you a written copy.")
+    AUTOPAY_METHOD_CHANGED = N_("Automatic payments will now use your {method}.")
+    AUTOPAY_CANCEL_CONFIRM = N_("To cancel automatic payments, press 1. To keep them, press 2.")
+    AUTOPAY_CANCELED = N_(
+        "Automatic payments are canceled. Payments already started still go through."
+    )
 
     # Billing specialist
     TRANSFERRING = N_("Please hold while we connect you to a billing specialist.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 from twilio.twiml.voice_response import VoiceResponse
 
-from ivr.flows import balances, pay, recent, ways_to_pay
+from ivr.flows import autopay, balances, pay, recent, ways_to_pay
 from ivr.kernel import MAIN_MENU, Turn, answered, ask, done, global_key, go, no_answer, retry, step
 from ivr.prompts import Prompt
 
@@ -17,6 +17,7 @@ CHOICES = {
     "2": balances.read,
     "3": recent.read,
     "4": ways_to_pay.read,
+    "5": autopay.overview,
 }
 OPTIONS = (
     Prompt.MAIN_MENU,
@@ -24,6 +25,7 @@ OPTIONS = (
     Prompt.MENU_BALANCES,
     Prompt.MENU_RECENT_PAYMENTS,
     Prompt.MENU_WAYS_TO_PAY,
+    Prompt.MENU_AUTOPAY,
     Prompt.MENU_SPECIALIST,
     Prompt.MENU_REPEAT,
 )

@@ -6,6 +6,7 @@ MAIN_MENU = [
     "To hear your balances, press 2.",
     "For recent payments, press 3.",
     "For mail and other ways to pay, press 4.",
+    "For automatic payments, press 5.",
     "For a billing specialist, press 0.",
     "To repeat, press star.",
 ]

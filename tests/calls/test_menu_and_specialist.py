@@ -131,7 +131,7 @@ def test_a_specialist_who_does_not_answer_brings_the_caller_back_to_the_menu(
     call.press("0")
     assert call.dialed == ["+18002181059"]
     assert call.heard_since_input[1] == "Sorry, no billing specialist could take your call."
-    assert call.heard_since_input[-7:] == MAIN_MENU
+    assert call.heard_since_input[-8:] == MAIN_MENU
     assert not call.ended
 
 
