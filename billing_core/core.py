@@ -148,6 +148,10 @@ class BillingCore:
     def autopay_status(self, member_id: int) -> autopay.AutopayStatus:
         return autopay.status(self.unit_of_work(), member_id, regions=self.regions)
 
+    def autopay_refusal(self, member_id: int) -> str | None:
+        """Why the member may not pay the premium automatically, or None if they may."""
+        return autopay.refusal(self.unit_of_work(), member_id)
+
     def enroll_autopay(
         self,
         member_id: int,

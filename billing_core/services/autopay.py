@@ -79,6 +79,19 @@ class RunReport:
 # --- enrollment -------------------------------------------------------------------------
 
 
+def refusal(uow: UnitOfWork, member_id: int) -> str | None:
+    """Why the member's coverage rules out automatic payments (AutopayNotAllowed's reason)."""
+    with uow:
+        member = _member(uow, member_id)
+        try:
+            check_eligible(
+                member.coverage_type, binder_paid=_binder_paid(uow, member), has_method=True
+            )
+        except AutopayNotAllowed as refused:
+            return refused.reason
+    return None
+
+
 def enroll(
     uow: UnitOfWork,
     *,

@@ -55,28 +55,9 @@ def method_of(saved: SavedMethod) -> Method:
 
 
 def refusal(turn: Turn) -> str | None:
-    """Why the member may not pay automatically (before any method counts), or None.
-
-    Asks the billing core's own rule: an enrollment with no method is always refused,
-    for the member's coverage first, and only for the missing method when it is allowed.
-    Nothing is recorded.
-    """
-    probe = AutopayAuthorization(
-        accepted_at=turn.billing.clock.now(),
-        method_kind="none",
-        method_brand=None,
-        method_last4="",
-        channel="phone",
-        wording_version="eligibility-check",
-        text="eligibility check",
-        call_sid=turn.call.call_sid,
-    )
-    try:
-        turn.billing.enroll_autopay(turn.call.member_id, None, probe)
-    except AutopayNotAllowed as refused:
-        # NO_SAVED_METHOD: the coverage allows it; the methods are offered next.
-        return refused.reason if refused.reason in REFUSALS else None
-    raise AssertionError("an enrollment without a method was accepted")  # pragma: no cover
+    """Why the member may not pay automatically (before any method counts), or None."""
+    reason = turn.billing.autopay_refusal(turn.call.member_id)
+    return reason if reason in REFUSALS else None
 
 
 @step(bp, "", member=True)

@@ -360,3 +360,20 @@ def test_a_run_over_200_members_is_fast(core, capsys):
             f"{seconds:.2f}s charging, {rerun:.2f}s re-run"
         )
     assert seconds < 60
+
+
+def test_the_reason_a_member_may_not_pay_automatically_is_told_before_any_method(core):
+    from billing_core.domain.autopay import AutopayNotAllowed
+    from billing_core.domain.members import CoverageType
+    from tests.members import add_member
+
+    employer = add_member(
+        core,
+        mrn="91000001",
+        birth_date=date(1980, 1, 1),
+        coverage=CoverageType.EMPLOYER_GROUP,
+        monthly_premium_cents=None,
+    )
+    individual = add_member(core, mrn="91000002", birth_date=date(1980, 1, 2))
+    assert core.autopay_refusal(employer) == AutopayNotAllowed.EMPLOYER_GROUP
+    assert core.autopay_refusal(individual) is None
