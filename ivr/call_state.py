@@ -46,6 +46,30 @@ class Method(_Part):
     exp: str | None = None
     saved: bool = False
 
+    @classmethod
+    def of_saved(cls, saved: Any, *, with_token: bool = False) -> Method:
+        """A saved card or account; its token only when it is about to be charged."""
+        return cls(
+            kind=saved.kind,
+            token=saved.token if with_token else "",
+            brand=saved.brand,
+            last4=saved.last4,
+            account_type=saved.account_type,
+            saved=with_token,
+        )
+
+    @classmethod
+    def as_recorded(cls, kind: str | None, brand: str | None, last4: str | None) -> Method:
+        """A method as payments record it: for a bank account the "brand" is its type."""
+        bank = kind == "bank"
+        return cls(
+            kind=kind or "card",
+            token="",
+            brand=None if bank else brand,
+            account_type=brand if bank else None,
+            last4=last4 or "",
+        )
+
 
 class MethodChoice(_Part):
     """What a key at the method menu stands for: a saved method, or a new card or account."""

@@ -166,6 +166,8 @@ _ENDPOINTS: dict[Step, str] = {}
 _STEPS: dict[str, Step] = {}
 # Steps that read the caller's answer to a prompt: each answer carries its prompt's token.
 ANSWER_ENDPOINTS: set[str] = set()
+# When the previous release, which had no tokens, sent an answer a step now takes.
+_LEGACY_ANSWERS: dict[str, Callable[[CallState], bool]] = {}
 # Endpoints that may meet a call the app has no state for: the start and the end.
 NEW_CALL_ENDPOINTS: set[str] = set()
 
@@ -186,12 +188,15 @@ def step(
     member: bool = False,
     new_call: bool = False,
     answer: bool = False,
+    legacy: Callable[[CallState], bool] | None = None,
 ) -> Callable[[Step], Step]:
     """Make a function a step answering POST rule.
 
     member: the caller must be identified. new_call: the step may meet a call the app
     has no state for (the start and the end). answer: the step reads the caller's answer
-    to a prompt, and runs only for the prompt the call is waiting on.
+    to a prompt, and runs only for the prompt the call is waiting on. legacy: for an
+    answer the previous release sent without asking a <Gather> (a <Pay> or <Dial>
+    result), when a call begun by it may still send one.
     """
 
     def register(function: Step) -> Step:
@@ -203,6 +208,8 @@ def step(
             NEW_CALL_ENDPOINTS.add(endpoint)
         if answer:
             ANSWER_ENDPOINTS.add(endpoint)
+        if legacy is not None:
+            _LEGACY_ANSWERS[endpoint] = legacy
         # Values a step takes arrive as arguments from go(), or in a redirect's query string.
         names = tuple(inspect.signature(function).parameters)[1:]
 
@@ -289,7 +296,8 @@ def takes_answer(turn: Turn, endpoint: str) -> bool:
     if waiting is None and token is None and state.stored_token is None:
         # A call begun by the release before prompt tokens: its answers carry none. Taken
         # once: asking is cleared, as it is whenever an answer is taken.
-        if state.asking == endpoint or legacy_action(state, endpoint):
+        legacy = _LEGACY_ANSWERS.get(endpoint)
+        if state.asking == endpoint or (legacy is not None and legacy(state)):
             state.asking = None
             return True
     if waiting is None or token != waiting.token or endpoint != waiting.answer:
@@ -302,13 +310,6 @@ def takes_answer(turn: Turn, endpoint: str) -> bool:
     state.took_answer()
     state.asking = None
     return True
-
-
-def legacy_action(state: CallState, endpoint: str) -> bool:
-    """The previous release sent <Pay> and <Dial> answers with no prompt of their own."""
-    if endpoint == "capture.captured":
-        return state.pay.capturing is not None
-    return endpoint == "agent.after_dial"
 
 
 def stale_answer(turn: Turn) -> VoiceResponse:

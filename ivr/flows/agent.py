@@ -42,7 +42,7 @@ def transfer(turn: Turn, reason: str = "asked") -> VoiceResponse:
     return back_to_menu_or_goodbye(turn, closed)
 
 
-@step(bp, "/after-dial", answer=True)
+@step(bp, "/after-dial", answer=True, legacy=lambda state: True)
 def after_dial(turn: Turn) -> VoiceResponse:
     """End the call after a specialist took it; otherwise say so and carry on."""
     status = turn.form.get("DialCallStatus", "")

@@ -43,17 +43,6 @@ REFUSALS = {
 }
 
 
-def method_of(saved: SavedMethod) -> Method:
-    """The saved method as the phrases name it (its token is never kept in the call)."""
-    return Method(
-        kind=saved.kind,
-        token="",
-        brand=saved.brand,
-        last4=saved.last4,
-        account_type=saved.account_type,
-    )
-
-
 def refusal(turn: Turn) -> str | None:
     """Why the member may not pay automatically (before any method counts), or None."""
     reason = turn.billing.autopay_refusal(turn.call.member_id)
@@ -75,18 +64,11 @@ def overview(turn: Turn) -> VoiceResponse:
     if status.method_id is not None:
         saved = turn.billing.saved_method(call.member_id, status.method_id)
     if saved is not None:
-        method = method_phrase(method_of(saved))
+        method = method_phrase(Method.of_saved(saved))
     else:
         # The method was removed since: name it as the enrollment recorded it.
-        bank = status.method_kind == "bank"
         method = method_phrase(
-            Method(
-                kind=status.method_kind or "card",
-                token="",
-                brand=None if bank else status.method_brand,
-                last4=status.method_last4 or "",
-                account_type=status.method_brand if bank else None,
-            )
+            Method.as_recorded(status.method_kind, status.method_brand, status.method_last4)
         )
     if status.next_amount_cents and status.next_due_date is not None:
         lead = turn.say(
@@ -127,7 +109,9 @@ def choose_method(turn: Turn) -> VoiceResponse:
         turn.call.autopay = AutopayDraft()
         return go(turn, MAIN_MENU, turn.say(Prompt.AUTOPAY_NEEDS_SAVED_METHOD))
     options = [
-        turn.say(Prompt.AUTOPAY_ASK_METHOD, method=method_phrase(method_of(method)), key=str(key))
+        turn.say(
+            Prompt.AUTOPAY_ASK_METHOD, method=method_phrase(Method.of_saved(method)), key=str(key)
+        )
         for key, method in enumerate(saved, start=1)
     ]
     draft.method_ids = [method.id for method in saved]
@@ -159,7 +143,7 @@ def authorization_values(turn: Turn, saved: SavedMethod) -> dict[str, object]:
     return {
         "name": turn.call.member_name,
         "payee": turn.billing.regions.plan_name,
-        "method": method_phrase(method_of(saved)),
+        "method": method_phrase(Method.of_saved(saved)),
     }
 
 
@@ -217,7 +201,7 @@ def terms_answer(turn: Turn) -> VoiceResponse:
         # The method was removed, or the enrollment canceled, meanwhile: start over.
         return go(turn, overview)
     if changing:
-        said = turn.say(Prompt.AUTOPAY_METHOD_CHANGED, method=method_phrase(method_of(saved)))
+        said = turn.say(Prompt.AUTOPAY_METHOD_CHANGED, method=method_phrase(Method.of_saved(saved)))
     else:
         said = turn.say(Prompt.AUTOPAY_SET_UP)
     return go(turn, MAIN_MENU, said)

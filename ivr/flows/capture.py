@@ -97,8 +97,8 @@ RESULT_PROMPTS = {
 }
 
 
-# <Pay>'s languages for the line's (Twilio's PayLanguage list has es-US, not es-MX); every
-# prompt here is the app's own <Say>, so this only decides anything Twilio says by itself.
+# <Pay>'s language for each of the line's, from Twilio's PayLanguage list; every prompt
+# here is the app's own <Say>, so this only decides anything Twilio says by itself.
 PAY_LANGUAGES = {"en-US": "en-US", "es-US": "es-US"}
 
 
@@ -197,7 +197,13 @@ def account_type_answer(turn: Turn) -> VoiceResponse:
     return response
 
 
-@step(bp, "/captured", member=True, answer=True)
+@step(
+    bp,
+    "/captured",
+    member=True,
+    answer=True,
+    legacy=lambda state: state.pay.capturing is not None,
+)
 def captured(turn: Turn) -> VoiceResponse:
     """Keep the token and the last 4 digits; anything else gets its next step."""
     form = turn.form

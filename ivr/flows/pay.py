@@ -253,15 +253,9 @@ def choose_method(turn: Turn) -> VoiceResponse:
     options: list[Say] = []
     choices: list[MethodChoice] = []
     for saved in turn.billing.saved_methods(turn.call.member_id):
-        method = Method(
-            kind=saved.kind,
-            token="",
-            brand=saved.brand,
-            last4=saved.last4,
-            account_type=saved.account_type,
-        )
         key = str(len(choices) + 1)
-        options.append(turn.say(Prompt.ASK_METHOD_SAVED, method=method_phrase(method), key=key))
+        method = method_phrase(Method.of_saved(saved))
+        options.append(turn.say(Prompt.ASK_METHOD_SAVED, method=method, key=key))
         choices.append(MethodChoice(saved_id=saved.id))
     options.append(turn.say(Prompt.ASK_METHOD_CARD, key=str(len(choices) + 1)))
     choices.append(MethodChoice(new="card"))
@@ -290,14 +284,7 @@ def method_answer(turn: Turn) -> VoiceResponse:
         saved = turn.billing.saved_method(turn.call.member_id, chosen.saved_id)
         if saved is None:
             return go(turn, choose_method)
-        turn.call.pay.method = Method(
-            kind=saved.kind,
-            token=saved.token,
-            brand=saved.brand,
-            last4=saved.last4,
-            account_type=saved.account_type,
-            saved=True,
-        )
+        turn.call.pay.method = Method.of_saved(saved, with_token=True)
         return go(turn, confirm)
     if chosen.new == "card":
         return go(turn, capture.card)
@@ -347,9 +334,6 @@ def confirm_answer(turn: Turn) -> VoiceResponse:
     digits = answered(turn)
     if not digits:
         return no_answer(turn, "pay_confirm", confirm)
-    if (made := turn.billing.payment_made_under(draft.idempotency_key)) is not None:
-        # This read-back's payment was already made: whatever was pressed, say so.
-        return after_payment(turn, made, draft.method)
     if digits == "1":
         done(turn, "pay_confirm")
         return charge(turn)

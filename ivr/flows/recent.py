@@ -43,14 +43,7 @@ def payment_sentence(turn: Turn, line: PaymentLine) -> Say:
         TargetKind.ALL_BILLS: Fragment(Prompt.PAYING_ALL_BILLS),
         TargetKind.PREMIUM: Fragment(Prompt.PAYING_PREMIUM),
     }
-    # For a bank account the "brand" recorded is its type (checking or savings).
-    method = Method(
-        kind=line.method_kind,
-        token="",
-        brand=line.method_brand,
-        account_type=line.method_brand,
-        last4=line.method_last4 or "",
-    )
+    method = Method.as_recorded(line.method_kind, line.method_brand, line.method_last4)
     prompt = (
         Prompt.RECENT_PAYMENT
         if line.status is PaymentStatus.SUCCEEDED

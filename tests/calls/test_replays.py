@@ -240,3 +240,42 @@ def test_a_replayed_call_start_mid_call_leaves_the_callers_prompt_answerable(
     call.press("1")
     assert call.heard_since_input[0] == "Your payment of $200.00 is complete."
     assert payments(core) == (1, 1)
+
+
+def test_a_card_entry_begun_before_the_deploy_is_taken_once_without_a_token(app, core, member):
+    from ivr.call_state import CallState
+
+    call_sid = "CA" + "5" * 32
+    # What the previous release stored while its <Pay> took a new card: no prompt token.
+    stored = {
+        "region": "ncal",
+        "member_id": member,
+        "asking": "pay.method_answer",
+        "pay": {
+            "target": {
+                "kind": "bill",
+                "bill_number": "B-1",
+                "balance": 20000,
+                "date_of_service": "2026-09-14",
+                "facility": "Oakland Medical Center",
+            },
+            "amount": 20000,
+            "capturing": "card",
+        },
+    }
+    store = app.extensions["call_store"]
+    store.save(CallState.restore(call_sid, stored, is_new=True), core.clock.now())
+    params = {
+        "CallSid": call_sid,
+        "Result": "success",
+        "PaymentToken": tokenize_card(
+            "4242424242424242", 12, 2030, "123", "94612", today=date(2026, 11, 27)
+        ).token,
+        "PaymentCardNumber": "xxxxxxxxxxxx4242",
+        "PaymentCardType": "visa",
+        "To": NCAL,
+    }
+    first = replay(app, "/voice/pay/capture/captured", params)
+    assert "You are paying $200.00" in first
+    second = replay(app, "/voice/pay/capture/captured", params)
+    assert "could not take that answer" in second
