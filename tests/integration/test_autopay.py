@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from datetime import UTC, date, datetime
 
 import pytest
@@ -345,21 +344,12 @@ def test_spanish_speaking_members_get_the_copy_in_spanish(core):
     assert copy.subject.startswith("Sus pagos automáticos") and "terminada en 4242" in copy.body
 
 
-def test_a_run_over_200_members_is_fast(core, capsys):
+def test_a_run_over_200_members_charges_each_once_and_a_rerun_none(core):
+    # Its speed belongs in a benchmark (bench/), not here: this counts charges only.
     members = [enrolled(core) for _ in range(200)]
-    started = time.perf_counter()
     report = core.run_autopay(DEC_31)
-    seconds = time.perf_counter() - started
-    assert len(report.charged) == len(members)
-    again = time.perf_counter()
+    assert len(report.charged) == len(set(report.charged)) == len(members)
     assert core.run_autopay(DEC_31).charged == []
-    rerun = time.perf_counter() - again
-    with capsys.disabled():
-        print(
-            f"\nautopay run, 200 members, {core.engine.dialect.name}: "
-            f"{seconds:.2f}s charging, {rerun:.2f}s re-run"
-        )
-    assert seconds < 60
 
 
 def test_the_reason_a_member_may_not_pay_automatically_is_told_before_any_method(core):
