@@ -12,6 +12,7 @@ from flask import Blueprint
 from twilio.twiml.voice_response import Say, VoiceResponse
 
 from billing_core.domain.autopay import AutopayAuthorization, AutopayNotAllowed
+from billing_core.services.autopay import AutopayStatus
 from billing_core.services.wallet import SavedMethod
 from ivr.call_state import AutopayDraft, Method
 from ivr.kernel import (
@@ -60,9 +61,26 @@ def overview(turn: Turn) -> VoiceResponse:
             return go(turn, MAIN_MENU, turn.say(REFUSALS[reason]))
         call.autopay = AutopayDraft()
         return go(turn, choose_method)
+    return ask(
+        turn,
+        [turn.say(Prompt.AUTOPAY_OPTIONS)],
+        overview_answer,
+        num_digits=1,
+        lead=[enrolled_sentence(turn, status)],
+    )
+
+
+def next_payment(turn: Turn) -> Say | None:
+    """The member's next automatic payment, said right after identification; None if none."""
+    status = turn.billing.autopay_status(turn.call.member_id)
+    return enrolled_sentence(turn, status) if status.enrolled else None
+
+
+def enrolled_sentence(turn: Turn, status: AutopayStatus) -> Say:
+    """What the enrollment will pay next, when, and from which method."""
     saved = None
     if status.method_id is not None:
-        saved = turn.billing.saved_method(call.member_id, status.method_id)
+        saved = turn.billing.saved_method(turn.call.member_id, status.method_id)
     if saved is not None:
         method = method_phrase(Method.of_saved(saved))
     else:
@@ -71,15 +89,13 @@ def overview(turn: Turn) -> VoiceResponse:
             Method.as_recorded(status.method_kind, status.method_brand, status.method_last4)
         )
     if status.next_amount_cents and status.next_due_date is not None:
-        lead = turn.say(
+        return turn.say(
             Prompt.AUTOPAY_ENROLLED,
             amount=Money(status.next_amount_cents),
             date=Day(status.next_due_date),
             method=method,
         )
-    else:
-        lead = turn.say(Prompt.AUTOPAY_ENROLLED_NOTHING_DUE, method=method)
-    return ask(turn, [turn.say(Prompt.AUTOPAY_OPTIONS)], overview_answer, num_digits=1, lead=[lead])
+    return turn.say(Prompt.AUTOPAY_ENROLLED_NOTHING_DUE, method=method)
 
 
 @step(bp, "/answer", member=True, answer=True)

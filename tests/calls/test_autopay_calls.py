@@ -35,6 +35,11 @@ def identified(twilio):
     return call
 
 
+def open_autopay(call) -> None:
+    call.press("3")  # automatic and scheduled payments
+    call.press("1")  # automatic payments
+
+
 def enrollments(core) -> list[AutopayEnrollment]:
     with core.unit_of_work() as uow:
         rows = list(uow.session.scalars(select(AutopayEnrollment).order_by(AutopayEnrollment.id)))
@@ -54,7 +59,7 @@ def test_the_authorization_recorded_is_the_one_heard_with_its_version_and_call(t
         account_type=None,
     )
     call = identified(twilio)
-    call.press("5")
+    open_autopay(call)
     assert call.heard_since_input == ["To use your Visa ending in 4242, press 1."]
     call.press("1")
     heard = call.heard_since_input[0]
@@ -73,7 +78,7 @@ def test_the_authorization_recorded_is_the_one_heard_with_its_version_and_call(t
     )
     assert (row.method_kind, row.method_brand, row.method_last4) == ("card", "visa", "4242")
     assert row.cancelled_at is None
-    call.press("5")
+    open_autopay(call)
     assert call.heard_since_input[0] == (
         "Your premium of $412.00 will be paid automatically on 12/31/2026 "
         "from your Visa ending in 4242."
@@ -91,9 +96,36 @@ def test_the_authorization_recorded_is_the_one_heard_with_its_version_and_call(t
 def test_asking_whether_a_member_may_pay_automatically_records_nothing(twilio, core):
     member(core, coverage=CoverageType.EMPLOYER_GROUP)
     call = identified(twilio)
-    call.press("5")
+    open_autopay(call)
     assert call.heard_since_input[0] == (
         "Your employer pays your premium, so there is nothing to pay automatically."
     )
     with core.unit_of_work() as uow:
         assert uow.session.scalar(select(func.count()).select_from(AutopayEnrollment)) == 0
+
+
+def test_an_enrolled_member_hears_the_next_automatic_payment_once_identified(twilio, core):
+    member_id = member(core)
+    core.save_method(
+        member_id,
+        kind="card",
+        token="tok_sandbox_visa_4242",
+        brand="visa",
+        last4="4242",
+        exp="1230",
+        account_type=None,
+    )
+    call = identified(twilio)
+    assert call.heard_since_input[1] == "Main menu."
+    open_autopay(call)
+    call.press("1")
+    call.press("1")
+    call.hang_up()
+
+    again = identified(twilio)
+    assert again.heard_since_input[:3] == [
+        "Thank you, Maya.",
+        "Your premium of $412.00 will be paid automatically on 12/31/2026 "
+        "from your Visa ending in 4242.",
+        "Main menu.",
+    ]
