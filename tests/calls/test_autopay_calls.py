@@ -345,3 +345,29 @@ def test_a_maximum_set_by_phone_is_stored_and_audited_and_removed_again(twilio, 
             .order_by(AuditEvent.id)
         ).all()
     assert actions == ["autopay_maximum_set", "autopay_maximum_removed"]
+
+
+def test_a_card_entered_after_leaving_another_flow_s_entry_returns_to_the_flow_it_was_for(
+    twilio, core
+):
+    member(core)
+    call = identified(twilio)
+    open_autopay(call)
+    call.press("2")  # a new bank account for automatic payments
+    assert call.heard_since_input == [
+        "For a checking account, press 1. For a savings account, press 2."
+    ]
+    call.press("9")  # left for the main menu, then paying now
+    call.press("1")
+    call.press("1")  # the full premium
+    call.press("1")  # a card
+    call.pay_card("4242424242424242")
+    assert call.heard_since_input[-2] == (
+        "You are paying $412.00 for your premium, with your Visa ending in 4242."
+    )
+    call.press("4")  # cancel the payment; now automatic payments, with a new card
+    open_autopay(call)
+    call.press("1")
+    call.pay_card("5555555555554444")
+    assert call.heard_since_input[-2].startswith("By pressing 1, you, Maya Tester, authorize")
+    assert count(core, Payment) == 0 and enrollments(core) == []
