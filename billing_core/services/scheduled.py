@@ -310,6 +310,9 @@ def _run_one(uow_factory, gateway, scheduled_id, as_of, regions, schedule, repor
         member = _member(uow, row.member_id)
         today = _today(member, regions, as_of)
         status = ScheduledStatus(row.status)
+        if not status.upcoming:  # paid, cancelled or settled by another run since listed
+            report.skipped += 1
+            return
         if status is ScheduledStatus.CHARGING:
             _resume(uow_factory, uow, gateway, row, member, as_of, schedule, report)
             return
@@ -374,10 +377,10 @@ def _charge(uow_factory, gateway, scheduled_id, number, amount, as_of, schedule,
         try:
             payments.pay(uow_factory, gateway, request, now=as_of)
             break
-        except AmountNotAllowed as refused:
-            # Paid down since the amount was read (nothing was charged under the key):
-            # take what can be paid now, or nothing.
-            amount = max(refused.payable_cents, 0)
+        except (AmountNotAllowed, TargetNotPayable) as refused:
+            # Paid down (or the bill withdrawn) since the amount was read; nothing was
+            # charged under the key: take what can be paid now, or nothing.
+            amount = max(getattr(refused, "payable_cents", 0), 0)
             with uow_factory() as uow:
                 values = {"charging_cents": amount, "updated_at": as_of}
                 if amount <= 0:
