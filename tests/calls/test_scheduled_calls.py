@@ -147,3 +147,20 @@ def test_a_payment_whose_charge_began_meanwhile_cannot_be_canceled(twilio, core)
     assert "To cancel the payment on 12/10/2026, press 1." not in said
     assert [p.cancellable for p in core.scheduled_payments(member_id)] == [False]
     assert count(core, SandboxCharge) == 1
+
+
+def test_a_replayed_cancel_is_not_taken_again(twilio, app, core):
+    member_id = member(core)
+    call = identified(twilio)
+    schedule_bill(call)
+    call.press("1")
+    call.press("9")
+    call.press("3")
+    call.press("2")
+    call.press("1")  # the payment on December 10
+    path = call.waiting.action.replace(PUBLIC_BASE_URL, "")
+    params = {"CallSid": call.call_sid, "Digits": "1", "From": CALLER, "To": NCAL}
+    first, second = replay(app, path, params), replay(app, path, params)
+    assert "is canceled" in first
+    assert "could not take that answer" in second and "already started" not in second
+    assert core.scheduled_payments(member_id) == []

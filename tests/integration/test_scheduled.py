@@ -351,6 +351,21 @@ def test_a_bank_payment_keeps_the_authorization_accepted_for_its_day(core):
     assert (record.text, record.call_sid, record.amount_cents) == (words, "CA-bank", 12000)
 
 
+def test_spanish_speaking_members_are_told_in_spanish_and_by_text_without_an_email(core):
+    from billing_core.adapters.models import Member
+
+    member_id = member(core, email=None, phone="+15105550123")
+    with core.unit_of_work() as uow:
+        uow.session.get(Member, member_id).language = "es"
+        uow.commit()
+    scheduled_id = core.schedule_payment(request(member_id)).scheduled_id
+    _pay_elsewhere(core, member_id, 12000)
+    core.run_scheduled(DEC_10_NOON)
+    [notice] = messages(core, f"scheduled-nothing-owed:{scheduled_id}:")
+    assert notice.kind == "sms" and notice.recipient == "+15105550123"
+    assert "no se hizo ningún cargo" in notice.body and "10 de diciembre de 2026" in notice.body
+
+
 def test_ivr_jobs_run_scheduled_charges_what_is_due_as_of_the_given_day(jobs_app, core):  # noqa: F811
     scheduled(core)
     runner = jobs_app.test_cli_runner()
