@@ -19,7 +19,7 @@ from billing_core.domain.identity import IdentityHasher
 from billing_core.domain.money import LOCALES
 from billing_core.domain.payments import PaymentTarget
 from billing_core.domain.regions import RegionCatalog
-from billing_core.services import accounts, autopay, identification, payments, wallet
+from billing_core.services import accounts, autopay, identification, payments, scheduled, wallet
 
 
 @dataclass
@@ -227,6 +227,44 @@ class BillingCore:
     def run_autopay(self, as_of: datetime | None = None) -> autopay.RunReport:
         """Charge the premiums (and retries) due on each member's regional day as of then."""
         return autopay.run_autopay(
+            self.unit_of_work,
+            self.gateway,
+            as_of=as_of or self.clock.now(),
+            regions=self.regions,
+            schedule=self.autopay_retries,
+        )
+
+    def pay_date_window(self, member_id: int, target: PaymentTarget) -> scheduled.PayDateWindow:
+        """The days a payment on the target may be scheduled for, in the member's region."""
+        return scheduled.window(
+            self.unit_of_work(), member_id, target, regions=self.regions, now=self.clock.now()
+        )
+
+    def schedule_payment(self, request: scheduled.ScheduleRequest) -> scheduled.Scheduled:
+        """Set a one-time payment for a later day; the same request twice sets it once."""
+        return scheduled.schedule(
+            self.unit_of_work(), request, regions=self.regions, now=self.clock.now()
+        )
+
+    def scheduled_payments(self, member_id: int) -> list[scheduled.UpcomingPayment]:
+        return scheduled.upcoming(self.unit_of_work(), member_id)
+
+    def cancel_scheduled_payment(
+        self, member_id: int, scheduled_id: int, *, channel: str, call_sid: str | None = None
+    ) -> bool:
+        """Call off a scheduled payment whose charge has not begun; whether it was."""
+        return scheduled.cancel(
+            self.unit_of_work(),
+            member_id=member_id,
+            scheduled_id=scheduled_id,
+            channel=channel,
+            call_sid=call_sid,
+            now=self.clock.now(),
+        )
+
+    def run_scheduled(self, as_of: datetime | None = None) -> scheduled.RunReport:
+        """Charge the scheduled payments (and retries) due on each member's regional day."""
+        return scheduled.run_scheduled(
             self.unit_of_work,
             self.gateway,
             as_of=as_of or self.clock.now(),

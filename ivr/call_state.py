@@ -86,6 +86,14 @@ class Outcome(_Part):
     amount: int
 
 
+class ScheduledOutcome(_Part):
+    """A payment set for a later day in this call: its day, amount and confirmation number."""
+
+    confirmation: str
+    amount: int
+    pay_on: date
+
+
 class Draft(_Part):
     """The payment being put together in this call."""
 
@@ -101,6 +109,13 @@ class Draft(_Part):
     declined: str | None = None
     outcome: Outcome | None = None
     unsaved_method: Method | None = None
+    # To pay on a later day instead: the day chosen, why a day keyed was refused, the
+    # request's key (fixed at the read-back, so a repeated "yes" schedules once), the result.
+    pay_on: date | None = None
+    saved_method_id: int | None = None
+    date_refused: str | None = None
+    schedule_key: str | None = None
+    scheduled: ScheduledOutcome | None = None
 
 
 class AutopayDraft(_Part):
@@ -117,6 +132,13 @@ class AutopayDraft(_Part):
     account_type: str | None = None
     # The maximum keyed in, read back before it is kept.
     maximum: int | None = None
+
+
+class ScheduledDraft(_Part):
+    """The scheduled payments read in this call: the one each key cancels, and the one chosen."""
+
+    ids: list[int] | None = None
+    chosen: int | None = None
 
 
 class Resume(_Part):
@@ -157,6 +179,7 @@ class CallState(_Part):
     resume: Resume | None = None
     pay: Draft = Field(default_factory=Draft)
     autopay: AutopayDraft = Field(default_factory=AutopayDraft)
+    scheduled: ScheduledDraft = Field(default_factory=ScheduledDraft)
 
     _call_sid: str = PrivateAttr(default="")
     _is_new: bool = PrivateAttr(default=True)

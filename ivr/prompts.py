@@ -58,6 +58,7 @@ class Prompt(enum.StrEnum):
     MENU_REPEAT = N_("To repeat, press star.")
     MENU_BACK = N_("To return to the main menu, press 9.")
     PLANNED_AUTOPAY = N_("For automatic payments, press 1.")
+    PLANNED_SCHEDULED = N_("For scheduled payments, press 2.")
     NOT_A_CHOICE = N_("Sorry, that is not one of the choices.")
     NO_INPUT = N_("Sorry, I did not hear your answer.")
     HAVING_TROUBLE = N_("It seems you are having trouble.")
@@ -154,6 +155,7 @@ class Prompt(enum.StrEnum):
         "To authorize this payment, press 1. To change the amount, press 2. "
         "To change how you pay, press 3. To cancel, press 4."
     )
+    PAY_LATER_OPTION = N_("To pay on a later date instead, press 5.")
     PAYMENT_CANCELED = N_("Your payment was canceled. Nothing was charged.")
     PAYMENT_SUCCEEDED = N_("Your payment of {amount} is complete.")
     CONFIRMATION_NUMBER = N_("Your confirmation number is {number}.")
@@ -176,6 +178,52 @@ class Prompt(enum.StrEnum):
     METHOD_SAVED = N_("Your {method} is saved for next time.")
     RECEIPT_SENT = N_("We will text your receipt to the number you are calling from.")
     NO_RECEIPT_NUMBER = N_("We cannot text the number you are calling from.")
+
+    # Paying on a later date
+    ASK_PAY_DATE = N_("Enter the date to pay as 4 digits: month and day.")
+    PAY_DATE_RANGE = N_("You can choose a date from tomorrow through {latest}.")
+    PAY_DATE_NOT_A_DATE = N_("That is not a date.")
+    PAY_DATE_NOT_AFTER_TODAY = N_("The date must be after today.")
+    PAY_DATE_TOO_LATE = N_("That date is too late.")
+    PAY_DATE_LATEST = N_("The latest date you can choose is {latest}.")
+    PAY_DATE_REFUSED_OPTIONS = N_("To enter another date, press 1. To pay now instead, press 2.")
+    PAY_LATER_NOT_POSSIBLE = N_("This payment is due {due}, so it cannot be set for a later date.")
+    CONFIRM_SCHEDULED = N_(
+        "You are scheduling a payment of {amount} for {target}, with your {method}, on {date}."
+    )
+    SCHEDULED_ACH_AUTHORIZATION = N_(
+        "By pressing 1, you, {name}, authorize {payee} to make a one-time electronic debit of "
+        "{amount} "
+        "from your {account_type} account ending in {last4}, on {date}. "
+        "If you owe less on that date, only what you owe will be debited. "
+        "If you have questions about this payment, call {phone}."
+    )
+    CONFIRM_SCHEDULED_OPTIONS = N_(
+        "To schedule this payment, press 1. To change the date, press 2. "
+        "To pay now instead, press 3. To cancel, press 4."
+    )
+    SCHEDULED_ACH_OPTIONS = N_(
+        "To authorize this scheduled payment, press 1. To change the date, press 2. "
+        "To pay now instead, press 3. To cancel, press 4."
+    )
+    PAYMENT_SCHEDULED = N_("Your payment of {amount} is scheduled for {date}.")
+    SCHEDULED_WHEN_OWED = N_(
+        "If you owe less on that date, we will take only what you owe. "
+        "Nothing is taken before then."
+    )
+
+    # Scheduled payments
+    NO_SCHEDULED_PAYMENTS = N_("You have no scheduled payments.")
+    SCHEDULED_PAYMENT = N_("On {date}, {amount} for {target}, with your {method}.")
+    SCHEDULED_CANCEL_KEY = N_("To cancel the payment on {date}, press {key}.")
+    SCHEDULED_AGAIN = N_("To hear your scheduled payments again, press star.")
+    SCHEDULED_CANCEL_CONFIRM = N_(
+        "To cancel your payment of {amount} on {date}, press 1. To keep it, press 2."
+    )
+    SCHEDULED_CANCELED = N_("Your payment on {date} is canceled. Nothing will be taken.")
+    SCHEDULED_ALREADY_STARTED = N_(
+        "That payment has already started, so it can no longer be canceled."
+    )
 
     # Recent payments
     NO_RECENT_PAYMENTS = N_("We have no payments from you in the last 13 months.")

@@ -366,3 +366,49 @@ class AutopayAttempt(Base):
     next_retry_on: Mapped[date | None] = mapped_column(Date, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ScheduledPayment(Base):
+    """A one-time payment the member set for a later day, charged once by the daily run.
+
+    The method is a reusable gateway token with what may be shown of it, never more. A
+    bank debit keeps the authorization the member accepted, naming the day. request_key
+    is fixed by the channel before the member confirms, so a repeated request adds no
+    second row; attempt and status change only by compare-and-set, so one run charges it.
+    """
+
+    __tablename__ = "scheduled_payments"
+    __table_args__ = (Index("ix_scheduled_payments_status_pay_on", "status", "pay_on"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    request_key: Mapped[str] = mapped_column(String(80), unique=True)
+    confirmation_number: Mapped[str] = mapped_column(String(20), unique=True)
+    target_kind: Mapped[str] = mapped_column(String(20))
+    target_reference: Mapped[str | None] = mapped_column(String(40))
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    # The region's local date to pay on.
+    pay_on: Mapped[date] = mapped_column(Date)
+    saved_method_id: Mapped[int | None] = mapped_column(ForeignKey("saved_payment_methods.id"))
+    method_kind: Mapped[str] = mapped_column(String(10))
+    method_brand: Mapped[str | None] = mapped_column(String(30))
+    method_last4: Mapped[str] = mapped_column(String(4))
+    method_exp: Mapped[str | None] = mapped_column(String(4))
+    account_type: Mapped[str | None] = mapped_column(String(30))
+    token: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(20))
+    call_sid: Mapped[str | None] = mapped_column(String(64))
+    ach_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ach_text: Mapped[str | None] = mapped_column(String(2000))
+    status: Mapped[str] = mapped_column(String(20))
+    # The try the run is at (0: none yet), the amount it charges, and when the next is due.
+    attempt: Mapped[int] = mapped_column(Integer, default=0)
+    charging_cents: Mapped[int | None] = mapped_column(BigInteger)
+    next_try_on: Mapped[date | None] = mapped_column(Date)
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))
+    decline_code: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_channel: Mapped[str | None] = mapped_column(String(20))
+    cancel_call_sid: Mapped[str | None] = mapped_column(String(64))

@@ -19,6 +19,7 @@ from billing_core.services.outbox import Sender, deliver_pending
 OUTBOX = "outbox"
 RECONCILE = "reconcile"
 AUTOPAY = "autopay"
+SCHEDULED = "scheduled"
 # Payments younger than this are left to the call still taking them.
 RECONCILE_OLDER_THAN = timedelta(minutes=10)
 
@@ -43,7 +44,7 @@ def core_as_of(core: BillingCore, now: datetime) -> BillingCore:
 def billing_tasks(
     core: BillingCore, senders: Mapping[str, Sender], *, batch: int = 50
 ) -> list[JobDefinition]:
-    """The outbox, reconcile and autopay tasks for this billing core and these receipt senders."""
+    """The outbox, reconcile, autopay and scheduled tasks for this core and these senders."""
 
     def deliver(now: datetime) -> str:
         if not senders:
@@ -64,6 +65,9 @@ def billing_tasks(
     def run_autopay(now: datetime) -> str:
         return core.run_autopay(now).line()
 
+    def run_scheduled(now: datetime) -> str:
+        return core.run_scheduled(now).line()
+
     return [
         JobDefinition(
             name=OUTBOX,
@@ -82,6 +86,13 @@ def billing_tasks(
             summary="charge the automatic premium payments and retries due today",
             run=run_autopay,
             # 12:00 UTC is the same calendar day in every US region (02:00 in Hawaii).
+            cron="0 12 * * *",
+        ),
+        JobDefinition(
+            name=SCHEDULED,
+            summary="charge the one-time payments scheduled for today, and their retries",
+            run=run_scheduled,
+            # As autopay: 12:00 UTC is the same calendar day in every US region.
             cron="0 12 * * *",
         ),
     ]

@@ -1,5 +1,7 @@
 """Pay: what to pay, how much, with what; read back, confirm, charge once, confirmation number.
 
+Or, at the read-back, set it for a later date: the billing core charges it on that day.
+
 Card and bank digits are captured by Twilio <Pay> (see ivr/flows/capture.py), which
 hands back only a token; the billing core charges the token exactly once under an
 idempotency key that this flow fixes before the caller confirms.
@@ -9,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from flask import Blueprint
@@ -31,9 +33,11 @@ from billing_core.domain.payments import (
     PaymentTarget,
     TargetKind,
 )
+from billing_core.domain.scheduled import PayDateNotAllowed, check_pay_date, next_occurrence
 from billing_core.services.accounts import AccountSummary
 from billing_core.services.payments import PaymentOutcome, PaymentRequest
-from ivr.call_state import Draft, Method, MethodChoice, Outcome, PayTarget
+from billing_core.services.scheduled import ScheduleRequest
+from ivr.call_state import Draft, Method, MethodChoice, Outcome, PayTarget, ScheduledOutcome
 from ivr.flows import capture
 from ivr.kernel import (
     MAIN_MENU,
@@ -68,6 +72,13 @@ DECLINE_PROMPTS = {
     "account_closed": Prompt.DECLINED_ACCOUNT,
     "no_account": Prompt.DECLINED_ACCOUNT,
     "processing_error": Prompt.DECLINED_PROCESSING,
+}
+# What the caller hears for each reason a date keyed cannot be the day to pay.
+DATE_PROBLEMS = {
+    PayDateNotAllowed.NOT_A_DATE: Prompt.PAY_DATE_NOT_A_DATE,
+    PayDateNotAllowed.NOT_AFTER_TODAY: Prompt.PAY_DATE_NOT_AFTER_TODAY,
+    PayDateNotAllowed.TOO_FAR_AHEAD: Prompt.PAY_DATE_TOO_LATE,
+    PayDateNotAllowed.AFTER_DUE_DATE: Prompt.PAY_DATE_TOO_LATE,
 }
 
 
@@ -280,6 +291,7 @@ def method_answer(turn: Turn) -> VoiceResponse:
         )
     done(turn, "pay_method")
     chosen = choices[int(digits) - 1]
+    turn.call.pay.saved_method_id = chosen.saved_id
     if chosen.saved_id is not None:
         saved = turn.billing.saved_method(turn.call.member_id, chosen.saved_id)
         if saved is None:
@@ -320,6 +332,8 @@ def confirm(turn: Turn) -> VoiceResponse:
         options = [turn.say(Prompt.ACH_OPTIONS)]
     else:
         options = [turn.say(Prompt.CONFIRM_OPTIONS)]
+    # Last, so a caller paying now has heard all they need before it.
+    options.append(turn.say(Prompt.PAY_LATER_OPTION))
     return ask(turn, options, confirm_answer, num_digits=1, lead=readback)
 
 
@@ -347,12 +361,18 @@ def confirm_answer(turn: Turn) -> VoiceResponse:
     if digits == "4":
         turn.call.pay = Draft()
         return go(turn, MAIN_MENU, turn.say(Prompt.PAYMENT_CANCELED))
+    if digits == "5":
+        done(turn, "pay_confirm")
+        draft.idempotency_key = None
+        return go(turn, ask_date)
     return global_key(turn, digits, confirm) or retry(
         turn, "pay_confirm", confirm, Prompt.NOT_A_CHOICE
     )
 
 
-def ach_authorization(turn: Turn, amount: int, method: Method, now: datetime) -> dict[str, Any]:
+def ach_authorization(
+    turn: Turn, amount: int, method: Method, now: datetime, *, on: date | None = None
+) -> dict[str, Any]:
     """Return what the single-entry bank debit authorization names: who, what, when, whom."""
     line = turn.region
     return {
@@ -361,7 +381,7 @@ def ach_authorization(turn: Turn, amount: int, method: Method, now: datetime) ->
         "amount": Money(amount),
         "account_type": account_type_name(method.account_type),
         "last4": Digits(method.last4),
-        "date": Day(line.local_time(now).date()),
+        "date": Day(on or line.local_time(now).date()),
         "phone": PhoneNumber(line.billing.number),
     }
 
@@ -515,3 +535,244 @@ def finished_answer(turn: Turn) -> VoiceResponse:
             return go(turn, finished, turn.say(Prompt.RECEIPT_SENT))
         return go(turn, finished, turn.say(Prompt.NO_RECEIPT_NUMBER))
     return global_key(turn, digits, finished) or go(turn, MAIN_MENU)
+
+
+# --- paying on a later date -------------------------------------------------------------
+
+
+@step(bp, "/later", member=True)
+def ask_date(turn: Turn) -> VoiceResponse:
+    """Ask for the day to pay as MMDD, with an example and the last day allowed."""
+    draft = turn.call.pay
+    if draft.method is None or draft.amount is None or draft.target is None:
+        return go(turn, choose_target)
+    window = turn.billing.pay_date_window(turn.call.member_id, target_of(draft.target))
+    if window.latest is None:
+        if window.due is None:
+            return go(turn, choose_target)
+        return go(turn, confirm, turn.say(Prompt.PAY_LATER_NOT_POSSIBLE, due=Day(window.due)))
+    example = window.latest
+    prompts = [turn.say(Prompt.ASK_PAY_DATE)]
+    # Relay operators get the short form, as at the birth date.
+    if not turn.relay:
+        prompts.append(
+            turn.say(
+                Prompt.BIRTH_DATE_EXAMPLE,
+                example_date=Day(example),
+                example_digits=Digits(example.strftime("%m%d")),
+            )
+        )
+    prompts.append(turn.say(Prompt.PAY_DATE_RANGE, latest=Day(window.latest)))
+    return ask(turn, prompts, date_answer, num_digits=4)
+
+
+@step(bp, "/later/answer", member=True, answer=True)
+def date_answer(turn: Turn) -> VoiceResponse:
+    """Take the day keyed (the next time that month and day comes), or say why it cannot be."""
+    draft = turn.call.pay
+    if draft.method is None or draft.amount is None or draft.target is None:
+        return go(turn, choose_target)
+    keys = answered(turn, relay_key=False)
+    if not keys:
+        return no_answer(turn, "pay_date", ask_date)
+    if len(keys) < 4 and (handled := global_key(turn, keys, ask_date)) is not None:
+        return handled
+    window = turn.billing.pay_date_window(turn.call.member_id, target_of(draft.target))
+    day = next_occurrence(keys, today=window.today)
+    try:
+        check_pay_date(day, today=window.today, due=window.due)
+    except PayDateNotAllowed as refused:
+        if refused.reason not in DATE_PROBLEMS:
+            return go(turn, ask_date)
+        log.info("call %s: date to pay refused: %s", turn.call.call_sid, refused.reason)
+        draft.date_refused = refused.reason
+        return go(turn, date_refused)
+    done(turn, "pay_date")
+    draft.pay_on, draft.date_refused, draft.schedule_key = day, None, None
+    return go(turn, confirm_later)
+
+
+@step(bp, "/later/refused", member=True)
+def date_refused(turn: Turn) -> VoiceResponse:
+    """Say why the date cannot be used and the last day that can; try again or pay now."""
+    draft = turn.call.pay
+    if draft.target is None or draft.date_refused not in DATE_PROBLEMS:
+        return go(turn, ask_date)
+    window = turn.billing.pay_date_window(turn.call.member_id, target_of(draft.target))
+    if window.latest is None:
+        return go(turn, ask_date)
+    lead = [
+        turn.say(DATE_PROBLEMS[draft.date_refused]),
+        turn.say(Prompt.PAY_DATE_LATEST, latest=Day(window.latest)),
+    ]
+    options = [turn.say(Prompt.PAY_DATE_REFUSED_OPTIONS)]
+    return ask(turn, options, date_refused_answer, num_digits=1, lead=lead)
+
+
+@step(bp, "/later/refused/answer", member=True, answer=True)
+def date_refused_answer(turn: Turn) -> VoiceResponse:
+    """Enter another date, or go back to paying now."""
+    digits = answered(turn)
+    if not digits:
+        return no_answer(turn, "pay_date_refused", date_refused)
+    if digits == "1":
+        done(turn, "pay_date_refused")
+        return go(turn, ask_date)
+    if digits == "2":
+        done(turn, "pay_date_refused")
+        turn.call.pay.date_refused = None
+        return go(turn, confirm)
+    return global_key(turn, digits, date_refused) or retry(
+        turn, "pay_date_refused", date_refused, Prompt.NOT_A_CHOICE
+    )
+
+
+@step(bp, "/later/confirm", member=True)
+def confirm_later(turn: Turn) -> VoiceResponse:
+    """Read back amount, target, method and day; bank payments read the authorization for it."""
+    draft = turn.call.pay
+    method, amount, target, day = draft.method, draft.amount, draft.target, draft.pay_on
+    if method is None or amount is None or target is None or day is None:
+        return go(turn, choose_target)
+    # Fixed before the caller says yes: a repeated "yes" schedules it once.
+    if draft.schedule_key is None:
+        draft.schedule_key = f"{turn.call.call_sid}:{uuid.uuid4().hex}"
+    readback = [
+        turn.say(
+            Prompt.CONFIRM_SCHEDULED,
+            amount=Money(amount),
+            target=target_phrase(target),
+            method=method_phrase(method),
+            date=Day(day),
+        )
+    ]
+    if method.kind == "bank":
+        terms = ach_authorization(turn, amount, method, turn.billing.clock.now(), on=day)
+        readback.append(turn.say(Prompt.SCHEDULED_ACH_AUTHORIZATION, **terms))
+        options = [turn.say(Prompt.SCHEDULED_ACH_OPTIONS)]
+    else:
+        readback.append(turn.say(Prompt.SCHEDULED_WHEN_OWED))
+        options = [turn.say(Prompt.CONFIRM_SCHEDULED_OPTIONS)]
+    return ask(turn, options, confirm_later_answer, num_digits=1, lead=readback)
+
+
+@step(bp, "/later/confirm/answer", member=True, answer=True)
+def confirm_later_answer(turn: Turn) -> VoiceResponse:
+    """Schedule on 1; change the date, pay now instead, or cancel."""
+    draft = turn.call.pay
+    if draft.schedule_key is None or draft.pay_on is None:
+        if draft.scheduled is not None:
+            return go(turn, scheduled_finished)
+        return go(turn, choose_target)
+    digits = answered(turn)
+    if not digits:
+        return no_answer(turn, "pay_confirm_later", confirm_later)
+    if digits == "1":
+        done(turn, "pay_confirm_later")
+        return schedule(turn)
+    if digits == "2":
+        draft.schedule_key = None
+        return go(turn, ask_date)
+    if digits == "3":
+        draft.schedule_key = draft.pay_on = None
+        return go(turn, confirm)
+    if digits == "4":
+        turn.call.pay = Draft()
+        return go(turn, MAIN_MENU, turn.say(Prompt.PAYMENT_CANCELED))
+    return global_key(turn, digits, confirm_later) or retry(
+        turn, "pay_confirm_later", confirm_later, Prompt.NOT_A_CHOICE
+    )
+
+
+def schedule(turn: Turn) -> VoiceResponse:
+    """Set the payment for its day; a bank debit records the authorization naming that day."""
+    draft = turn.call.pay
+    method, amount, target, day = draft.method, draft.amount, draft.target, draft.pay_on
+    key = draft.schedule_key
+    if method is None or amount is None or target is None or day is None or key is None:
+        return go(turn, choose_target)
+    now = turn.billing.clock.now()
+    authorization = None
+    if method.kind == "bank":
+        # The words recorded are the words the caller heard and accepted, naming the day.
+        authorization = AchAuthorization(
+            accepted_at=now,
+            amount_cents=amount,
+            account_last4=method.last4,
+            call_sid=turn.call.call_sid,
+            text=turn.voice.text(
+                Prompt.SCHEDULED_ACH_AUTHORIZATION,
+                **ach_authorization(turn, amount, method, now, on=day),
+            ),
+        )
+    request = ScheduleRequest(
+        member_id=turn.call.member_id,
+        target=target_of(target),
+        amount_cents=amount,
+        pay_on=day,
+        token=method.token,
+        method_kind=method.kind,
+        # For a bank account the "brand" recorded is its type, as payments record it.
+        method_brand=method.brand or method.account_type,
+        method_last4=method.last4,
+        request_key=key,
+        channel="phone",
+        call_sid=turn.call.call_sid,
+        saved_method_id=draft.saved_method_id if method.saved else None,
+        method_exp=method.exp,
+        account_type=method.account_type,
+        ach_authorization=authorization,
+    )
+    try:
+        made = turn.billing.schedule_payment(request)
+    except PayDateNotAllowed as refused:
+        draft.schedule_key = None
+        if refused.reason in DATE_PROBLEMS:
+            draft.date_refused = refused.reason
+            return go(turn, date_refused)
+        return go(turn, confirm, turn.say(Prompt.PAY_DATE_TOO_LATE))
+    except AmountNotAllowed as refused:
+        draft.schedule_key = None
+        payable = Money(max(refused.payable_cents, 0))
+        return go(turn, choose_amount, turn.say(Prompt.AMOUNT_OVER_BALANCE, amount=payable))
+    except PaymentError as refused:
+        log.warning(
+            "call %s: scheduling refused by the billing core: %s %s",
+            turn.call.call_sid,
+            type(refused).__name__,
+            getattr(refused, "reason", ""),
+        )
+        draft.schedule_key = None
+        return go(turn, choose_method, turn.say(Prompt.DECLINED_PROCESSING))
+    log.info("call %s: payment scheduled", turn.call.call_sid)
+    turn.call.pay = Draft(
+        scheduled=ScheduledOutcome(
+            confirmation=made.confirmation_number, amount=made.amount_cents, pay_on=made.pay_on
+        )
+    )
+    return go(turn, scheduled_finished)
+
+
+@step(bp, "/later/finished", member=True)
+def scheduled_finished(turn: Turn) -> VoiceResponse:
+    """Say the day and amount set, and the confirmation number digit by digit."""
+    made = turn.call.pay.scheduled
+    if made is None:
+        return go(turn, MAIN_MENU)
+    lead = [
+        turn.say(Prompt.PAYMENT_SCHEDULED, amount=Money(made.amount), date=Day(made.pay_on)),
+        turn.say(Prompt.CONFIRMATION_NUMBER, number=Digits(made.confirmation)),
+    ]
+    options = [turn.say(Prompt.CONFIRMATION_AGAIN), turn.say(Prompt.MENU_BACK)]
+    return ask(turn, options, scheduled_finished_answer, num_digits=1, lead=lead)
+
+
+@step(bp, "/later/finished/answer", member=True, answer=True)
+def scheduled_finished_answer(turn: Turn) -> VoiceResponse:
+    """Repeat the confirmation number, or go back to the menu."""
+    digits = answered(turn)
+    if turn.call.pay.scheduled is None or not digits:
+        return go(turn, MAIN_MENU)
+    if digits == "*":
+        return go(turn, scheduled_finished)
+    return global_key(turn, digits, scheduled_finished) or go(turn, MAIN_MENU)

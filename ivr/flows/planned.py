@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 from twilio.twiml.voice_response import VoiceResponse
 
-from ivr.flows import autopay
+from ivr.flows import autopay, scheduled
 from ivr.kernel import Turn, answered, ask, done, global_key, go, no_answer, retry, step
 from ivr.prompts import Prompt
 
@@ -14,9 +14,11 @@ bp = Blueprint("planned", __name__, url_prefix="/voice/planned")
 # What each key of this menu does; the menu offers only these.
 CHOICES = {
     "1": autopay.overview,
+    "2": scheduled.overview,
 }
 OPTIONS = (
     Prompt.PLANNED_AUTOPAY,
+    Prompt.PLANNED_SCHEDULED,
     Prompt.MENU_BACK,
 )
 

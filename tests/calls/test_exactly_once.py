@@ -34,7 +34,7 @@ def at_confirmation(twilio):
     for keys in ["80000008#", "05051990", "1", "1", "1"]:
         call.press(keys)
     call.pay_card("4242424242424242")
-    assert call.heard_since_input[-1].startswith("To pay now, press 1.")
+    assert call.heard_since_input[-2].startswith("To pay now, press 1.")
     # The read-back's <Gather> action: the confirm step, bound to this prompt.
     call.confirm_path = call.waiting.action.replace(PUBLIC_BASE_URL, "")
     assert call.confirm_path.startswith(CONFIRM_PATH + "?t=")

@@ -66,11 +66,12 @@ def test_paying_a_bill_in_full_by_card_speaks_a_confirmation_number(twilio, core
     call.press("1")
     assert call.heard_since_input[0] == "Enter your card number, then press pound."
     call.pay_card("4242424242424242", expiry="1230", cvc="123", postal="94612")
-    assert call.heard_since_input[-2:] == [
+    assert call.heard_since_input[-3:] == [
         "You are paying $200.00 for your 9/14/2026 visit at Oakland Medical Center, with your "
         "Visa ending in 4242.",
         "To pay now, press 1. To change the amount, press 2. To change how you pay, press 3. "
         "To cancel, press 4.",
+        "To pay on a later date instead, press 5.",
     ]
     call.press("1")
     said = call.heard_since_input
@@ -104,7 +105,7 @@ def test_paying_part_of_a_bill_by_card_leaves_the_rest(twilio, core, member):
     assert call.heard_since_input[0] == "For a credit or debit card, press 1."
     call.press("1")
     call.pay_card("5555555555554444")
-    assert call.heard_since_input[-2].startswith("You are paying $75.25 for your 9/14/2026 visit")
+    assert call.heard_since_input[-3].startswith("You are paying $75.25 for your 9/14/2026 visit")
     call.press("1")
     assert call.heard_since_input[0] == "Your payment of $75.25 is complete."
     assert balances(core, member) == ([12475, 8000], 41200)
@@ -156,7 +157,7 @@ def test_paying_all_bills_by_bank_reads_and_records_the_ach_authorization(twilio
         "Enter your bank's nine digit routing number, then press pound."
     )
     call.pay_bank("110000000", "000123456789")
-    said = call.heard_since_input[-3:]
+    said = call.heard_since_input[-4:]
     assert said[0] == (
         "You are paying $280.00 for all your medical bills, with your "
         "checking account ending in 89."

@@ -66,7 +66,7 @@ def pay_first_bill_with_saved_card(twilio):
     call = twilio.call(to=NCAL, from_=CALLER)
     for keys in ["70000007#", "03091982", "1", "1", "1", "1"]:
         call.press(keys)  # pay, the first bill, in full, the saved Visa
-    assert call.heard_since_input[-1].startswith("To pay now, press 1.")
+    assert call.heard_since_input[-2].startswith("To pay now, press 1.")
     call.press("1")
     assert call.heard_since_input[0] == "Your payment of $200.00 is complete."
     call.hang_up()
@@ -117,7 +117,7 @@ def test_an_old_press_1_replayed_at_a_newer_read_back_charges_nothing(twilio, ap
     call.press("2")
     call.press("50#")
     call.press("1")  # the saved Visa
-    assert "$50.00" in call.heard_since_input[-2]
+    assert "$50.00" in call.heard_since_input[-3]
     pressed_one = {"CallSid": call.call_sid, "Digits": "1", "From": CALLER, "To": NCAL}
     heard = replay(app, old_confirm, pressed_one)
     assert "could not take that answer" in heard
@@ -207,7 +207,7 @@ def test_a_payment_whose_state_was_not_saved_is_never_read_back_as_unpaid(
     call = twilio.call(to=NCAL, from_=CALLER)
     for keys in ["70000007#", "03091982", "1", "1", "2", "50#", "1"]:
         call.press(keys)  # pay, the first bill, $50 of it, the saved Visa
-    assert "$50.00" in call.heard_since_input[-2]
+    assert "$50.00" in call.heard_since_input[-3]
 
     def lose_state_writes(_conn, _cursor, statement, *_args, **_kwargs):
         if " ".join(statement.split()).startswith("UPDATE call_sessions SET data="):
