@@ -9,6 +9,7 @@ from billing_core.adapters.models import SavedPaymentMethod
 from billing_core.adapters.queries import wallet as queries
 from billing_core.adapters.unit_of_work import UnitOfWork
 from billing_core.domain.payments import looks_like_card_number
+from billing_core.services import autopay
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,21 @@ def save_method(
         view = _view(row)
         uow.commit()
         return view
+
+
+def remove_method(uow: UnitOfWork, *, member_id: int, method_id: int, now: datetime) -> bool:
+    """Stop offering one of the member's saved methods; False if it is not theirs or gone.
+
+    If autopay charges it, the notice to choose another is queued in the same transaction.
+    """
+    with uow:
+        row = queries.saved_method_by_id(uow, method_id)
+        if row is None or row.member_id != member_id or row.removed_at is not None:
+            return False
+        row.removed_at = now
+        autopay.notify_method_removed(uow, member_id, row, now)
+        uow.commit()
+        return True
 
 
 def _view(row: SavedPaymentMethod) -> SavedMethod:

@@ -40,6 +40,13 @@ WORDS = "I authorize the plan to charge my card ending in 4242 for each monthly 
 _mrns = iter(range(30000000, 39999999))
 
 
+@pytest.fixture(autouse=True)
+def announced_on_the_day(core):
+    """Charge a first or changed amount the day it is announced: most tests here are about
+    the charge; those about the notice period set their own (see "the notice" below)."""
+    core.autopay_notice_days = 0
+
+
 def member(core, **options) -> int:
     options.setdefault("premiums", [(JAN, 41200, 0)])
     options.setdefault("email", "ana@example.org")
