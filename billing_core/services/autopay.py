@@ -366,7 +366,6 @@ def _run_member(
                     and (due - today).days <= notice_days
                     and due >= enrolled_on
                     and not _above_maximum(enrollment, invoice.balance_cents)
-                    and not queries.attempts(uow, member_id, invoice.coverage_month)
                 ):
                     assert method is not None
                     _announce(
