@@ -220,5 +220,9 @@ class BillingCore:
     def remove_saved_method(self, member_id: int, method_id: int) -> bool:
         """Stop keeping a saved method; an autopay member using it is told to choose another."""
         return wallet.remove_method(
-            self.unit_of_work(), member_id=member_id, method_id=method_id, now=self.clock.now()
+            self.unit_of_work(),
+            member_id=member_id,
+            method_id=method_id,
+            now=self.clock.now(),
+            on_removed=autopay.notify_method_removed,
         )

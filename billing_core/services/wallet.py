@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -9,7 +10,9 @@ from billing_core.adapters.models import SavedPaymentMethod
 from billing_core.adapters.queries import wallet as queries
 from billing_core.adapters.unit_of_work import UnitOfWork
 from billing_core.domain.payments import looks_like_card_number
-from billing_core.services import autopay
+
+# Told of a removal inside its transaction (autopay: a notice to choose another method).
+RemovalHook = Callable[[UnitOfWork, int, SavedPaymentMethod, datetime], object]
 
 
 @dataclass(frozen=True)
@@ -82,17 +85,25 @@ def save_method(
         return view
 
 
-def remove_method(uow: UnitOfWork, *, member_id: int, method_id: int, now: datetime) -> bool:
+def remove_method(
+    uow: UnitOfWork,
+    *,
+    member_id: int,
+    method_id: int,
+    now: datetime,
+    on_removed: RemovalHook | None = None,
+) -> bool:
     """Stop offering one of the member's saved methods; False if it is not theirs or gone.
 
-    If autopay charges it, the notice to choose another is queued in the same transaction.
+    `on_removed` runs in the same transaction (BillingCore passes autopay's notice).
     """
     with uow:
         row = queries.saved_method_by_id(uow, method_id)
         if row is None or row.member_id != member_id or row.removed_at is not None:
             return False
         row.removed_at = now
-        autopay.notify_method_removed(uow, member_id, row, now)
+        if on_removed is not None:
+            on_removed(uow, member_id, row, now)
         uow.commit()
         return True
 
