@@ -167,8 +167,13 @@ class BillingCore:
         saved_method_id: int | None,
         authorization: AutopayAuthorization,
         max_amount_cents: int | None = None,
+        *,
+        new_method: autopay.NewMethod | None = None,
     ) -> int:
-        """Record the member's standing authorization and queue its written copy; its id."""
+        """Record the member's standing authorization and queue its written copy; its id.
+
+        With new_method (and no saved_method_id) the method is saved with the enrollment.
+        """
         return autopay.enroll(
             self.unit_of_work(),
             member_id=member_id,
@@ -176,15 +181,44 @@ class BillingCore:
             authorization=authorization,
             max_amount_cents=max_amount_cents,
             now=self.clock.now(),
+            new_method=new_method,
         )
 
     def change_autopay_method(
-        self, member_id: int, saved_method_id: int, *, channel: str, call_sid: str | None = None
-    ) -> None:
-        autopay.change_method(
+        self,
+        member_id: int,
+        saved_method_id: int | None,
+        *,
+        channel: str,
+        call_sid: str | None = None,
+        authorization: AutopayAuthorization | None = None,
+        new_method: autopay.NewMethod | None = None,
+    ) -> int:
+        """Charge another method; with the authorization accepted for it, recorded anew."""
+        return autopay.change_method(
             self.unit_of_work(),
             member_id=member_id,
             saved_method_id=saved_method_id,
+            channel=channel,
+            call_sid=call_sid,
+            now=self.clock.now(),
+            authorization=authorization,
+            new_method=new_method,
+        )
+
+    def set_autopay_maximum(
+        self,
+        member_id: int,
+        max_amount_cents: int | None,
+        *,
+        channel: str,
+        call_sid: str | None = None,
+    ) -> None:
+        """Set (or, with None, remove) the most a premium may be charged automatically."""
+        autopay.set_maximum(
+            self.unit_of_work(),
+            member_id=member_id,
+            max_amount_cents=max_amount_cents,
             channel=channel,
             call_sid=call_sid,
             now=self.clock.now(),

@@ -29,6 +29,7 @@ from ivr.flows import (
     identify,
     menu,
     pay,
+    planned,
     recent,
     status,
     waiting,
@@ -47,6 +48,7 @@ FLOWS = (
     capture,
     recent,
     ways_to_pay,
+    planned,
     autopay,
     agent,
     assist,
@@ -121,7 +123,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for flow in FLOWS:
         app.register_blueprint(flow.bp)
     capture.ach_parameters(app.config)  # a malformed value stops the start-up, not a call
-    unbound = [exit.name for exit in EXITS if not exit.bound]
+    unbound = [exit.name for exit in (*EXITS, *capture.EXITS) if not exit.bound]
     if unbound:
         raise RuntimeError(f"no step bound to the exits: {', '.join(unbound)}")
 

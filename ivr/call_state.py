@@ -106,10 +106,17 @@ class Draft(_Part):
 class AutopayDraft(_Part):
     """The automatic payments being set up or changed in this call."""
 
-    # The saved method each key offers, in order; the one chosen; whether it replaces one.
+    # The saved method each key offers, in order (a new card and a new account follow);
+    # the one chosen, or the new one captured; whether it replaces the method on file.
     method_ids: list[int] | None = None
     method_id: int | None = None
+    method: Method | None = None
     changing: bool = False
+    # A card or account being captured for autopay ("card" or "bank"), and the account's type.
+    capturing: str | None = None
+    account_type: str | None = None
+    # The maximum keyed in, read back before it is kept.
+    maximum: int | None = None
 
 
 class Resume(_Part):

@@ -51,12 +51,13 @@ class Prompt(enum.StrEnum):
     MAIN_MENU = N_("Main menu.")
     MENU_PAY = N_("To make a payment, press 1.")
     MENU_BALANCES = N_("To hear your balances, press 2.")
-    MENU_RECENT_PAYMENTS = N_("For recent payments, press 3.")
-    MENU_WAYS_TO_PAY = N_("For mail and other ways to pay, press 4.")
-    MENU_AUTOPAY = N_("For automatic payments, press 5.")
+    MENU_PLANNED = N_("For automatic and scheduled payments, press 3.")
+    MENU_RECENT_PAYMENTS = N_("For recent payments, press 4.")
+    MENU_WAYS_TO_PAY = N_("For mail and other ways to pay, press 5.")
     MENU_SPECIALIST = N_("For a billing specialist, press 0.")
     MENU_REPEAT = N_("To repeat, press star.")
     MENU_BACK = N_("To return to the main menu, press 9.")
+    PLANNED_AUTOPAY = N_("For automatic payments, press 1.")
     NOT_A_CHOICE = N_("Sorry, that is not one of the choices.")
     NO_INPUT = N_("Sorry, I did not hear your answer.")
     HAVING_TROUBLE = N_("It seems you are having trouble.")
@@ -202,8 +203,16 @@ class Prompt(enum.StrEnum):
         "Automatic payments are set up from your {method}. You have no premium due right now."
     )
     AUTOPAY_OPTIONS = N_(
-        "To change the payment method, press 1. To cancel automatic payments, press 2. "
-        "To return to the main menu, press 9."
+        "To change the payment method, press 1. To cancel automatic payments, press 2."
+    )
+    AUTOPAY_OFFER_MAXIMUM = N_("To set a maximum amount, press 3.")
+    AUTOPAY_OFFER_CHANGE_MAXIMUM = N_("To change or remove your maximum amount, press 3.")
+    AUTOPAY_ABOVE_MAXIMUM = N_(
+        "Your premium of {amount} due on {date} is more than your maximum amount of {maximum}, "
+        "so it will not be paid automatically."
+    )
+    AUTOPAY_MAXIMUM_IS = N_(
+        "Your maximum amount is {amount}. A premium above it is not paid automatically."
     )
     AUTOPAY_EMPLOYER = N_(
         "Your employer pays your premium, so there is nothing to pay automatically."
@@ -212,11 +221,9 @@ class Prompt(enum.StrEnum):
         "Your first premium payment must be made through your health benefit exchange. "
         "After that, you can set up automatic payments."
     )
-    AUTOPAY_NEEDS_SAVED_METHOD = N_(
-        "Automatic payments use a saved card or bank account. "
-        "You can save one after you make a payment on this line."
-    )
     AUTOPAY_ASK_METHOD = N_("To use your {method}, press {key}.")
+    AUTOPAY_NEW_CARD = N_("To use a new card, press {key}.")
+    AUTOPAY_NEW_BANK = N_("To use a new bank account, press {key}.")
     AUTOPAY_AUTHORIZATION = N_(
         "By pressing 1, you, {name}, authorize {payee} to charge your premium to your "
         "{method} automatically on each premium due date for your region, until you cancel. "
@@ -226,7 +233,26 @@ class Prompt(enum.StrEnum):
     )
     AUTOPAY_ACCEPT = N_("To accept, press 1. To go back, press 2.")
     AUTOPAY_SET_UP = N_("Automatic payments are set up. We will send you a written copy.")
-    AUTOPAY_METHOD_CHANGED = N_("Automatic payments will now use your {method}.")
+    AUTOPAY_METHOD_CHANGED = N_(
+        "Automatic payments will now use your {method}. We will send you a written copy."
+    )
+    AUTOPAY_MAXIMUM_OPTIONS = N_(
+        "To set a new maximum amount, press 1. To remove your maximum amount, press 2."
+    )
+    AUTOPAY_ASK_MAXIMUM = N_(
+        "Enter the most to pay automatically for one premium, in dollars, "
+        "then press star, then the cents, then press pound."
+    )
+    AUTOPAY_CONFIRM_MAXIMUM = N_(
+        "Your maximum amount will be {amount}. To confirm, press 1. To enter it again, press 2."
+    )
+    AUTOPAY_MAXIMUM_SET = N_(
+        "Your maximum amount is now {amount}. "
+        "If a premium is more, we will not charge it, and we will let you know."
+    )
+    AUTOPAY_MAXIMUM_REMOVED = N_(
+        "Your maximum amount is removed. Each premium will be paid automatically in full."
+    )
     AUTOPAY_CANCEL_CONFIRM = N_("To cancel automatic payments, press 1. To keep them, press 2.")
     AUTOPAY_CANCELED = N_(
         "Automatic payments are canceled. Payments already started still go through."

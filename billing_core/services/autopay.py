@@ -40,7 +40,7 @@ from billing_core.domain.exceptions import BillingError, MemberNotFound
 from billing_core.domain.members import CoverageType
 from billing_core.domain.payments import PaymentStatus, PaymentTarget
 from billing_core.domain.regions import RegionCatalog
-from billing_core.services import audit, autopay_notices, outbox, payments, receipts
+from billing_core.services import audit, autopay_notices, outbox, payments, receipts, wallet
 from billing_core.services.outbox import EMAIL, SMS
 
 log = logging.getLogger(__name__)
@@ -132,6 +132,18 @@ def refusal(uow: UnitOfWork, member_id: int) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class NewMethod:
+    """A card or bank account captured for this authorization: its token and visible digits."""
+
+    kind: str
+    token: str
+    last4: str
+    brand: str | None = None
+    exp: str | None = None  # MMYY, for a card
+    account_type: str | None = None
+
+
 def enroll(
     uow: UnitOfWork,
     *,
@@ -140,69 +152,135 @@ def enroll(
     authorization: AutopayAuthorization,
     max_amount_cents: int | None,
     now: datetime,
+    new_method: NewMethod | None = None,
 ) -> int:
     """Record the authorization and queue its written copy, in one transaction; the id.
 
     The copy is queued before any debit can be made: no run charges an enrollment
-    that is not committed, and it is committed with its copy. An active enrollment is
-    replaced (cancelled, kept) by the new one.
+    that is not committed, and it is committed with its copy. A new method is saved to
+    the wallet in the same transaction. An active enrollment is replaced (cancelled,
+    kept) by the new one; the same authorization accepted again records nothing new.
     """
     if max_amount_cents is not None and max_amount_cents <= 0:
         raise ValueError("a maximum is a positive amount")
     with uow:
         member = _member(uow, member_id)
-        method = _usable_method(uow, member_id, saved_method_id)
         check_eligible(
             member.coverage_type,
             binder_paid=_binder_paid(uow, member),
-            has_method=method is not None,
+            has_method=saved_method_id is not None or new_method is not None,
         )
-        assert method is not None
         old = queries.active_enrollment(uow, member_id, lock=True)
-        if old is not None:
-            old.cancelled_at = old.updated_at = now
-            old.cancel_channel, old.cancel_call_sid = authorization.channel, authorization.call_sid
-            uow.session.flush()
-        row = queries.add_enrollment(
-            uow,
-            dict(
-                member_id=member_id,
-                saved_method_id=method.id,
-                max_amount_cents=max_amount_cents,
-                accepted_at=authorization.accepted_at,
-                method_kind=authorization.method_kind,
-                method_brand=authorization.method_brand,
-                method_last4=authorization.method_last4,
-                channel=authorization.channel,
-                call_sid=authorization.call_sid,
-                wording_version=authorization.wording_version,
-                authorization_text=authorization.text,
-                created_at=now,
-                updated_at=now,
-            ),
-        )
-        local_day = now.astimezone(receipts.zone_for_state(member.state)).date()
-        _queue(
+        method = _authorized_method(uow, member_id, saved_method_id, new_method, now)
+        row = _authorize(
             uow,
             member,
-            "copy",
-            f"autopay-copy:{row.id}",
+            old,
+            method,
+            authorization,
+            max_amount_cents,
             now,
-            method=(method.kind, method.brand, method.last4),
-            date=local_day,
-            text=authorization.text,
-        )
-        audit.record(
-            uow,
-            at=now,
             action="autopay_enrolled",
-            channel=authorization.channel,
-            call_sid=authorization.call_sid,
-            member_id=member_id,
-            detail={"enrollment_id": row.id, "wording": authorization.wording_version},
         )
         uow.commit()
-        return row.id
+        return row
+
+
+def _authorized_method(
+    uow: UnitOfWork,
+    member_id: int,
+    saved_method_id: int | None,
+    new_method: NewMethod | None,
+    now: datetime,
+) -> SavedPaymentMethod:
+    """The saved method the authorization names: one on file, or the new one saved now."""
+    if new_method is not None:
+        return wallet.keep_method(
+            uow,
+            member_id=member_id,
+            kind=new_method.kind,
+            token=new_method.token,
+            brand=new_method.brand,
+            last4=new_method.last4,
+            exp=new_method.exp,
+            account_type=new_method.account_type,
+            now=now,
+        )
+    method = _usable_method(uow, member_id, saved_method_id)
+    if method is None:
+        raise AutopayNotAllowed(AutopayNotAllowed.NO_SAVED_METHOD)
+    return method
+
+
+def _authorize(
+    uow: UnitOfWork,
+    member: Member,
+    old: AutopayEnrollment | None,
+    method: SavedPaymentMethod,
+    authorization: AutopayAuthorization,
+    max_amount_cents: int | None,
+    now: datetime,
+    *,
+    action: str,
+) -> int:
+    """Make the authorization the member's active enrollment and queue its written copy."""
+    if (
+        old is not None
+        and authorization.call_sid is not None
+        and (old.call_sid, old.saved_method_id, old.authorization_text)
+        == (authorization.call_sid, method.id, authorization.text)
+    ):
+        return old.id  # accepted again (a replayed answer): it is on file already
+    if old is not None:
+        old.cancelled_at = old.updated_at = now
+        old.cancel_channel, old.cancel_call_sid = authorization.channel, authorization.call_sid
+        uow.session.flush()
+    row = queries.add_enrollment(
+        uow,
+        dict(
+            member_id=member.id,
+            saved_method_id=method.id,
+            max_amount_cents=max_amount_cents,
+            accepted_at=authorization.accepted_at,
+            method_kind=authorization.method_kind,
+            method_brand=authorization.method_brand,
+            method_last4=authorization.method_last4,
+            channel=authorization.channel,
+            call_sid=authorization.call_sid,
+            wording_version=authorization.wording_version,
+            authorization_text=authorization.text,
+            created_at=now,
+            updated_at=now,
+        ),
+    )
+    local_day = now.astimezone(receipts.zone_for_state(member.state)).date()
+    _queue(
+        uow,
+        member,
+        "copy",
+        f"autopay-copy:{row.id}",
+        now,
+        method=(method.kind, method.brand, method.last4),
+        date=local_day,
+        text=authorization.text,
+    )
+    detail: dict[str, object] = {
+        "enrollment_id": row.id,
+        "wording": authorization.wording_version,
+        "method_id": method.id,
+    }
+    if old is not None:
+        detail["replaces"] = old.id
+    audit.record(
+        uow,
+        at=now,
+        action=action,
+        channel=authorization.channel,
+        call_sid=authorization.call_sid,
+        member_id=member.id,
+        detail=detail,
+    )
+    return row.id
 
 
 def status(uow: UnitOfWork, member_id: int, *, regions: RegionCatalog) -> AutopayStatus:
@@ -233,20 +311,38 @@ def change_method(
     uow: UnitOfWork,
     *,
     member_id: int,
-    saved_method_id: int,
+    saved_method_id: int | None,
     channel: str,
     call_sid: str | None,
     now: datetime,
-) -> None:
-    """Charge another of the member's saved methods from the next try on."""
+    authorization: AutopayAuthorization | None = None,
+    new_method: NewMethod | None = None,
+) -> int:
+    """Charge another method from the next try on; the id of the enrollment that charges it.
+
+    With the authorization the member accepted for that method (a saved one, or a new
+    one saved now), a new enrollment replaces the old one, keeping its maximum, and the
+    authorization's written copy is queued, all in one transaction. Without one, only
+    the method of the enrollment on file changes.
+    """
     with uow:
         row = queries.active_enrollment(uow, member_id, lock=True)
         if row is None:
             raise AutopayNotAllowed(AutopayNotAllowed.NOT_ENROLLED)
-        method = _usable_method(uow, member_id, saved_method_id)
-        if method is None:
+        if authorization is not None:
+            method = _authorized_method(uow, member_id, saved_method_id, new_method, now)
+            member = _member(uow, member_id)
+            maximum = row.max_amount_cents
+            action = "autopay_method_changed"
+            changed = _authorize(
+                uow, member, row, method, authorization, maximum, now, action=action
+            )
+            uow.commit()
+            return changed
+        usable = _usable_method(uow, member_id, saved_method_id)
+        if usable is None:
             raise AutopayNotAllowed(AutopayNotAllowed.NO_SAVED_METHOD)
-        row.saved_method_id, row.updated_at = method.id, now
+        row.saved_method_id, row.updated_at = usable.id, now
         audit.record(
             uow,
             at=now,
@@ -254,7 +350,42 @@ def change_method(
             channel=channel,
             call_sid=call_sid,
             member_id=member_id,
-            detail={"enrollment_id": row.id, "method_id": method.id},
+            detail={"enrollment_id": row.id, "method_id": usable.id},
+        )
+        uow.commit()
+        return row.id
+
+
+def set_maximum(
+    uow: UnitOfWork,
+    *,
+    member_id: int,
+    max_amount_cents: int | None,
+    channel: str,
+    call_sid: str | None,
+    now: datetime,
+) -> None:
+    """Set the most one premium may be charged automatically; None removes the maximum."""
+    if max_amount_cents is not None and max_amount_cents <= 0:
+        raise ValueError("a maximum is a positive amount")
+    with uow:
+        row = queries.active_enrollment(uow, member_id, lock=True)
+        if row is None:
+            raise AutopayNotAllowed(AutopayNotAllowed.NOT_ENROLLED)
+        previous = row.max_amount_cents
+        row.max_amount_cents, row.updated_at = max_amount_cents, now
+        audit.record(
+            uow,
+            at=now,
+            action="autopay_maximum_set" if max_amount_cents else "autopay_maximum_removed",
+            channel=channel,
+            call_sid=call_sid,
+            member_id=member_id,
+            detail={
+                "enrollment_id": row.id,
+                "max_amount_cents": max_amount_cents,
+                "previous_cents": previous,
+            },
         )
         uow.commit()
 

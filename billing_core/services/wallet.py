@@ -56,33 +56,60 @@ def save_method(
     now: datetime,
 ) -> SavedMethod:
     """Keep a tokenized method for the member; saving the same token twice keeps one."""
+    with uow:
+        row = keep_method(
+            uow,
+            member_id=member_id,
+            kind=kind,
+            token=token,
+            brand=brand,
+            last4=last4,
+            exp=exp,
+            account_type=account_type,
+            now=now,
+        )
+        view = _view(row)
+        uow.commit()
+        return view
+
+
+def keep_method(
+    uow: UnitOfWork,
+    *,
+    member_id: int,
+    kind: str,
+    token: str,
+    brand: str | None,
+    last4: str,
+    exp: str | None,
+    account_type: str | None,
+    now: datetime,
+) -> SavedPaymentMethod:
+    """Add the method in the caller's open transaction (or find it by token); not committed."""
     if looks_like_card_number(token) or not (2 <= len(last4) <= 4 and last4.isdigit()):
         raise ValueError("only a token and the last 4 digits are ever saved")
     exp_month = exp_year = None
     if exp and len(exp) == 4 and exp.isdigit():
         exp_month, exp_year = int(exp[:2]), 2000 + int(exp[2:])
-    with uow:
-        row = queries.saved_method_by_token(uow, member_id, token)
-        if row is None:
-            row = queries.add_saved_method(
-                uow,
-                dict(
-                    member_id=member_id,
-                    kind=kind,
-                    token=token,
-                    brand=brand,
-                    last4=last4,
-                    exp_month=exp_month,
-                    exp_year=exp_year,
-                    account_type=account_type,
-                    created_at=now,
-                ),
-            )
-        row.removed_at = None
-        queries.flush(uow)
-        view = _view(row)
-        uow.commit()
-        return view
+    row = queries.saved_method_by_token(uow, member_id, token)
+    if row is None:
+        row = queries.add_saved_method(
+            uow,
+            dict(
+                member_id=member_id,
+                kind=kind,
+                token=token,
+                brand=brand,
+                last4=last4,
+                exp_month=exp_month,
+                exp_year=exp_year,
+                account_type=account_type,
+                created_at=now,
+            ),
+        )
+    row.removed_at = None
+    queries.flush(uow)
+    return row
 
 
 def remove_method(

@@ -4,6 +4,10 @@
 the masked number; the charge itself is made later by the billing core, once.
 Every field and error has the app's own prompt, so the caller hears the line's
 voice and language throughout (Twilio's built-in bank prompts are English only).
+
+More than one flow captures methods (a payment, automatic payments): each has its own
+entry steps here, keeps what is captured in its own draft, and binds its own exits.
+The draft whose `capturing` is set is the flow a capture returns to.
 """
 
 from __future__ import annotations
@@ -11,16 +15,19 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from flask import Blueprint
 from twilio.twiml.voice_response import Parameter, Pay, Say, VoiceResponse
 from twilio.twiml.voice_response import Prompt as PayPrompt
 
 from billing_core.domain.payments import looks_like_card_number
-from ivr.call_state import Method
+from ivr.call_state import CallState, Method
 from ivr.kernel import (
     Exit,
+    Step,
     Turn,
     answered,
     ask,
@@ -37,10 +44,52 @@ from ivr.prompts import Prompt
 bp = Blueprint("capture", __name__, url_prefix="/voice/pay/capture")
 log = logging.getLogger(__name__)
 
-# Where a capture returns to in the payment flow, which binds them.
-CAPTURED = Exit("payment read-back")
-CHOOSE_METHOD = Exit("payment method")
-START_OVER = Exit("what to pay")
+
+class Capturing(Protocol):
+    """The part of a flow's draft a capture fills: what is being captured, and the method."""
+
+    capturing: str | None
+    account_type: str | None
+    method: Method | None
+
+
+@dataclass(frozen=True)
+class Returns:
+    """A flow that captures methods: its draft, whether it still wants one, and its exits.
+
+    captured: the method is in the draft. choose_method: <Pay> ended without one (the
+    reason is said first). start_over: the flow's draft no longer wants a method.
+    """
+
+    name: str
+    draft: Callable[[CallState], Capturing]
+    ready: Callable[[CallState], bool]
+    captured: Exit
+    choose_method: Exit
+    start_over: Exit
+
+
+PAYMENT = Returns(
+    "payment",
+    draft=lambda call: call.pay,
+    ready=lambda call: call.pay.amount is not None,
+    captured=Exit("payment read-back"),
+    choose_method=Exit("payment method"),
+    start_over=Exit("what to pay"),
+)
+AUTOPAY = Returns(
+    "automatic payments",
+    draft=lambda call: call.autopay,
+    ready=lambda call: call.autopay.method_ids is not None,
+    captured=Exit("automatic payment terms"),
+    choose_method=Exit("automatic payment method"),
+    start_over=Exit("automatic payments"),
+)
+# The payment's first: a call begun by a release before autopay kept its capture there.
+FLOWS = (PAYMENT, AUTOPAY)
+EXITS = tuple(e for f in FLOWS for e in (f.captured, f.choose_method, f.start_over))
+# The payment flow binds these, by the names it had when it was the only one.
+CAPTURED, CHOOSE_METHOD, START_OVER = PAYMENT.captured, PAYMENT.choose_method, PAYMENT.start_over
 
 VALID_CARD_TYPES = "visa mastercard amex discover"
 ACCOUNT_TYPES = {"1": "consumer-checking", "2": "consumer-savings"}
@@ -147,13 +196,23 @@ def pay_verb(turn: Turn, method: str, **options) -> Pay:
     return pay
 
 
-@step(bp, "/card", member=True)
-def card(turn: Turn) -> VoiceResponse:
+def mark(turn: Turn, returns: Returns, kind: str) -> Capturing:
+    """Record that a capture for this flow is under way; any other flow's is abandoned."""
+    for flow in FLOWS:
+        flow.draft(turn.call).capturing = kind if flow is returns else None
+    return returns.draft(turn.call)
+
+
+def capturing_flow(call: CallState) -> Returns | None:
+    """The flow whose capture is under way, or None."""
+    return next((flow for flow in FLOWS if flow.draft(call).capturing is not None), None)
+
+
+def take_card(turn: Turn, returns: Returns) -> VoiceResponse:
     """Let Twilio take the card number, expiry, security code and ZIP."""
-    draft = turn.call.pay
-    if draft.amount is None:
-        return go(turn, START_OVER)
-    draft.capturing = "card"
+    if not returns.ready(turn.call):
+        return go(turn, returns.start_over)
+    mark(turn, returns, "card")
     response = VoiceResponse()
     response.append(
         pay_verb(
@@ -167,27 +226,58 @@ def card(turn: Turn) -> VoiceResponse:
     return response
 
 
+@step(bp, "/card", member=True)
+def card(turn: Turn) -> VoiceResponse:
+    """Capture a new card for the payment."""
+    return take_card(turn, PAYMENT)
+
+
+@step(bp, "/autopay/card", member=True)
+def autopay_card(turn: Turn) -> VoiceResponse:
+    """Capture a new card for automatic payments."""
+    return take_card(turn, AUTOPAY)
+
+
+def account_type_question(turn: Turn, returns: Returns) -> VoiceResponse:
+    """Ask whether the bank account is checking or savings."""
+    if not returns.ready(turn.call):
+        return go(turn, returns.start_over)
+    mark(turn, returns, "bank").account_type = None
+    return ask(turn, [turn.say(Prompt.ASK_ACCOUNT_TYPE)], account_type_answer, num_digits=1)
+
+
 @step(bp, "/account-type", member=True)
 def ask_account_type(turn: Turn) -> VoiceResponse:
-    """Ask whether the bank account is checking or savings."""
-    return ask(turn, [turn.say(Prompt.ASK_ACCOUNT_TYPE)], account_type_answer, num_digits=1)
+    """Ask the type of a new bank account for the payment."""
+    return account_type_question(turn, PAYMENT)
+
+
+@step(bp, "/autopay/account-type", member=True)
+def autopay_account_type(turn: Turn) -> VoiceResponse:
+    """Ask the type of a new bank account for automatic payments."""
+    return account_type_question(turn, AUTOPAY)
+
+
+def asking_account_type(returns: Returns) -> Step:
+    return autopay_account_type if returns is AUTOPAY else ask_account_type
 
 
 @step(bp, "/account-type/answer", member=True, answer=True)
 def account_type_answer(turn: Turn) -> VoiceResponse:
     """Capture the bank account of the type chosen."""
+    returns = capturing_flow(turn.call) or PAYMENT
+    asked = asking_account_type(returns)
     digits = answered(turn)
     if not digits:
-        return no_answer(turn, "account_type", ask_account_type)
+        return no_answer(turn, "account_type", asked)
     if digits not in ACCOUNT_TYPES:
-        return global_key(turn, digits, ask_account_type) or retry(
-            turn, "account_type", ask_account_type, Prompt.NOT_A_CHOICE
+        return global_key(turn, digits, asked) or retry(
+            turn, "account_type", asked, Prompt.NOT_A_CHOICE
         )
     done(turn, "account_type")
-    draft = turn.call.pay
-    if draft.amount is None:
-        return go(turn, START_OVER)
-    draft.capturing = "bank"
+    if not returns.ready(turn.call):
+        return go(turn, returns.start_over)
+    draft = mark(turn, returns, "bank")
     draft.account_type = ACCOUNT_TYPES[digits]
     response = VoiceResponse()
     pay = pay_verb(turn, "ach-debit", bank_account_type=ACCOUNT_TYPES[digits])
@@ -208,7 +298,8 @@ def captured(turn: Turn) -> VoiceResponse:
     """Keep the token and the last 4 digits; anything else gets its next step."""
     form = turn.form
     result = form.get("Result", "")
-    draft = turn.call.pay
+    returns = capturing_flow(turn.call) or PAYMENT
+    draft = returns.draft(turn.call)
     kind, draft.capturing = draft.capturing, None
     if result == "caller-hung-up":
         turn.call.ended = True
@@ -225,9 +316,9 @@ def captured(turn: Turn) -> VoiceResponse:
     if result != "success" or not token or kind is None:
         log.info("call %s: <Pay> ended with %s", turn.call.call_sid, result or "no result")
         reason = turn.say(RESULT_PROMPTS.get(result, Prompt.PAY_CONNECTOR_DOWN))
-        if draft.amount is None:
-            return go(turn, START_OVER, reason)
-        return go(turn, CHOOSE_METHOD, reason)
+        if not returns.ready(turn.call):
+            return go(turn, returns.start_over, reason)
+        return go(turn, returns.choose_method, reason)
     if kind == "card":
         draft.method = Method(
             kind="card",
@@ -244,7 +335,7 @@ def captured(turn: Turn) -> VoiceResponse:
             last4=last_four(form.get("BankAccountNumber", "")),
             account_type=account_type or "consumer-checking",
         )
-    return go(turn, CAPTURED)
+    return go(turn, returns.captured)
 
 
 def _prompt(name: str, *says: Say, **attributes: str) -> PayPrompt:

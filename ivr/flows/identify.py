@@ -15,7 +15,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from billing_core.domain.exceptions import IdentityNotVerified
 from billing_core.domain.identity import normalize_mrn
 from ivr.commands import RELAY_KEY, REPEAT_KEY, SPANISH_KEY, SPECIALIST_KEY
-from ivr.flows import agent
+from ivr.flows import agent, autopay
 from ivr.kernel import (
     IDENTIFICATION,
     MAIN_MENU,
@@ -161,7 +161,12 @@ def birth_date_answer(turn: Turn) -> VoiceResponse:
         state.language = member.language
         turn.voice = turn.voice_for(member.language)
     log.info("call %s: member identified", state.call_sid)
-    return go(turn, MAIN_MENU, turn.say(Prompt.IDENTIFIED, name=member.first_name))
+    said = [turn.say(Prompt.IDENTIFIED, name=member.first_name)]
+    automatic = autopay.next_payment(turn)
+    if automatic is not None:
+        # An enrolled member hears what will be taken and when, not a demand to pay.
+        said.append(automatic)
+    return go(turn, MAIN_MENU, *said)
 
 
 def parse_birth_date(digits: str, *, today: date) -> date | None:

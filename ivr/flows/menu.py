@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 from twilio.twiml.voice_response import VoiceResponse
 
-from ivr.flows import autopay, balances, pay, recent, ways_to_pay
+from ivr.flows import balances, pay, planned, recent, ways_to_pay
 from ivr.kernel import MAIN_MENU, Turn, answered, ask, done, global_key, go, no_answer, retry, step
 from ivr.prompts import Prompt
 
@@ -15,17 +15,17 @@ bp = Blueprint("menu", __name__, url_prefix="/voice/menu")
 CHOICES = {
     "1": pay.choose_target,
     "2": balances.read,
-    "3": recent.read,
-    "4": ways_to_pay.read,
-    "5": autopay.overview,
+    "3": planned.menu,
+    "4": recent.read,
+    "5": ways_to_pay.read,
 }
 OPTIONS = (
     Prompt.MAIN_MENU,
     Prompt.MENU_PAY,
     Prompt.MENU_BALANCES,
+    Prompt.MENU_PLANNED,
     Prompt.MENU_RECENT_PAYMENTS,
     Prompt.MENU_WAYS_TO_PAY,
-    Prompt.MENU_AUTOPAY,
     Prompt.MENU_SPECIALIST,
     Prompt.MENU_REPEAT,
 )

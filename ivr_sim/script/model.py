@@ -67,6 +67,7 @@ EXPECT_KEYS = frozenset(
         "balance",
         "payments",
         "saved_methods",
+        "autopay",
         "texts",
         "heard",
         "never_heard",

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ivr_sim.script.values import CheckFailed, as_list, money_cents, money_text
+from ivr_sim.script.values import CheckFailed, as_list, flag, money_cents, money_text
 
 if TYPE_CHECKING:
     from billing_core.core import BillingCore
@@ -37,6 +37,8 @@ class StateChecks:
             self._payments(wanted)
         elif key == "saved_methods":
             self._saved_methods(wanted)
+        elif key == "autopay":
+            self._autopay(wanted)
         elif key == "texts":
             self._texts(wanted)
 
@@ -97,6 +99,54 @@ class StateChecks:
         methods = self.core.saved_methods(self.member_id(wanted["mrn"]))
         if "count" in wanted and len(methods) != int(wanted["count"]):
             raise CheckFailed(f"{len(methods)} saved methods, not {wanted['count']}")
+
+    def _autopay(self, wanted: Any) -> None:
+        from sqlalchemy import select
+
+        from billing_core.adapters.models import AutopayEnrollment, OutboxMessage
+
+        if not isinstance(wanted, Mapping) or "mrn" not in wanted:
+            raise CheckFailed("autopay needs the member's mrn")
+        member_id = self.member_id(wanted["mrn"])
+        with self.core.unit_of_work() as uow:
+            rows = list(
+                uow.session.scalars(
+                    select(AutopayEnrollment)
+                    .where(AutopayEnrollment.member_id == member_id)
+                    .order_by(AutopayEnrollment.id)
+                )
+            )
+            # Each authorization's written copy is queued under its enrollment's id.
+            keys = [f"autopay-copy:{row.id}:" for row in rows]
+            copies = sum(
+                1
+                for key in uow.session.scalars(select(OutboxMessage.dedupe_key))
+                if any(key.startswith(prefix) for prefix in keys)
+            )
+            active = next((row for row in rows if row.cancelled_at is None), None)
+            got = {
+                "enrolled": active is not None,
+                "last4": active.method_last4 if active else None,
+                "maximum": active.max_amount_cents if active else None,
+                "authorizations": len(rows),
+                "copies": copies,
+            }
+        problems = []
+        if "enrolled" in wanted and got["enrolled"] != flag(wanted["enrolled"]):
+            problems.append(f"enrolled is {got['enrolled']}")
+        if "last4" in wanted and got["last4"] != str(wanted["last4"]):
+            problems.append(f"the method charged ends in {got['last4']}, not {wanted['last4']}")
+        if "maximum" in wanted:
+            raw = str(wanted["maximum"] or "none")
+            want = None if raw.lower() == "none" else money_cents(raw)
+            if got["maximum"] != want:
+                shown = money_text(got["maximum"]) if got["maximum"] else "none"
+                problems.append(f"the maximum is {shown}, not {wanted['maximum'] or 'none'}")
+        for name in ("authorizations", "copies"):
+            if name in wanted and got[name] != int(wanted[name]):
+                problems.append(f"{got[name]} {name} recorded, not {wanted[name]}")
+        if problems:
+            raise CheckFailed("; ".join(problems))
 
     def _texts(self, wanted: Any) -> None:
         from sqlalchemy import func, select

@@ -4,9 +4,9 @@ MAIN_MENU = [
     "Main menu.",
     "To make a payment, press 1.",
     "To hear your balances, press 2.",
-    "For recent payments, press 3.",
-    "For mail and other ways to pay, press 4.",
-    "For automatic payments, press 5.",
+    "For automatic and scheduled payments, press 3.",
+    "For recent payments, press 4.",
+    "For mail and other ways to pay, press 5.",
     "For a billing specialist, press 0.",
     "To repeat, press star.",
 ]

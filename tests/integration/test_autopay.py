@@ -24,6 +24,7 @@ from billing_core.domain.autopay import (
 )
 from billing_core.domain.members import CoverageType
 from billing_core.domain.payments import PaymentStatus
+from billing_core.services.autopay import NewMethod
 from tests.members import add_member
 
 JAN = date(2027, 1, 1)
@@ -374,6 +375,89 @@ def test_the_reason_a_member_may_not_pay_automatically_is_told_before_any_method
     individual = add_member(core, mrn="91000002", birth_date=date(1980, 1, 2))
     assert core.autopay_refusal(employer) == AutopayNotAllowed.EMPLOYER_GROUP
     assert core.autopay_refusal(individual) is None
+
+
+# --- enrollment with a new method, a new authorization, a maximum -------------------------
+
+
+def new_card(last4="4444", outcome="success") -> NewMethod:
+    return NewMethod(
+        kind="card", token=fixed_token(outcome, last4), last4=last4, brand="mastercard", exp="1129"
+    )
+
+
+def test_a_new_method_is_saved_with_the_enrollment_and_its_copy_in_one_transaction(core):
+    member_id = member(core)
+    enrollment = core.enroll_autopay(
+        member_id, None, authorization(core, "4444"), new_method=new_card()
+    )
+    [method] = core.saved_methods(member_id)
+    assert (method.brand, method.last4, method.exp_month, method.exp_year) == (
+        "mastercard",
+        "4444",
+        11,
+        2029,
+    )
+    [row] = rows(core, select(AutopayEnrollment))
+    assert (row.id, row.saved_method_id) == (enrollment, method.id)
+    [copy] = messages(core, "autopay-copy:")
+    assert "Mastercard ending in 4444" in copy.body
+
+
+def test_a_refused_enrollment_saves_no_new_method(core):
+    employer = member(core, coverage=CoverageType.EMPLOYER_GROUP)
+    with pytest.raises(AutopayNotAllowed):
+        core.enroll_autopay(employer, None, authorization(core), new_method=new_card())
+    assert core.saved_methods(employer) == [] and count(core, AutopayEnrollment) == 0
+
+
+def test_the_same_authorization_again_records_nothing_new(core):
+    member_id = member(core)
+    first = core.enroll_autopay(member_id, None, authorization(core), new_method=new_card())
+    again = core.enroll_autopay(member_id, None, authorization(core), new_method=new_card())
+    assert again == first
+    assert count(core, AutopayEnrollment) == 1 and len(core.saved_methods(member_id)) == 1
+    assert len(messages(core, "autopay-copy:")) == 1
+
+
+def test_a_change_with_its_authorization_replaces_the_enrollment_and_keeps_the_maximum(core):
+    member_id = enrolled(core, max_amount=50000)
+    changed = AutopayAuthorization(
+        accepted_at=core.clock.now(),
+        method_kind="card",
+        method_brand="mastercard",
+        method_last4="4444",
+        channel="phone",
+        call_sid="CA-change",
+        wording_version="autopay-v1",
+        text="I authorize the plan to charge my card ending in 4444 for each monthly premium.",
+    )
+    new_id = core.change_autopay_method(
+        member_id, None, channel="phone", authorization=changed, new_method=new_card()
+    )
+    old, new = rows(core, select(AutopayEnrollment).order_by(AutopayEnrollment.id))
+    assert old.cancelled_at is not None and new.id == new_id and new.cancelled_at is None
+    assert (new.method_last4, new.call_sid, new.max_amount_cents) == ("4444", "CA-change", 50000)
+    assert new.authorization_text == changed.text
+    assert len(messages(core, "autopay-copy:")) == 2
+    assert core.autopay_status(member_id).method_last4 == "4444"
+    core.run_autopay(DEC_31)
+    [payment] = payments_of(core, member_id)
+    assert payment.method_last4 == "4444" and payment.status is PaymentStatus.SUCCEEDED
+
+
+def test_a_maximum_is_set_and_removed_and_refused_when_not_enrolled_or_not_positive(core):
+    member_id = enrolled(core)
+    core.set_autopay_maximum(member_id, 30000, channel="phone", call_sid="CA-max")
+    assert core.autopay_status(member_id).max_amount_cents == 30000
+    assert core.run_autopay(DEC_31).over_maximum == [member_id]
+    core.set_autopay_maximum(member_id, None, channel="phone")
+    assert core.autopay_status(member_id).max_amount_cents is None
+    with pytest.raises(ValueError):
+        core.set_autopay_maximum(member_id, 0, channel="phone")
+    with pytest.raises(AutopayNotAllowed) as refused:
+        core.set_autopay_maximum(member(core), 30000, channel="phone")
+    assert refused.value.reason == AutopayNotAllowed.NOT_ENROLLED
 
 
 # --- the notice of a first or changed amount (Regulation E: ten days ahead) -------------
