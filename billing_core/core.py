@@ -13,7 +13,12 @@ from billing_core.adapters.db import make_session_factory
 from billing_core.adapters.gateways.base import PaymentGateway
 from billing_core.adapters.gateways.deadline import DeadlineGateway
 from billing_core.adapters.unit_of_work import UnitOfWork
-from billing_core.domain.autopay import AutopayAuthorization, RetrySchedule
+from billing_core.domain.autopay import (
+    DEFAULT_CHANGE_NOTICE_DAYS,
+    AutopayAuthorization,
+    MemberRange,
+    RetrySchedule,
+)
 from billing_core.domain.clock import Clock
 from billing_core.domain.identity import IdentityHasher
 from billing_core.domain.money import LOCALES
@@ -35,6 +40,10 @@ class BillingCore:
     # Seconds a charge may take before it is UNKNOWN (settled later by reconcile); None: no limit.
     gateway_deadline: float | None = None
     autopay_retries: RetrySchedule = field(default_factory=RetrySchedule)
+    # Days a first or changed autopay amount is announced before it is charged.
+    autopay_notice_days: int = DEFAULT_CHANGE_NOTICE_DAYS
+    # Members (by id range) in one job of the daily autopay run.
+    autopay_batch_size: int = 500
     session_factory: sessionmaker = field(init=False)
 
     def __post_init__(self) -> None:
@@ -224,7 +233,9 @@ class BillingCore:
             now=self.clock.now(),
         )
 
-    def run_autopay(self, as_of: datetime | None = None) -> autopay.RunReport:
+    def run_autopay(
+        self, as_of: datetime | None = None, members: MemberRange | None = None
+    ) -> autopay.RunReport:
         """Charge the premiums (and retries) due on each member's regional day as of then."""
         return autopay.run_autopay(
             self.unit_of_work,
@@ -232,6 +243,22 @@ class BillingCore:
             as_of=as_of or self.clock.now(),
             regions=self.regions,
             schedule=self.autopay_retries,
+            notice_days=self.autopay_notice_days,
+            members=members,
+        )
+
+    def autopay_batches(self) -> list[MemberRange]:
+        """The member id ranges of a run, each with at least one active enrollment."""
+        return autopay.run_batches(self.unit_of_work(), self.autopay_batch_size)
+
+    def remove_saved_method(self, member_id: int, method_id: int) -> bool:
+        """Stop keeping a saved method; an autopay member using it is told to choose another."""
+        return wallet.remove_method(
+            self.unit_of_work(),
+            member_id=member_id,
+            method_id=method_id,
+            now=self.clock.now(),
+            on_removed=autopay.notify_method_removed,
         )
 
     def pay_date_window(self, member_id: int, target: PaymentTarget) -> scheduled.PayDateWindow:

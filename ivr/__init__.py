@@ -97,6 +97,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             mrn_total_failures=app.config["IVR_LOCKOUT_MRN_TOTAL_FAILURES"],
             withheld_failures=app.config["IVR_LOCKOUT_WITHHELD_FAILURES"],
         ),
+        autopay_notice_days=app.config["IVR_AUTOPAY_CHANGE_NOTICE_DAYS"],
+        autopay_batch_size=app.config["IVR_AUTOPAY_BATCH_SIZE"],
     )
     languages = load_languages({"en": app.config["IVR_VOICE_EN"], "es": app.config["IVR_VOICE_ES"]})
     app.extensions["billing"] = core

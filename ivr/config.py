@@ -101,6 +101,8 @@ class IvrSettings(BaseSettings):
     IVR_LOG_LEVEL: str = "INFO"
     IVR_JOBS_LOCAL_WORKER: bool = False
     IVR_JOBS_CONCURRENCY: int = 1
+    IVR_AUTOPAY_BATCH_SIZE: int = 500
+    IVR_AUTOPAY_CHANGE_NOTICE_DAYS: int = 10
 
     @classmethod
     def settings_customise_sources(

@@ -8,7 +8,8 @@ the one process that runs them (procrastinate's InMemoryConnector), which is eno
 because every task keeps its real state in the billing tables and is idempotent there.
 
 Tasks are given as JobDefinitions: a name, a cron schedule (or none), retries, and a
-function of the time "now". Nothing here knows what the tasks do.
+function of the time "now". Nothing here knows what the tasks do. A task with Batches
+(batched_job) is split: its job only defers one job per batch, which any worker takes.
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from procrastinate import App, BaseConnector, PsycopgConnector, RetryStrategy
+from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.schema import SchemaManager
 from procrastinate.testing import InMemoryConnector
 from procrastinate.worker import Worker
@@ -42,6 +45,29 @@ _VERSION_MARK = "procrastinate "
 _SCHEMA_LOCK_KEY = 0x1A5B_0B5
 
 
+# A batch is named by a few integers (e.g. the first and past-the-last member id).
+BatchKey = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Batches:
+    """A task's work in batches, each run as a job of its own by whichever worker takes it.
+
+    split(now) names the batches due as of `now`; run(now, key) does one batch's work
+    (idempotent, as any job) and returns its report; combine(reports) says in one line
+    what several batches did. The keys of one split must not change if it is made again
+    the same day: a batch's job is recognized by its task, day and key.
+    """
+
+    split: Callable[[datetime], Sequence[BatchKey]]
+    run: Callable[[datetime, BatchKey], Any]
+    combine: Callable[[list[Any]], str]
+
+    def run_inline(self, now: datetime) -> str:
+        """Every batch one after the other, here and now: one combined line."""
+        return self.combine([self.run(now, key) for key in self.split(now)])
+
+
 @dataclass(frozen=True)
 class JobDefinition:
     """One task: what it is called, when it runs, how often it is retried, what it does.
@@ -56,10 +82,45 @@ class JobDefinition:
     cron: str | None = None  # None: run only when deferred or run by hand
     max_attempts: int = 5  # runs of one job in all, first one included
     retry_wait_seconds: int = 2  # exponential: 4, 8, 16, ... seconds between attempts
+    # Set by batched_job: the job defers one job per batch (run, by hand, does them all).
+    batches: Batches | None = None
 
     @property
     def schedule(self) -> str:
         return self.cron or "on demand"
+
+    @property
+    def batch_task(self) -> str:
+        return f"{self.name}-batch"
+
+
+def batched_job(
+    name: str,
+    summary: str,
+    batches: Batches,
+    *,
+    cron: str | None = None,
+    max_attempts: int = 5,
+    retry_wait_seconds: int = 2,
+) -> JobDefinition:
+    """A task split in batches: its job defers the batch jobs, each retried on its own.
+
+    run(now) (what `ivr jobs run` calls) does every batch inline and combines the reports.
+    """
+    return JobDefinition(
+        name=name,
+        summary=summary,
+        run=batches.run_inline,
+        cron=cron,
+        max_attempts=max_attempts,
+        retry_wait_seconds=retry_wait_seconds,
+        batches=batches,
+    )
+
+
+def batch_lock(definition: JobDefinition, now: datetime, key: BatchKey) -> str:
+    """The queueing lock and lock of one batch's job: its task, the run's UTC day, its key."""
+    return f"{definition.batch_task}:{now:%Y-%m-%d}:{'-'.join(str(part) for part in key)}"
 
 
 def is_postgresql(database_url: str) -> bool:
@@ -123,6 +184,10 @@ def _add_stalled_job_retry(app: App) -> None:
 
 
 def _add_task(app: App, definition: JobDefinition, clock: Clock) -> None:
+    if definition.batches is not None:
+        _add_batched_task(app, definition, definition.batches, clock)
+        return
+
     def run_job(timestamp: int | None = None) -> str:
         # A periodic job carries its scheduled time; the work is done as of the clock's now.
         outcome = definition.run(clock.now())
@@ -132,13 +197,57 @@ def _add_task(app: App, definition: JobDefinition, clock: Clock) -> None:
     run_job.__name__ = run_job.__qualname__ = definition.name.replace("-", "_")
     task = app.task(
         name=definition.name,
-        retry=RetryStrategy(
-            max_attempts=definition.max_attempts, exponential_wait=definition.retry_wait_seconds
-        ),
+        retry=_retry(definition),
         # One run of a task at a time across all workers, and at most one waiting behind it.
         lock=definition.name,
         queueing_lock=definition.name,
     )(run_job)
+    if definition.cron:
+        app.periodic(cron=definition.cron, periodic_id=definition.name)(task)
+
+
+def _retry(definition: JobDefinition) -> RetryStrategy:
+    return RetryStrategy(
+        max_attempts=definition.max_attempts, exponential_wait=definition.retry_wait_seconds
+    )
+
+
+def _add_batched_task(app: App, definition: JobDefinition, batches: Batches, clock: Clock) -> None:
+    def run_batch(as_of: str, key: list[int]) -> str:
+        outcome = batches.combine([batches.run(datetime.fromisoformat(as_of), tuple(key))])
+        log.info("job %s %s: %s", definition.batch_task, key, outcome)
+        return outcome
+
+    run_batch.__name__ = run_batch.__qualname__ = definition.batch_task.replace("-", "_")
+    batch_task = app.task(name=definition.batch_task, retry=_retry(definition))(run_batch)
+
+    async def split(timestamp: int | None = None) -> str:
+        # The batches carry the split's time: a batch taken late still works as of the run.
+        now = clock.now()
+        keys = await asyncio.to_thread(batches.split, now)
+        deferred = queued = 0
+        for key in keys:
+            # One job per (day, batch) queued at a time, and one running: a split made again,
+            # or on two hosts at once, adds nothing while the first one's job is waiting.
+            lock = batch_lock(definition, now, key)
+            try:
+                await batch_task.configure(lock=lock, queueing_lock=lock).defer_async(
+                    as_of=now.isoformat(), key=list(key)
+                )
+                deferred += 1
+            except AlreadyEnqueued:
+                queued += 1
+        outcome = f"deferred {deferred} batch job(s) of {definition.name}, {queued} already queued"
+        log.info("job %s: %s", definition.name, outcome)
+        return outcome
+
+    split.__name__ = split.__qualname__ = definition.name.replace("-", "_")
+    task = app.task(
+        name=definition.name,
+        retry=_retry(definition),
+        lock=definition.name,
+        queueing_lock=definition.name,
+    )(split)
     if definition.cron:
         app.periodic(cron=definition.cron, periodic_id=definition.name)(task)
 

@@ -17,6 +17,9 @@ from billing_core.domain.members import CoverageType
 SOFT_DECLINES = frozenset({"insufficient_funds", "processing_error"})
 # Days after the due date on which a soft-declined charge is tried again.
 DEFAULT_RETRY_DAYS = (1, 3)
+# Regulation E (12 CFR 1005.10(d)): a preauthorized debit that varies in amount is
+# announced at least 10 days before it is made.
+DEFAULT_CHANGE_NOTICE_DAYS = 10
 
 
 class AutopayNotAllowed(BillingError):
@@ -104,3 +107,42 @@ def method_expires_before(exp_month: int | None, exp_year: int | None, day: date
         return False
     last_day = date(exp_year, exp_month, calendar.monthrange(exp_year, exp_month)[1])
     return last_day < day
+
+
+def needs_amount_notice(amount_cents: int, last_charged_cents: int | None) -> bool:
+    """Whether a charge of this amount must be announced: a first one, or a changed one."""
+    return last_charged_cents is None or amount_cents != last_charged_cents
+
+
+def notice_allows_charge(noticed_on: date | None, today: date, notice_days: int) -> bool:
+    """Whether a notice queued on `noticed_on` was queued early enough to charge today."""
+    return noticed_on is not None and noticed_on + timedelta(days=notice_days) <= today
+
+
+def announced_charge_day(due: date, noticed_on: date, notice_days: int) -> date:
+    """The day an announced charge is made: its due date, or once the notice has run."""
+    return max(due, noticed_on + timedelta(days=notice_days))
+
+
+@dataclass(frozen=True)
+class MemberRange:
+    """The members of one batch of a run: ids from `first` up to, not including, `stop`."""
+
+    first: int
+    stop: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.first < self.stop:
+            raise ValueError("a batch holds at least one member id")
+
+
+def member_ranges(range_numbers: list[int], size: int) -> list[MemberRange]:
+    """Batches of `size` consecutive member ids, one for each range number (id // size).
+
+    Fixed by the ids, not by who is enrolled: a split made twice, or on two hosts, makes
+    the same batches, so their jobs are recognized as the same.
+    """
+    if size <= 0:
+        raise ValueError("a batch holds at least one member")
+    numbers = sorted(set(range_numbers))
+    return [MemberRange(number * size, (number + 1) * size) for number in numbers]

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 import time as timer
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 
@@ -21,19 +22,26 @@ from billing_core.adapters.models import AutopayEnrollment, Member, Payment, Sav
 from billing_core.adapters.queries import autopay as queries
 from billing_core.adapters.unit_of_work import UnitOfWork
 from billing_core.domain.autopay import (
+    DEFAULT_CHANGE_NOTICE_DAYS,
     AttemptOutcome,
     AutopayAuthorization,
     AutopayNotAllowed,
+    MemberRange,
     RetrySchedule,
+    announced_charge_day,
     charge_key,
     check_eligible,
+    member_ranges,
     method_expires_before,
+    needs_amount_notice,
+    notice_allows_charge,
 )
 from billing_core.domain.exceptions import BillingError, MemberNotFound
 from billing_core.domain.members import CoverageType
 from billing_core.domain.payments import PaymentStatus, PaymentTarget
 from billing_core.domain.regions import RegionCatalog
 from billing_core.services import audit, autopay_notices, outbox, payments, receipts, wallet
+from billing_core.services.outbox import EMAIL, SMS
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +71,11 @@ class RunReport:
     failed: list[int] = field(default_factory=list)  # member ids, final decline
     pending: list[int] = field(default_factory=list)  # member ids, answer unknown
     over_maximum: list[int] = field(default_factory=list)
+    # Member ids whose new amount was announced by this run, and those whose charge waits
+    # for its notice to be old enough.
+    announced: list[int] = field(default_factory=list)
+    held_for_notice: list[int] = field(default_factory=list)
+    method_removed: list[int] = field(default_factory=list)  # due, but the method is gone
     skipped: int = 0  # enrollments with nothing due, or already taken
     errors: list[int] = field(default_factory=list)
     seconds: float = 0.0
@@ -71,9 +84,36 @@ class RunReport:
         return (
             f"charged: {len(self.charged)}, retrying: {len(self.retrying)}, "
             f"failed: {len(self.failed)}, pending: {len(self.pending)}, "
-            f"above maximum: {len(self.over_maximum)}, nothing due: {self.skipped}, "
+            f"above maximum: {len(self.over_maximum)}, "
+            f"amount notices: {len(self.announced)}, "
+            f"held for notice: {len(self.held_for_notice)}, "
+            f"method removed: {len(self.method_removed)}, nothing due: {self.skipped}, "
             f"errors: {len(self.errors)} ({self.seconds:.1f}s)"
         )
+
+    @classmethod
+    def combined(cls, reports: Iterable[RunReport]) -> RunReport:
+        """One report of several batches' (their seconds added up)."""
+        total = cls()
+        for report in reports:
+            for name in _REPORT_LISTS:
+                getattr(total, name).extend(getattr(report, name))
+            total.skipped += report.skipped
+            total.seconds += report.seconds
+        return total
+
+
+_REPORT_LISTS = (
+    "charged",
+    "retrying",
+    "failed",
+    "pending",
+    "over_maximum",
+    "announced",
+    "held_for_notice",
+    "method_removed",
+    "errors",
+)
 
 
 # --- enrollment -------------------------------------------------------------------------
@@ -376,6 +416,12 @@ def cancel(
 # --- the run ----------------------------------------------------------------------------
 
 
+def run_batches(uow: UnitOfWork, size: int) -> list[MemberRange]:
+    """The batches of a run: ranges of `size` member ids, each holding an active enrollment."""
+    with uow:
+        return member_ranges(queries.active_enrollment_range_numbers(uow, size), size)
+
+
 def run_autopay(
     uow_factory: Callable[[], UnitOfWork],
     gateway: PaymentGateway,
@@ -383,21 +429,30 @@ def run_autopay(
     as_of: datetime,
     regions: RegionCatalog,
     schedule: RetrySchedule | None = None,
+    notice_days: int = DEFAULT_CHANGE_NOTICE_DAYS,
+    members: MemberRange | None = None,
 ) -> RunReport:
     """Charge every active enrollment whose premium (or retry) is due on its region's day.
 
     `as_of` is a moment; each member's day is its date in their region's time zone. A
     month is tried first on its due date (or the first run after it, for months due
-    since the member enrolled), then on each retry day after a soft decline.
+    since the member enrolled), then on each retry day after a soft decline. A first or
+    changed amount is announced as soon as it is due within `notice_days`, and charged
+    no sooner than `notice_days` after its notice. `members`: only this batch of them.
     """
     schedule = schedule or RetrySchedule()
     started = timer.perf_counter()
     report = RunReport()
     with uow_factory() as uow:
-        member_ids = queries.active_enrollment_members(uow)
+        if members is None:
+            member_ids = queries.active_enrollment_members(uow)
+        else:
+            member_ids = queries.active_enrollment_members_between(uow, members.first, members.stop)
     for member_id in member_ids:
         try:
-            _run_member(uow_factory, gateway, member_id, as_of, regions, schedule, report)
+            _run_member(
+                uow_factory, gateway, member_id, as_of, regions, schedule, notice_days, report
+            )
         except BillingError as error:  # one member's refusal never stops the run
             log.warning("autopay: member %s: %r", member_id, error)
             report.errors.append(member_id)
@@ -412,6 +467,7 @@ def _run_member(
     as_of: datetime,
     regions: RegionCatalog,
     schedule: RetrySchedule,
+    notice_days: int,
     report: RunReport,
 ) -> None:
     # Decide, in one read: what to try now (month, attempt number, amount, method).
@@ -425,6 +481,7 @@ def _run_member(
         today = as_of.astimezone(region.time_zone).date()
         enrolled_on = enrollment.accepted_at.astimezone(region.time_zone).date()
         method = queries.saved_method(uow, enrollment.saved_method_id)
+        usable = method is not None and method.removed_at is None
         _notice_expiring(uow, member, method, regions, as_of)
         uow.commit()
         plan = None
@@ -433,6 +490,21 @@ def _run_member(
                 continue
             due = region.premium_due.due_date(invoice.coverage_month, member.state)
             if due > today:
+                # Looking ahead: a first or changed amount due within the notice period is
+                # announced now, so that it can be charged on its due date.
+                if (
+                    usable
+                    and (due - today).days <= notice_days
+                    and due >= enrolled_on
+                    and not _above_maximum(enrollment, invoice.balance_cents)
+                ):
+                    assert method is not None
+                    _announce(
+                        uow, member, method, invoice.coverage_month, due,
+                        invoice.balance_cents, as_of, today, region.time_zone, notice_days,
+                        report,
+                    )  # fmt: skip
+                    uow.commit()
                 break
             tries = queries.attempts(uow, member_id, invoice.coverage_month)
             if not tries:
@@ -452,11 +524,20 @@ def _run_member(
             ):
                 plan = (invoice.coverage_month, due, last.attempt + 1, invoice.balance_cents)
                 break
-        if plan is None or method is None or method.removed_at is not None:
+        if plan is None:
             report.skipped += 1
             return
+        if not usable:
+            # Removed while autopay used it: the removal told the member (this is for a
+            # removal made before that notice existed; its key sends it once).
+            if method is not None:
+                _notice_method_removed(uow, member, enrollment, method, as_of)
+                uow.commit()
+            report.method_removed.append(member_id)
+            return
+        assert method is not None
         month, due, number, amount = plan
-        if enrollment.max_amount_cents is not None and amount > enrollment.max_amount_cents:
+        if _above_maximum(enrollment, amount):
             if _record(
                 uow, enrollment, month, number, AttemptOutcome.OVER_MAXIMUM, as_of, None, None, None
             ):
@@ -472,6 +553,19 @@ def _run_member(
                 )
                 report.over_maximum.append(member_id)
             uow.commit()
+            return
+        # An invoice posted late (due in fewer than notice_days, or already due when first
+        # seen) is announced now and charged notice_days later, after its due date:
+        # Regulation E allows no debit of a varying amount without the notice, and a few
+        # days late is within every premium grace period (the notice says the day, and the
+        # member may pay sooner by phone; the run then finds nothing due).
+        noticed_on = _announce(
+            uow, member, method, month, due, amount, as_of, today, region.time_zone,
+            notice_days, report,
+        )  # fmt: skip
+        uow.commit()
+        if not notice_allows_charge(noticed_on, today, notice_days):
+            report.held_for_notice.append(member_id)
             return
         request = payments.PaymentRequest(
             member_id=member_id,
@@ -498,6 +592,56 @@ def _run_member(
         member = _member(uow, member_id)
         _apply(uow, enrollment, member, month, due, number, payment, schedule, report, as_of)
         uow.commit()
+
+
+def _above_maximum(enrollment: AutopayEnrollment, amount: int) -> bool:
+    return enrollment.max_amount_cents is not None and amount > enrollment.max_amount_cents
+
+
+def _announce(
+    uow: UnitOfWork,
+    member: Member,
+    method: SavedPaymentMethod,
+    month: date,
+    due: date,
+    amount: int,
+    now: datetime,
+    today: date,
+    zone: ZoneInfo,
+    notice_days: int,
+    report: RunReport,
+) -> date | None:
+    """Queue the notice of a first or changed amount, once; the member's day it was queued.
+
+    None when the member cannot be told (no email or phone): then nothing is charged.
+    Without a change to announce, the day is one long enough ago to charge.
+    """
+    last = queries.last_autopay_charge_cents(uow, member.id, month)
+    if not needs_amount_notice(amount, last):
+        return date.min
+    key = f"autopay-amount:{member.id}:{month:%Y-%m}:{amount}"
+    queued = queries.first_queued_at(uow, [f"{key}:{EMAIL}", f"{key}:{SMS}"])
+    if queued is not None:
+        return queued.astimezone(zone).date()
+    kind, extra = ("amount_first", {}) if last is None else ("amount_changed", {"previous": last})
+    charge_day = announced_charge_day(due, today, notice_days)
+    if not _queue(
+        uow,
+        member,
+        kind,
+        key,
+        now,
+        month=month,
+        amount=amount,
+        date=charge_day,
+        method=(method.kind, method.brand, method.last4),
+        **extra,
+    ):
+        # Queued by a concurrent run a moment ago, or it cannot go at all.
+        queued = queries.first_queued_at(uow, [f"{key}:{EMAIL}", f"{key}:{SMS}"])
+        return None if queued is None else queued.astimezone(zone).date()
+    report.announced.append(member.id)
+    return today
 
 
 def _apply(uow, enrollment, member, month, due, number, payment, schedule, report, now) -> None:
@@ -658,3 +802,25 @@ def _queue(uow, member: Member, kind: str, dedupe_key: str, now: datetime, **fie
         log.warning("autopay: member %s has no email or phone for the %s notice", member.id, kind)
         return False
     return outbox.enqueue(uow, message, now=now)
+
+
+def notify_method_removed(
+    uow: UnitOfWork, member_id: int, method: SavedPaymentMethod, now: datetime
+) -> bool:
+    """In the caller's transaction: tell the member to choose another method, if autopay
+    charges the one being removed; whether a notice was queued."""
+    enrollment = queries.active_enrollment(uow, member_id)
+    if enrollment is None or enrollment.saved_method_id != method.id:
+        return False
+    return _notice_method_removed(uow, _member(uow, member_id), enrollment, method, now)
+
+
+def _notice_method_removed(uow, member, enrollment, method, now) -> bool:
+    return _queue(
+        uow,
+        member,
+        "method_removed",
+        f"autopay-method-removed:{enrollment.id}:{method.id}",
+        now,
+        method=(method.kind, method.brand, method.last4),
+    )

@@ -1,5 +1,6 @@
 """What autopay writes to a member, English or Spanish: the copy of the authorization and
-the notices of a run (not charged, above the maximum, method expiring).
+the notices of a run (not charged, above the maximum, method expiring, an amount to be
+charged for the first time or changed) and of a removed method that autopay was using.
 
 The English words are here; their Spanish is in billing_core/translations (gettext).
 Each goes by email when the member has an address, else by text. Pure functions.
@@ -48,6 +49,23 @@ _WORDS = {
         "The {method} that pays your premium automatically expires before your next "
         "payment on {date}. Please call the number on your bill to update it."
     ),
+    "amount_first_subject": N_("Your first automatic premium payment"),
+    "amount_first_body": N_(
+        "Your {month} premium of {amount} will be paid automatically with {method} on "
+        "{date}. To stop automatic payments, call the number on your bill."
+    ),
+    "amount_changed_subject": N_("The amount of your automatic premium payment has changed"),
+    "amount_changed_body": N_(
+        "Your {month} premium is {amount}, not the {previous} paid automatically last time. "
+        "{amount} will be paid automatically with {method} on {date}. To stop automatic "
+        "payments, call the number on your bill."
+    ),
+    "method_removed_subject": N_("Please choose another way to pay your premium automatically"),
+    "method_removed_body": N_(
+        "The {method} that paid your premium automatically was removed, so your premium "
+        "cannot be paid automatically. Please call the number on your bill to choose "
+        "another card or bank account."
+    ),
 }
 
 
@@ -62,7 +80,7 @@ class Addressee:
 def notice(
     kind: str, to: Addressee, *, dedupe_key: str, **fields: object
 ) -> OutgoingMessage | None:
-    """One written notice (copy, failed, over_maximum, expiring), or None if it cannot go."""
+    """One written notice (a kind of _WORDS, e.g. copy or failed), or None if it cannot go."""
     channel, recipient = receipts.deliverable(phone=to.phone, email=to.email)
     if channel is None:
         return None
@@ -86,7 +104,7 @@ def _fields(language: str, fields: dict[str, object]) -> dict[str, str]:
     locale = LOCALES[language]
     out: dict[str, str] = {}
     for name, value in fields.items():
-        if name in ("amount", "maximum"):
+        if name in ("amount", "maximum", "previous"):
             out[name] = format_amount(int(value), language)  # type: ignore[arg-type]
         elif name == "month":
             out[name] = format_date(value, "LLLL y", locale=locale)  # type: ignore[arg-type]

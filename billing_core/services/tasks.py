@@ -3,7 +3,9 @@
 Each task calls a service that is already idempotent in the database: the outbox claims
 each message before sending it and records it sent, reconcile settles a payment once
 from the gateway's record and never charges. Running a task twice, on two hosts at
-once, or again after a crash, sends or settles nothing twice.
+once, or again after a crash, sends or settles nothing twice. Autopay is split: its daily
+job defers one job per batch of members (jobs.batched_job), so every worker shares it;
+each batch charges a member-month once, whichever worker runs it and however often.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ import copy
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from billing_core.adapters.jobs import JobDefinition
+from billing_core.adapters.jobs import Batches, BatchKey, JobDefinition, batched_job
 from billing_core.core import BillingCore
+from billing_core.domain.autopay import MemberRange
+from billing_core.services.autopay import RunReport
 from billing_core.services.outbox import Sender, deliver_pending
 
 OUTBOX = "outbox"
@@ -62,8 +66,15 @@ def billing_tasks(
             f"still open: {len(report.unsettled)}"
         )
 
-    def run_autopay(now: datetime) -> str:
-        return core.run_autopay(now).line()
+    def autopay_split(now: datetime) -> list[BatchKey]:
+        return [(batch.first, batch.stop) for batch in core.autopay_batches()]
+
+    def autopay_batch(now: datetime, key: BatchKey) -> RunReport:
+        first, stop = key
+        return core.run_autopay(now, MemberRange(first, stop))
+
+    def autopay_line(reports: list[RunReport]) -> str:
+        return RunReport.combined(reports).line()
 
     def run_scheduled(now: datetime) -> str:
         return core.run_scheduled(now).line()
@@ -81,10 +92,11 @@ def billing_tasks(
             run=reconcile,
             cron="*/5 * * * *",
         ),
-        JobDefinition(
-            name=AUTOPAY,
-            summary="charge the automatic premium payments and retries due today",
-            run=run_autopay,
+        batched_job(
+            AUTOPAY,
+            f"charge the automatic premium payments and retries due today "
+            f"(one job per {core.autopay_batch_size} member ids)",
+            Batches(split=autopay_split, run=autopay_batch, combine=autopay_line),
             # 12:00 UTC is the same calendar day in every US region (02:00 in Hawaii).
             cron="0 12 * * *",
         ),

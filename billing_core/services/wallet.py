@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -9,6 +10,9 @@ from billing_core.adapters.models import SavedPaymentMethod
 from billing_core.adapters.queries import wallet as queries
 from billing_core.adapters.unit_of_work import UnitOfWork
 from billing_core.domain.payments import looks_like_card_number
+
+# Told of a removal inside its transaction (autopay: a notice to choose another method).
+RemovalHook = Callable[[UnitOfWork, int, SavedPaymentMethod, datetime], object]
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,29 @@ def keep_method(
     row.removed_at = None
     queries.flush(uow)
     return row
+
+
+def remove_method(
+    uow: UnitOfWork,
+    *,
+    member_id: int,
+    method_id: int,
+    now: datetime,
+    on_removed: RemovalHook | None = None,
+) -> bool:
+    """Stop offering one of the member's saved methods; False if it is not theirs or gone.
+
+    `on_removed` runs in the same transaction (BillingCore passes autopay's notice).
+    """
+    with uow:
+        row = queries.saved_method_by_id(uow, method_id)
+        if row is None or row.member_id != member_id or row.removed_at is not None:
+            return False
+        row.removed_at = now
+        if on_removed is not None:
+            on_removed(uow, member_id, row, now)
+        uow.commit()
+        return True
 
 
 def _view(row: SavedPaymentMethod) -> SavedMethod:

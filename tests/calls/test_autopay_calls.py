@@ -307,6 +307,8 @@ def test_after_a_change_the_next_premium_is_charged_to_the_new_card_after_its_co
     call.pay_card("5555555555554444")
     assert "your Mastercard ending in 4444 automatically" in call.heard_since_input[-2]
     call.press("1")
+    # Ten days ahead the first amount is announced (Regulation E); then it is charged.
+    core.run_autopay(datetime(2026, 12, 21, 20, tzinfo=UTC))
     report = core.run_autopay(datetime(2026, 12, 31, 20, tzinfo=UTC))
     assert len(report.charged) == 1
     with core.unit_of_work() as uow:

@@ -41,6 +41,13 @@ WORDS = "I authorize the plan to charge my card ending in 4242 for each monthly 
 _mrns = iter(range(30000000, 39999999))
 
 
+@pytest.fixture(autouse=True)
+def announced_on_the_day(core):
+    """Charge a first or changed amount the day it is announced: most tests here are about
+    the charge; those about the notice period set their own (see "the notice" below)."""
+    core.autopay_notice_days = 0
+
+
 def member(core, **options) -> int:
     options.setdefault("premiums", [(JAN, 41200, 0)])
     options.setdefault("email", "ana@example.org")
@@ -451,3 +458,219 @@ def test_a_maximum_is_set_and_removed_and_refused_when_not_enrolled_or_not_posit
     with pytest.raises(AutopayNotAllowed) as refused:
         core.set_autopay_maximum(member(core), 30000, channel="phone")
     assert refused.value.reason == AutopayNotAllowed.NOT_ENROLLED
+
+
+# --- the notice of a first or changed amount (Regulation E: ten days ahead) -------------
+
+DEC_20 = datetime(2026, 12, 20, 12, tzinfo=UTC)
+DEC_21 = datetime(2026, 12, 21, 12, tzinfo=UTC)
+DEC_29 = datetime(2026, 12, 29, 12, tzinfo=UTC)
+JAN_7 = datetime(2027, 1, 7, 12, tzinfo=UTC)
+JAN_8 = datetime(2027, 1, 8, 12, tzinfo=UTC)
+JAN_21 = datetime(2027, 1, 21, 12, tzinfo=UTC)
+
+
+def test_a_first_amount_is_announced_ten_days_ahead_and_charged_on_its_due_date(core):
+    core.autopay_notice_days = 10
+    member_id = enrolled(core)
+    assert core.run_autopay(DEC_20).announced == []  # eleven days ahead: not yet
+    assert core.run_autopay(DEC_21).announced == [member_id]
+    core.run_autopay(DEC_21)
+    [notice] = messages(core, "autopay-amount:")
+    assert notice.subject == "Your first automatic premium payment"
+    assert "January 2027 premium of $412.00" in notice.body
+    assert "Visa ending in 4242 on December 31, 2026" in notice.body
+    assert payments_of(core, member_id) == []
+    report = core.run_autopay(DEC_31)
+    assert len(report.charged) == 1 and report.held_for_notice == []
+    [payment] = payments_of(core, member_id)
+    assert notice.created_at < payment.created_at
+    assert len(messages(core, "autopay-amount:")) == 1
+
+
+def test_a_changed_amount_is_announced_once_and_charged_only_after_its_notice(core):
+    core.autopay_notice_days = 10
+    member_id = enrolled(core, premiums=[(JAN, 41200, 0), (FEB, 45050, 0)])
+    core.run_autopay(DEC_21)
+    core.run_autopay(DEC_31)  # January: $412.00, announced on December 21
+    assert core.run_autopay(JAN_21).announced == [member_id]
+    core.run_autopay(JAN_21)
+    notices = messages(core, f"autopay-amount:{member_id}:2027-02")
+    [notice] = notices
+    assert notice.subject == "The amount of your automatic premium payment has changed"
+    assert "$450.50, not the $412.00 paid automatically last time" in notice.body
+    assert "on January 31, 2027" in notice.body
+    assert len(core.run_autopay(JAN_31).charged) == 1
+    _january, february = payments_of(core, member_id)
+    assert february.amount_cents == 45050 and notice.created_at < february.created_at
+
+
+def test_the_same_amount_as_last_month_is_charged_without_a_notice(core):
+    core.autopay_notice_days = 10
+    member_id = enrolled(core, premiums=[(JAN, 41200, 0), (FEB, 41200, 0)])
+    core.run_autopay(DEC_21)
+    core.run_autopay(DEC_31)
+    assert core.run_autopay(JAN_21).announced == []
+    assert len(core.run_autopay(JAN_31).charged) == 1
+    assert len(payments_of(core, member_id)) == 2
+    assert len(messages(core, "autopay-amount:")) == 1  # January's, the first
+
+
+def test_an_amount_first_seen_late_is_charged_ten_days_after_its_notice_not_before(core):
+    core.autopay_notice_days = 10
+    member_id = enrolled(core)
+    # The first run to see the invoice is two days before it is due.
+    assert core.run_autopay(DEC_29).announced == [member_id]
+    [notice] = messages(core, "autopay-amount:")
+    assert "on January 8, 2027" in notice.body
+    for moment in (DEC_31, JAN_1, JAN_7):
+        report = core.run_autopay(moment)
+        assert report.held_for_notice == [member_id] and report.charged == []
+        assert "held for notice: 1," in report.line()
+    assert payments_of(core, member_id) == []
+    assert len(core.run_autopay(JAN_8).charged) == 1
+    assert len(messages(core, "autopay-amount:")) == 1
+
+
+def test_a_member_who_cannot_be_told_the_amount_is_not_charged(core):
+    core.autopay_notice_days = 10
+    member_id = enrolled(core)
+    from billing_core.adapters.models import Member
+
+    with core.unit_of_work() as uow:
+        row = uow.session.get(Member, member_id)
+        row.email = row.phone = None
+        uow.commit()
+    core.run_autopay(DEC_21)
+    assert core.run_autopay(DEC_31).held_for_notice == [member_id]
+    assert payments_of(core, member_id) == []
+
+
+def test_the_amount_notice_is_in_spanish_for_spanish_speaking_members(core):
+    from billing_core.adapters.models import Member
+
+    member_id = enrolled(core, email=None)
+    with core.unit_of_work() as uow:
+        uow.session.get(Member, member_id).language = "es"
+        uow.commit()
+    core.run_autopay(DEC_31)
+    [notice] = messages(core, "autopay-amount:")
+    assert notice.kind == "sms"
+    assert "se pagará automáticamente con su tarjeta Visa terminada en 4242" in notice.body
+
+
+# --- a saved method removed while autopay charges it ------------------------------------
+
+
+def test_removing_the_method_autopay_charges_tells_the_member_once_and_the_run_counts_it(core):
+    member_id = member(core)
+    other = save(core, member_id, last4="1111")
+    method = save(core, member_id)
+    core.enroll_autopay(member_id, method, authorization(core))
+    assert core.remove_saved_method(member_id, other)
+    assert messages(core, "autopay-method-removed:") == []  # autopay does not use that one
+    assert core.remove_saved_method(member_id, method)
+    assert not core.remove_saved_method(member_id, method)  # already removed
+    [notice] = messages(core, "autopay-method-removed:")
+    assert notice.subject == "Please choose another way to pay your premium automatically"
+    assert "Visa ending in 4242" in notice.body and "choose another card" in notice.body
+    report = core.run_autopay(DEC_31)
+    assert report.method_removed == [member_id] and report.charged == []
+    assert "method removed: 1," in report.line()
+    assert payments_of(core, member_id) == []
+    assert len(messages(core, "autopay-method-removed:")) == 1
+    assert core.saved_methods(member_id) == []
+
+
+def test_another_member_s_method_is_not_removed(core):
+    owner, stranger = enrolled(core), member(core)
+    with core.unit_of_work() as uow:
+        method_id = uow.session.scalars(select(AutopayEnrollment.saved_method_id)).one()
+    assert not core.remove_saved_method(stranger, method_id)
+    assert len(core.run_autopay(DEC_31).charged) == 1
+    assert messages(core, "autopay-method-removed:") == [] and owner
+
+
+# --- the run in batches -----------------------------------------------------------------
+
+
+class CrashesAfterCharging:
+    """A gateway that charges, then dies before answering, on the given charges (a worker
+    killed mid-charge)."""
+
+    def __init__(self, gateway, crash_on: set[int]) -> None:
+        self._gateway, self._crash_on, self.calls = gateway, crash_on, 0
+
+    def __getattr__(self, name):
+        return getattr(self._gateway, name)
+
+    def charge(self, **charge):
+        self.calls += 1
+        result = self._gateway.charge(**charge)
+        if self.calls in self._crash_on:
+            raise RuntimeError("worker killed")
+        return result
+
+
+def test_the_batches_of_a_run_cover_each_enrolled_member_once(core):
+    core.autopay_batch_size = 3
+    members = [enrolled(core) for _ in range(7)]
+    cancelled = enrolled(core)
+    core.cancel_autopay(cancelled, channel="phone")
+    batches = core.autopay_batches()
+    assert all(batch.stop - batch.first == 3 for batch in batches)
+    covered = [m for batch in batches for m in members if batch.first <= m < batch.stop]
+    assert sorted(covered) == members
+    reports = [core.run_autopay(DEC_31, batch) for batch in batches]
+    assert sum(len(report.charged) for report in reports) == len(members)
+    assert [core.run_autopay(DEC_31, batch).charged for batch in batches] == [[]] * len(batches)
+    assert count(core, SandboxCharge) == len(members)
+
+
+def test_a_batch_killed_after_a_charge_and_run_again_charges_no_one_twice(core):
+    from billing_core.domain.autopay import MemberRange
+    from billing_core.services.tasks import core_as_of
+
+    members = [enrolled(core) for _ in range(5)]
+    batch = MemberRange(0, max(members) + 1)
+    gateway = core.gateway
+    core.gateway = CrashesAfterCharging(gateway, crash_on={3})
+    with pytest.raises(RuntimeError):
+        core.run_autopay(DEC_31, batch)
+    assert count(core, SandboxCharge) == 3  # the third was charged, its answer lost
+    core.gateway = gateway
+    again = core.run_autopay(DEC_31, batch)
+    assert len(again.charged) == 2 and again.pending == [members[2]]
+    # Reconcile reads the lost answer from the gateway: paid, and not charged again.
+    later = datetime(2026, 12, 31, 13, tzinfo=UTC)
+    core_as_of(core, later).reconcile()
+    assert core.run_autopay(later, batch).charged == []
+    assert count(core, SandboxCharge) == len(members)
+    assert count(core, Payment, Payment.status == PaymentStatus.SUCCEEDED) == len(members)
+    assert core.run_autopay(JAN_1, batch).charged == []
+
+
+def test_concurrent_batch_runs_charge_each_member_month_once(core):
+    if core.engine.dialect.name != "postgresql":
+        pytest.skip("concurrent batches are a PostgreSQL test (SQLite serializes writers)")
+    core.autopay_batch_size = 4
+    members = [enrolled(core) for _ in range(24)]
+    batches = core.autopay_batches()
+    errors = []
+
+    def run(order):
+        try:
+            for batch in order:
+                core.run_autopay(DEC_31, batch)
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    # Two workers going through the same batches, from either end.
+    threads = [threading.Thread(target=run, args=(o,)) for o in (batches, batches[::-1])]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    assert count(core, SandboxCharge) == len(members)
+    assert count(core, AutopayAttempt, AutopayAttempt.outcome == "succeeded") == len(members)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import threading
 import time
 import uuid
@@ -406,6 +407,10 @@ def test_jobs_run_autopay_charges_what_is_due_as_of_the_given_day(jobs_app, core
 
     enrolled(core)
     runner = jobs_app.test_cli_runner()
+    # Ten days ahead the first amount is announced; the charge waits for its due date.
+    result = runner.invoke(args=["jobs", "run", "autopay", "--as-of", "2026-12-21T12:00:00Z"])
+    assert result.exit_code == 0, result.output
+    assert "autopay: charged: 0," in result.output and "amount notices: 1," in result.output
     result = runner.invoke(args=["jobs", "run", "autopay", "--as-of", "2026-12-30T12:00:00Z"])
     assert result.exit_code == 0, result.output
     assert "autopay: charged: 0" in result.output
@@ -414,3 +419,125 @@ def test_jobs_run_autopay_charges_what_is_due_as_of_the_given_day(jobs_app, core
     assert "autopay: charged: 1," in result.output
     result = runner.invoke(args=["jobs", "run", "autopay", "--as-of", "2026-12-31T12:00:00Z"])
     assert "autopay: charged: 0," in result.output
+
+
+# --- the autopay run, split in batch jobs -----------------------------------------------
+
+DUE = datetime(2026, 12, 31, 12, tzinfo=UTC)
+
+
+def batch_jobs(engine) -> list[dict]:
+    return [job for job in engine.connector.jobs.values() if job["task_name"] == "autopay-batch"]
+
+
+def test_the_autopay_job_defers_one_job_per_batch_and_none_again_while_they_wait(
+    jobs_app, core, clock
+):
+    from billing_core.adapters.models import SandboxCharge
+    from tests.integration.test_autopay import count, enrolled
+
+    billing = jobs_app.extensions["billing"]
+    billing.autopay_batch_size, billing.autopay_notice_days = 2, 0
+    members = [enrolled(core) for _ in range(5)]
+    clock.set(DUE)
+    engine = jobs_app.extensions["jobs"].app
+    split = engine.tasks["autopay"]
+
+    async def split_twice() -> list[str]:
+        async with engine.open_async():
+            return [await split(), await split()]
+
+    first, second = asyncio.run(split_twice())
+    batches = {m // 2 for m in members}
+    assert first == f"deferred {len(batches)} batch job(s) of autopay, 0 already queued"
+    assert second == f"deferred 0 batch job(s) of autopay, {len(batches)} already queued"
+    assert len(batch_jobs(engine)) == len(batches)
+    assert {job["args"]["as_of"] for job in batch_jobs(engine)} == {DUE.isoformat()}
+    engine.run_worker(
+        wait=False, install_signal_handlers=False, listen_notify=False, delete_jobs="never"
+    )
+    assert {job["status"] for job in batch_jobs(engine)} == {"succeeded"}
+    assert count(core, SandboxCharge) == len(members)
+    # The run made again the same day (the batches are done): its batches charge nothing.
+    run_as_jobs(jobs_app, "autopay")
+    assert len(batch_jobs(engine)) == 2 * len(batches)
+    assert count(core, SandboxCharge) == len(members)
+
+
+def test_jobs_run_autopay_runs_every_batch_here_and_prints_one_report(jobs_app, core):
+    from tests.integration.test_autopay import enrolled
+
+    billing = jobs_app.extensions["billing"]
+    billing.autopay_batch_size, billing.autopay_notice_days = 2, 0
+    for _ in range(5):
+        enrolled(core)
+    runner = jobs_app.test_cli_runner()
+    result = runner.invoke(args=["jobs", "run", "autopay", "--as-of", "2026-12-31T12:00:00Z"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("autopay: charged: 5,")
+    assert "amount notices: 5," in result.output
+    assert batch_jobs(jobs_app.extensions["jobs"].app) == []  # inline: no job deferred
+
+
+@pytest.mark.postgres
+def test_two_workers_splitting_at_once_charge_each_member_month_once(database_url, core):
+    if not is_postgresql(database_url):
+        pytest.skip("workers sharing the batches need PostgreSQL")
+    from billing_core.adapters.models import SandboxCharge
+    from billing_core.services.tasks import AUTOPAY, FixedClock, billing_tasks
+    from tests.integration.test_autopay import count, enrolled
+
+    core.autopay_batch_size, core.autopay_notice_days = 3, 0
+    members = [enrolled(core) for _ in range(30)]
+    [autopay] = [d for d in billing_tasks(core, {}) if d.name == AUTOPAY]
+    ran: list[int] = []
+
+    def on_host(n: int):
+        """The autopay task as host n runs it: its batches say they ran there."""
+
+        def run(now, key):
+            ran.append(n)
+            return autopay.batches.run(now, key)
+
+        return dataclasses.replace(autopay, batches=dataclasses.replace(autopay.batches, run=run))
+
+    apps = [make_job_app(database_url, [on_host(n)], clock=FixedClock(DUE)) for n in range(2)]
+    options = {
+        "queues": ["default"],
+        "wait": False,
+        "concurrency": 2,
+        "install_signal_handlers": False,
+        "listen_notify": False,
+        "delete_jobs": "never",
+    }
+
+    async def main() -> list[str]:
+        for engine in apps:
+            await engine.open_async()
+        try:
+            # Both hosts split the run at once, then both work through the batches.
+            splits = await asyncio.gather(*(engine.tasks[AUTOPAY]() for engine in apps))
+            await asyncio.gather(
+                *(engine.run_worker_async(name=f"w{n}", **options) for n, engine in enumerate(apps))
+            )
+            return splits
+        finally:
+            for engine in apps:
+                await engine.close_async()
+
+    splits = asyncio.run(main())
+    batches = len({m // 3 for m in members})
+    assert sum(int(line.split()[1]) for line in splits) == batches  # each deferred once
+    with clean_engine(database_url) as connection:
+        done = connection.execute(
+            text(
+                "SELECT count(*) FROM procrastinate_jobs "
+                "WHERE task_name = 'autopay-batch' AND status = 'succeeded' "
+                "AND queueing_lock LIKE 'autopay-batch:2026-12-31:%'"
+            )
+        ).scalar_one()
+    assert done == batches == len(ran) and set(ran) == {0, 1}  # both hosts took batches
+    assert count(core, SandboxCharge) == len(members)
+    # The split made again: every batch runs again and charges nothing more.
+    asyncio.run(main())
+    assert count(core, SandboxCharge) == len(members)

@@ -1,4 +1,4 @@
-"""The rules of autopay as plain values: keys, retries, eligibility, expiry."""
+"""The rules of autopay as plain values: keys, retries, eligibility, expiry, notices, batches."""
 
 from __future__ import annotations
 
@@ -9,10 +9,15 @@ import pytest
 from billing_core.domain.autopay import (
     AutopayAuthorization,
     AutopayNotAllowed,
+    MemberRange,
     RetrySchedule,
+    announced_charge_day,
     charge_key,
     check_eligible,
+    member_ranges,
     method_expires_before,
+    needs_amount_notice,
+    notice_allows_charge,
 )
 from billing_core.domain.members import CoverageType
 
@@ -68,3 +73,31 @@ def test_an_authorization_keeps_its_words_and_an_aware_time():
         AutopayAuthorization(
             datetime(2026, 12, 1, tzinfo=UTC), "card", None, "4242", "phone", "v1", " "
         )
+
+
+def test_a_first_amount_and_a_changed_one_are_announced_the_same_one_is_not():
+    assert needs_amount_notice(41200, None)
+    assert needs_amount_notice(45050, 41200)
+    assert not needs_amount_notice(41200, 41200)
+
+
+def test_a_charge_waits_until_its_notice_is_ten_days_old():
+    noticed = date(2026, 12, 21)
+    assert not notice_allows_charge(noticed, date(2026, 12, 30), 10)
+    assert notice_allows_charge(noticed, DUE, 10)
+    assert not notice_allows_charge(None, DUE, 10)  # never told: never charged
+    assert notice_allows_charge(DUE, DUE, 0)
+
+
+def test_a_late_notice_moves_the_charge_past_the_due_date_an_early_one_does_not():
+    assert announced_charge_day(DUE, date(2026, 12, 21), 10) == DUE
+    assert announced_charge_day(DUE, date(2026, 12, 29), 10) == date(2027, 1, 8)
+
+
+def test_batches_are_fixed_ranges_of_member_ids_one_per_range_that_holds_a_member():
+    assert member_ranges([2, 0, 2], 500) == [MemberRange(0, 500), MemberRange(1000, 1500)]
+    assert member_ranges([], 500) == []
+    with pytest.raises(ValueError):
+        member_ranges([1], 0)
+    with pytest.raises(ValueError):
+        MemberRange(5, 5)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Sequence
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from billing_core.adapters.models import (
     AutopayAttempt,
     AutopayEnrollment,
     Member,
+    OutboxMessage,
     Payment,
     PremiumInvoice,
     SavedPaymentMethod,
@@ -38,6 +40,57 @@ def active_enrollment_members(uow: UnitOfWork) -> list[int]:
             .where(AutopayEnrollment.cancelled_at.is_(None))
             .order_by(AutopayEnrollment.member_id)
         ).all()
+    )
+
+
+def active_enrollment_range_numbers(uow: UnitOfWork, size: int) -> list[int]:
+    """The numbers (member id // size) of the id ranges that hold an active enrollment."""
+    number = AutopayEnrollment.member_id // size
+    return list(
+        uow.session.scalars(
+            select(number)
+            .where(AutopayEnrollment.cancelled_at.is_(None))
+            .distinct()
+            .order_by(number)
+        ).all()
+    )
+
+
+def active_enrollment_members_between(uow: UnitOfWork, first: int, stop: int) -> list[int]:
+    """The members with an active enrollment whose id is from `first` up to `stop`, by id."""
+    return list(
+        uow.session.scalars(
+            select(AutopayEnrollment.member_id)
+            .where(
+                AutopayEnrollment.cancelled_at.is_(None),
+                AutopayEnrollment.member_id >= first,
+                AutopayEnrollment.member_id < stop,
+            )
+            .order_by(AutopayEnrollment.member_id)
+        ).all()
+    )
+
+
+def last_autopay_charge_cents(uow: UnitOfWork, member_id: int, before: date) -> int | None:
+    """The amount of the member's last autopay charge that went through for a month before
+    `before`, or None if there is none."""
+    return uow.session.scalars(
+        select(Payment.amount_cents)
+        .join(AutopayAttempt, AutopayAttempt.payment_id == Payment.id)
+        .where(
+            AutopayAttempt.member_id == member_id,
+            AutopayAttempt.coverage_month < before,
+            AutopayAttempt.outcome == "succeeded",
+        )
+        .order_by(AutopayAttempt.coverage_month.desc())
+        .limit(1)
+    ).first()
+
+
+def first_queued_at(uow: UnitOfWork, dedupe_keys: Sequence[str]) -> datetime | None:
+    """When the first of these outbox messages was queued, or None if none is."""
+    return uow.session.scalar(
+        select(func.min(OutboxMessage.created_at)).where(OutboxMessage.dedupe_key.in_(dedupe_keys))
     )
 
 
