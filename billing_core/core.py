@@ -155,7 +155,12 @@ class BillingCore:
         )
 
     def autopay_status(self, member_id: int) -> autopay.AutopayStatus:
-        return autopay.status(self.unit_of_work(), member_id, regions=self.regions)
+        return autopay.status(
+            self.unit_of_work(),
+            member_id,
+            regions=self.regions,
+            notice_days=self.autopay_notice_days,
+        )
 
     def autopay_refusal(self, member_id: int) -> str | None:
         """Why the member may not pay the premium automatically, or None if they may."""
@@ -181,6 +186,8 @@ class BillingCore:
             authorization=authorization,
             max_amount_cents=max_amount_cents,
             now=self.clock.now(),
+            regions=self.regions,
+            notice_days=self.autopay_notice_days,
             new_method=new_method,
         )
 
@@ -188,21 +195,19 @@ class BillingCore:
         self,
         member_id: int,
         saved_method_id: int | None,
+        authorization: AutopayAuthorization,
         *,
-        channel: str,
-        call_sid: str | None = None,
-        authorization: AutopayAuthorization | None = None,
         new_method: autopay.NewMethod | None = None,
     ) -> int:
-        """Charge another method; with the authorization accepted for it, recorded anew."""
+        """Charge another method under the authorization accepted for it; the enrollment id."""
         return autopay.change_method(
             self.unit_of_work(),
             member_id=member_id,
             saved_method_id=saved_method_id,
-            channel=channel,
-            call_sid=call_sid,
             now=self.clock.now(),
             authorization=authorization,
+            regions=self.regions,
+            notice_days=self.autopay_notice_days,
             new_method=new_method,
         )
 

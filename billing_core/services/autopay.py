@@ -38,7 +38,12 @@ from billing_core.domain.autopay import (
 )
 from billing_core.domain.exceptions import BillingError, MemberNotFound
 from billing_core.domain.members import CoverageType
-from billing_core.domain.payments import PaymentStatus, PaymentTarget
+from billing_core.domain.payments import (
+    AchAuthorization,
+    MethodKind,
+    PaymentStatus,
+    PaymentTarget,
+)
 from billing_core.domain.regions import RegionCatalog
 from billing_core.services import audit, autopay_notices, outbox, payments, receipts, wallet
 from billing_core.services.outbox import EMAIL, SMS
@@ -62,6 +67,9 @@ class AutopayStatus:
     next_coverage_month: date | None = None
     next_due_date: date | None = None
     next_amount_cents: int | None = None
+    # The day the run will charge it: the due date, or later when its amount's notice
+    # (queued at enrollment, or by the run ten days ahead) came too late for the due date.
+    next_charge_on: date | None = None
 
 
 @dataclass
@@ -152,6 +160,8 @@ def enroll(
     authorization: AutopayAuthorization,
     max_amount_cents: int | None,
     now: datetime,
+    regions: RegionCatalog,
+    notice_days: int = DEFAULT_CHANGE_NOTICE_DAYS,
     new_method: NewMethod | None = None,
 ) -> int:
     """Record the authorization and queue its written copy, in one transaction; the id.
@@ -181,6 +191,8 @@ def enroll(
             max_amount_cents,
             now,
             action="autopay_enrolled",
+            regions=regions,
+            notice_days=notice_days,
         )
         uow.commit()
         return row
@@ -222,8 +234,14 @@ def _authorize(
     now: datetime,
     *,
     action: str,
+    regions: RegionCatalog,
+    notice_days: int,
 ) -> int:
-    """Make the authorization the member's active enrollment and queue its written copy."""
+    """Make the authorization the member's active enrollment and queue its written copy.
+
+    The next premium's amount is announced now too, so a first charge is not held for
+    want of its notice when the run gets to it.
+    """
     if (
         old is not None
         and authorization.call_sid is not None
@@ -271,6 +289,12 @@ def _authorize(
     }
     if old is not None:
         detail["replaces"] = old.id
+    month, due, amount = _next_premium(uow, member, regions)
+    if month is not None and due is not None and amount and amount > 0:
+        if max_amount_cents is None or amount <= max_amount_cents:
+            zone = regions.get(member.region_key).time_zone
+            today = now.astimezone(zone).date()
+            _announce(uow, member, method, month, due, amount, now, today, zone, notice_days)
     audit.record(
         uow,
         at=now,
@@ -283,7 +307,13 @@ def _authorize(
     return row.id
 
 
-def status(uow: UnitOfWork, member_id: int, *, regions: RegionCatalog) -> AutopayStatus:
+def status(
+    uow: UnitOfWork,
+    member_id: int,
+    *,
+    regions: RegionCatalog,
+    notice_days: int = DEFAULT_CHANGE_NOTICE_DAYS,
+) -> AutopayStatus:
     """The member's enrollment, its method, and the next premium it will pay."""
     with uow:
         member = _member(uow, member_id)
@@ -292,6 +322,12 @@ def status(uow: UnitOfWork, member_id: int, *, regions: RegionCatalog) -> Autopa
             return AutopayStatus(enrolled=False)
         method = queries.saved_method(uow, row.saved_method_id)
         month, due, amount = _next_premium(uow, member, regions)
+        charge_on = due
+        if month is not None and due is not None and amount:
+            zone = regions.get(member.region_key).time_zone
+            noticed = queries.first_queued_at(uow, _amount_notice_keys(member.id, month, amount))
+            if noticed is not None:
+                charge_on = announced_charge_day(due, noticed.astimezone(zone).date(), notice_days)
         return AutopayStatus(
             enrolled=True,
             enrollment_id=row.id,
@@ -304,6 +340,7 @@ def status(uow: UnitOfWork, member_id: int, *, regions: RegionCatalog) -> Autopa
             next_coverage_month=month,
             next_due_date=due,
             next_amount_cents=amount,
+            next_charge_on=charge_on,
         )
 
 
@@ -312,48 +349,38 @@ def change_method(
     *,
     member_id: int,
     saved_method_id: int | None,
-    channel: str,
-    call_sid: str | None,
     now: datetime,
-    authorization: AutopayAuthorization | None = None,
+    authorization: AutopayAuthorization,
+    regions: RegionCatalog,
+    notice_days: int = DEFAULT_CHANGE_NOTICE_DAYS,
     new_method: NewMethod | None = None,
 ) -> int:
     """Charge another method from the next try on; the id of the enrollment that charges it.
 
-    With the authorization the member accepted for that method (a saved one, or a new
-    one saved now), a new enrollment replaces the old one, keeping its maximum, and the
-    authorization's written copy is queued, all in one transaction. Without one, only
-    the method of the enrollment on file changes.
+    A debit needs the member's authorization for the account it debits (NACHA): the one
+    accepted for that method (a saved one, or a new one saved now) becomes a new enrollment
+    replacing the old one, keeping its maximum, with its written copy queued, all in one
+    transaction.
     """
     with uow:
         row = queries.active_enrollment(uow, member_id, lock=True)
         if row is None:
             raise AutopayNotAllowed(AutopayNotAllowed.NOT_ENROLLED)
-        if authorization is not None:
-            method = _authorized_method(uow, member_id, saved_method_id, new_method, now)
-            member = _member(uow, member_id)
-            maximum = row.max_amount_cents
-            action = "autopay_method_changed"
-            changed = _authorize(
-                uow, member, row, method, authorization, maximum, now, action=action
-            )
-            uow.commit()
-            return changed
-        usable = _usable_method(uow, member_id, saved_method_id)
-        if usable is None:
-            raise AutopayNotAllowed(AutopayNotAllowed.NO_SAVED_METHOD)
-        row.saved_method_id, row.updated_at = usable.id, now
-        audit.record(
+        method = _authorized_method(uow, member_id, saved_method_id, new_method, now)
+        changed = _authorize(
             uow,
-            at=now,
+            _member(uow, member_id),
+            row,
+            method,
+            authorization,
+            row.max_amount_cents,
+            now,
             action="autopay_method_changed",
-            channel=channel,
-            call_sid=call_sid,
-            member_id=member_id,
-            detail={"enrollment_id": row.id, "method_id": usable.id},
+            regions=regions,
+            notice_days=notice_days,
         )
         uow.commit()
-        return row.id
+        return changed
 
 
 def set_maximum(
@@ -577,6 +604,7 @@ def _run_member(
             method_last4=method.last4,
             idempotency_key=charge_key(member_id, month, number),
             channel=CHANNEL,
+            ach_authorization=_standing_ach(enrollment, method, amount),
         )
         enrollment_id = enrollment.id
     # Charged through the payment service: PENDING committed first, one charge per key.
@@ -594,6 +622,25 @@ def _run_member(
         uow.commit()
 
 
+def _standing_ach(
+    enrollment: AutopayEnrollment, method: SavedPaymentMethod, amount: int
+) -> AchAuthorization | None:
+    """A bank debit's authorization: the recurring one the member accepted, as recorded.
+
+    It names the account it was accepted for; the payment service refuses a debit of any
+    other account.
+    """
+    if method.kind != MethodKind.BANK:
+        return None
+    return AchAuthorization(
+        accepted_at=enrollment.accepted_at,
+        amount_cents=amount,
+        account_last4=enrollment.method_last4,
+        call_sid=enrollment.call_sid,
+        text=enrollment.authorization_text,
+    )
+
+
 def _above_maximum(enrollment: AutopayEnrollment, amount: int) -> bool:
     return enrollment.max_amount_cents is not None and amount > enrollment.max_amount_cents
 
@@ -609,7 +656,7 @@ def _announce(
     today: date,
     zone: ZoneInfo,
     notice_days: int,
-    report: RunReport,
+    report: RunReport | None = None,
 ) -> date | None:
     """Queue the notice of a first or changed amount, once; the member's day it was queued.
 
@@ -619,8 +666,8 @@ def _announce(
     last = queries.last_autopay_charge_cents(uow, member.id, month)
     if not needs_amount_notice(amount, last):
         return date.min
-    key = f"autopay-amount:{member.id}:{month:%Y-%m}:{amount}"
-    queued = queries.first_queued_at(uow, [f"{key}:{EMAIL}", f"{key}:{SMS}"])
+    key = _amount_notice_key(member.id, month, amount)
+    queued = queries.first_queued_at(uow, _amount_notice_keys(member.id, month, amount))
     if queued is not None:
         return queued.astimezone(zone).date()
     kind, extra = ("amount_first", {}) if last is None else ("amount_changed", {"previous": last})
@@ -638,10 +685,21 @@ def _announce(
         **extra,
     ):
         # Queued by a concurrent run a moment ago, or it cannot go at all.
-        queued = queries.first_queued_at(uow, [f"{key}:{EMAIL}", f"{key}:{SMS}"])
+        queued = queries.first_queued_at(uow, _amount_notice_keys(member.id, month, amount))
         return None if queued is None else queued.astimezone(zone).date()
-    report.announced.append(member.id)
+    if report is not None:
+        report.announced.append(member.id)
     return today
+
+
+def _amount_notice_key(member_id: int, month: date, amount: int) -> str:
+    return f"autopay-amount:{member_id}:{month:%Y-%m}:{amount}"
+
+
+def _amount_notice_keys(member_id: int, month: date, amount: int) -> list[str]:
+    """The outbox keys the notice of this amount goes under, by email and by text."""
+    key = _amount_notice_key(member_id, month, amount)
+    return [f"{key}:{EMAIL}", f"{key}:{SMS}"]
 
 
 def _apply(uow, enrollment, member, month, due, number, payment, schedule, report, now) -> None:

@@ -104,7 +104,8 @@ def enrolled_sentence(turn: Turn, status: AutopayStatus) -> Say:
         return turn.say(
             Prompt.AUTOPAY_ENROLLED,
             amount=Money(status.next_amount_cents),
-            date=Day(status.next_due_date),
+            # The day it is charged: later than due when its notice came late.
+            date=Day(status.next_charge_on or status.next_due_date),
             method=method,
         )
     return turn.say(Prompt.AUTOPAY_ENROLLED_NOTHING_DUE, method=method)
@@ -281,12 +282,7 @@ def authorize(turn: Turn, draft: AutopayDraft, method: Method) -> int:
     saved_id = None if new is not None else draft.method_id
     if draft.changing:
         enrollment = turn.billing.change_autopay_method(
-            call.member_id,
-            saved_id,
-            channel="phone",
-            call_sid=call.call_sid,
-            authorization=authorization,
-            new_method=new,
+            call.member_id, saved_id, authorization, new_method=new
         )
     else:
         enrollment = turn.billing.enroll_autopay(

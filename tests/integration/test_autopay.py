@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from billing_core.adapters.gateways.sandbox import fixed_token
 from billing_core.adapters.models import (
+    AchAuthorizationRecord,
     AutopayAttempt,
     AutopayEnrollment,
     OutboxMessage,
@@ -243,7 +244,7 @@ def test_a_soft_decline_is_retried_on_its_day_and_then_succeeds(core):
         assert (attempt.outcome, attempt.decline_code) == ("soft_declined", "insufficient_funds")
         assert attempt.next_retry_on == date(2027, 1, 1)
     assert core.run_autopay(DEC_31).retrying == []  # not again the same day
-    core.change_autopay_method(member_id, save(core, member_id), channel="phone")
+    core.change_autopay_method(member_id, save(core, member_id), authorization(core))
     report = core.run_autopay(JAN_1)
     assert len(report.charged) == 1
     failed, paid = payments_of(core, member_id)
@@ -432,9 +433,7 @@ def test_a_change_with_its_authorization_replaces_the_enrollment_and_keeps_the_m
         wording_version="autopay-v1",
         text="I authorize the plan to charge my card ending in 4444 for each monthly premium.",
     )
-    new_id = core.change_autopay_method(
-        member_id, None, channel="phone", authorization=changed, new_method=new_card()
-    )
+    new_id = core.change_autopay_method(member_id, None, changed, new_method=new_card())
     old, new = rows(core, select(AutopayEnrollment).order_by(AutopayEnrollment.id))
     assert old.cancelled_at is not None and new.id == new_id and new.cancelled_at is None
     assert (new.method_last4, new.call_sid, new.max_amount_cents) == ("4444", "CA-change", 50000)
@@ -470,22 +469,32 @@ JAN_8 = datetime(2027, 1, 8, 12, tzinfo=UTC)
 JAN_21 = datetime(2027, 1, 21, 12, tzinfo=UTC)
 
 
-def test_a_first_amount_is_announced_ten_days_ahead_and_charged_on_its_due_date(core):
+def test_the_first_amount_is_announced_with_the_enrollment_and_charged_on_its_due_date(core):
     core.autopay_notice_days = 10
-    member_id = enrolled(core)
-    assert core.run_autopay(DEC_20).announced == []  # eleven days ahead: not yet
-    assert core.run_autopay(DEC_21).announced == [member_id]
-    core.run_autopay(DEC_21)
+    member_id = enrolled(core)  # on November 27
     [notice] = messages(core, "autopay-amount:")
     assert notice.subject == "Your first automatic premium payment"
     assert "January 2027 premium of $412.00" in notice.body
     assert "Visa ending in 4242 on December 31, 2026" in notice.body
-    assert payments_of(core, member_id) == []
+    assert core.autopay_status(member_id).next_charge_on == date(2026, 12, 31)
+    assert core.run_autopay(DEC_21).announced == []  # told already
     report = core.run_autopay(DEC_31)
     assert len(report.charged) == 1 and report.held_for_notice == []
     [payment] = payments_of(core, member_id)
     assert notice.created_at < payment.created_at
     assert len(messages(core, "autopay-amount:")) == 1
+
+
+def test_enrolling_days_before_the_due_date_charges_once_the_notice_has_run(core, clock):
+    core.autopay_notice_days = 10
+    clock.set(DEC_29)
+    member_id = enrolled(core)
+    [notice] = messages(core, "autopay-amount:")
+    assert "Visa ending in 4242 on January 8, 2027" in notice.body
+    assert core.autopay_status(member_id).next_charge_on == date(2027, 1, 8)
+    assert core.run_autopay(DEC_31).held_for_notice == [member_id]
+    assert payments_of(core, member_id) == []
+    assert len(core.run_autopay(JAN_8).charged) == 1
 
 
 def test_a_changed_amount_is_announced_once_and_charged_only_after_its_notice(core):
@@ -517,9 +526,17 @@ def test_the_same_amount_as_last_month_is_charged_without_a_notice(core):
 
 
 def test_an_amount_first_seen_late_is_charged_ten_days_after_its_notice_not_before(core):
+    from billing_core.adapters.models import PremiumInvoice
+
     core.autopay_notice_days = 10
-    member_id = enrolled(core)
-    # The first run to see the invoice is two days before it is due.
+    member_id = enrolled(core, premiums=[])
+    with core.unit_of_work() as uow:  # the feed brings the invoice two days before it is due
+        uow.session.add(
+            PremiumInvoice(
+                member_id=member_id, coverage_month=JAN, amount_cents=41200, updated_at=DEC_29
+            )
+        )
+        uow.commit()
     assert core.run_autopay(DEC_29).announced == [member_id]
     [notice] = messages(core, "autopay-amount:")
     assert "on January 8, 2027" in notice.body
@@ -534,13 +551,8 @@ def test_an_amount_first_seen_late_is_charged_ten_days_after_its_notice_not_befo
 
 def test_a_member_who_cannot_be_told_the_amount_is_not_charged(core):
     core.autopay_notice_days = 10
-    member_id = enrolled(core)
-    from billing_core.adapters.models import Member
-
-    with core.unit_of_work() as uow:
-        row = uow.session.get(Member, member_id)
-        row.email = row.phone = None
-        uow.commit()
+    member_id = enrolled(core, email=None, phone=None)
+    assert messages(core, "autopay-amount:") == []
     core.run_autopay(DEC_21)
     assert core.run_autopay(DEC_31).held_for_notice == [member_id]
     assert payments_of(core, member_id) == []
@@ -549,11 +561,11 @@ def test_a_member_who_cannot_be_told_the_amount_is_not_charged(core):
 def test_the_amount_notice_is_in_spanish_for_spanish_speaking_members(core):
     from billing_core.adapters.models import Member
 
-    member_id = enrolled(core, email=None)
+    member_id = member(core, email=None)
     with core.unit_of_work() as uow:
         uow.session.get(Member, member_id).language = "es"
         uow.commit()
-    core.run_autopay(DEC_31)
+    core.enroll_autopay(member_id, save(core, member_id), authorization(core))
     [notice] = messages(core, "autopay-amount:")
     assert notice.kind == "sms"
     assert "se pagará automáticamente con su tarjeta Visa terminada en 4242" in notice.body
@@ -674,3 +686,43 @@ def test_concurrent_batch_runs_charge_each_member_month_once(core):
     assert errors == []
     assert count(core, SandboxCharge) == len(members)
     assert count(core, AutopayAttempt, AutopayAttempt.outcome == "succeeded") == len(members)
+
+
+def test_a_bank_account_is_debited_under_the_recurring_authorization_the_member_accepted(core):
+    member_id = member(core)
+    account = core.save_method(
+        member_id,
+        kind="bank",
+        token=fixed_token("success", "6789", bank=True),
+        brand=None,
+        last4="6789",
+        exp=None,
+        account_type="consumer-checking",
+    ).id
+    accepted = AutopayAuthorization(
+        accepted_at=core.clock.now(),
+        method_kind="bank",
+        method_brand="consumer-checking",
+        method_last4="6789",
+        channel="phone",
+        call_sid="CA-bank",
+        wording_version="autopay-v1",
+        text="I authorize the plan to debit my checking account ending in 6789 each month.",
+    )
+    core.enroll_autopay(member_id, account, accepted)
+    report = core.run_autopay(DEC_31)
+    assert report.errors == [] and len(report.pending) + len(report.charged) == 1
+    [payment] = payments_of(core, member_id)
+    assert (payment.method_kind, payment.method_last4, payment.amount_cents) == (
+        "bank",
+        "6789",
+        41200,
+    )
+    [record] = rows(core, select(AchAuthorizationRecord))
+    assert (record.payment_id, record.text, record.call_sid) == (
+        payment.id,
+        accepted.text,
+        "CA-bank",
+    )
+    assert (record.account_last4, record.amount_cents) == ("6789", 41200)
+    assert core.run_autopay(DEC_31).charged == [] and len(payments_of(core, member_id)) == 1
