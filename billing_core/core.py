@@ -294,7 +294,9 @@ class BillingCore:
             now=self.clock.now(),
         )
 
-    def run_scheduled(self, as_of: datetime | None = None) -> scheduled.RunReport:
+    def run_scheduled(
+        self, as_of: datetime | None = None, members: MemberRange | None = None
+    ) -> scheduled.RunReport:
         """Charge the scheduled payments (and retries) due on each member's regional day."""
         return scheduled.run_scheduled(
             self.unit_of_work,
@@ -302,4 +304,9 @@ class BillingCore:
             as_of=as_of or self.clock.now(),
             regions=self.regions,
             schedule=self.autopay_retries,
+            members=members,
         )
+
+    def scheduled_batches(self, as_of: datetime) -> list[MemberRange]:
+        """The member id ranges of a scheduled run, each with a payment due by then."""
+        return scheduled.run_batches(self.unit_of_work(), as_of, self.autopay_batch_size)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time as timer
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -47,6 +47,7 @@ from billing_core.domain.payments import (
 from billing_core.domain.regions import RegionCatalog
 from billing_core.services import audit, autopay_notices, outbox, payments, receipts, wallet
 from billing_core.services.outbox import EMAIL, SMS
+from billing_core.services.run_reports import Combined
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ class AutopayStatus:
 
 
 @dataclass
-class RunReport:
+class RunReport(Combined):
     charged: list[int] = field(default_factory=list)  # payment ids that succeeded
     retrying: list[int] = field(default_factory=list)  # member ids, soft declined
     failed: list[int] = field(default_factory=list)  # member ids, final decline
@@ -98,30 +99,6 @@ class RunReport:
             f"method removed: {len(self.method_removed)}, nothing due: {self.skipped}, "
             f"errors: {len(self.errors)} ({self.seconds:.1f}s)"
         )
-
-    @classmethod
-    def combined(cls, reports: Iterable[RunReport]) -> RunReport:
-        """One report of several batches' (their seconds added up)."""
-        total = cls()
-        for report in reports:
-            for name in _REPORT_LISTS:
-                getattr(total, name).extend(getattr(report, name))
-            total.skipped += report.skipped
-            total.seconds += report.seconds
-        return total
-
-
-_REPORT_LISTS = (
-    "charged",
-    "retrying",
-    "failed",
-    "pending",
-    "over_maximum",
-    "announced",
-    "held_for_notice",
-    "method_removed",
-    "errors",
-)
 
 
 # --- enrollment -------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from billing_core.adapters.models import Member, ScheduledPayment
 from billing_core.adapters.queries import payments as payment_queries
 from billing_core.adapters.queries import scheduled as queries
 from billing_core.adapters.unit_of_work import UnitOfWork
-from billing_core.domain.autopay import RetrySchedule
+from billing_core.domain.autopay import MemberRange, RetrySchedule, member_ranges
 from billing_core.domain.exceptions import BillingError, MemberNotFound
 from billing_core.domain.payments import (
     AchAuthorization,
@@ -44,6 +44,7 @@ from billing_core.domain.scheduled import (
 )
 from billing_core.services import audit, outbox, payments, scheduled_notices
 from billing_core.services.payment_values import PaymentRequest, check_request
+from billing_core.services.run_reports import Combined
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +116,7 @@ class UpcomingPayment:
 
 
 @dataclass
-class RunReport:
+class RunReport(Combined):
     charged: list[int] = field(default_factory=list)  # payment ids that succeeded
     retrying: list[int] = field(default_factory=list)  # scheduled ids, soft declined
     failed: list[int] = field(default_factory=list)  # scheduled ids, final decline
@@ -286,14 +287,18 @@ def run_scheduled(
     as_of: datetime,
     regions: RegionCatalog,
     schedule: RetrySchedule | None = None,
+    members: MemberRange | None = None,
 ) -> RunReport:
-    """Charge every scheduled payment (and retry) whose day has come in its region's zone."""
+    """Charge every scheduled payment (and retry) whose day has come in its region's zone.
+
+    members: only the payments of this batch of members.
+    """
     schedule = schedule or RetrySchedule()
     started = timer.perf_counter()
     report = RunReport()
-    # No US region's date is ahead of UTC's: nothing later than UTC's date can be due.
+    span = None if members is None else (members.first, members.stop)
     with uow_factory() as uow:
-        ids = queries.due_by(uow, UPCOMING, as_of.date() + timedelta(days=1))
+        ids = queries.due_by(uow, UPCOMING, _last_due_day(as_of), span)
     for scheduled_id in ids:
         try:
             _run_one(uow_factory, gateway, scheduled_id, as_of, regions, schedule, report)
@@ -302,6 +307,18 @@ def run_scheduled(
             report.errors.append(scheduled_id)
     report.seconds = timer.perf_counter() - started
     return report
+
+
+def run_batches(uow: UnitOfWork, as_of: datetime, size: int) -> list[MemberRange]:
+    """The batches of a run: ranges of `size` member ids holding a payment due by then."""
+    with uow:
+        numbers = queries.due_range_numbers(uow, UPCOMING, _last_due_day(as_of), size)
+        return member_ranges(numbers, size)
+
+
+def _last_due_day(as_of: datetime) -> date:
+    # No US region's date is ahead of UTC's: nothing later than UTC's date can be due.
+    return as_of.date() + timedelta(days=1)
 
 
 def _run_one(uow_factory, gateway, scheduled_id, as_of, regions, schedule, report) -> None:

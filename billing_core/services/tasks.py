@@ -3,9 +3,10 @@
 Each task calls a service that is already idempotent in the database: the outbox claims
 each message before sending it and records it sent, reconcile settles a payment once
 from the gateway's record and never charges. Running a task twice, on two hosts at
-once, or again after a crash, sends or settles nothing twice. Autopay is split: its daily
-job defers one job per batch of members (jobs.batched_job), so every worker shares it;
-each batch charges a member-month once, whichever worker runs it and however often.
+once, or again after a crash, sends or settles nothing twice. Autopay and scheduled
+payments are split: each daily job defers one job per batch of members
+(jobs.batched_job), so every worker shares it; each batch charges what it holds once,
+whichever worker runs it and however often.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from billing_core.core import BillingCore
 from billing_core.domain.autopay import MemberRange
 from billing_core.services.autopay import RunReport
 from billing_core.services.outbox import Sender, deliver_pending
+from billing_core.services.scheduled import RunReport as ScheduledReport
 
 OUTBOX = "outbox"
 RECONCILE = "reconcile"
@@ -76,8 +78,15 @@ def billing_tasks(
     def autopay_line(reports: list[RunReport]) -> str:
         return RunReport.combined(reports).line()
 
-    def run_scheduled(now: datetime) -> str:
-        return core.run_scheduled(now).line()
+    def scheduled_split(now: datetime) -> list[BatchKey]:
+        return [(batch.first, batch.stop) for batch in core.scheduled_batches(now)]
+
+    def scheduled_batch(now: datetime, key: BatchKey) -> ScheduledReport:
+        first, stop = key
+        return core.run_scheduled(now, MemberRange(first, stop))
+
+    def scheduled_line(reports: list[ScheduledReport]) -> str:
+        return ScheduledReport.combined(reports).line()
 
     return [
         JobDefinition(
@@ -100,10 +109,11 @@ def billing_tasks(
             # 12:00 UTC is the same calendar day in every US region (02:00 in Hawaii).
             cron="0 12 * * *",
         ),
-        JobDefinition(
-            name=SCHEDULED,
-            summary="charge the one-time payments scheduled for today, and their retries",
-            run=run_scheduled,
+        batched_job(
+            SCHEDULED,
+            f"charge the one-time payments scheduled for today, and their retries "
+            f"(one job per {core.autopay_batch_size} member ids)",
+            Batches(split=scheduled_split, run=scheduled_batch, combine=scheduled_line),
             # As autopay: 12:00 UTC is the same calendar day in every US region.
             cron="0 12 * * *",
         ),

@@ -379,6 +379,28 @@ def test_ivr_jobs_run_scheduled_charges_what_is_due_as_of_the_given_day(jobs_app
     assert count(core, SandboxCharge) == 1
 
 
+def test_the_scheduled_job_splits_into_batches_that_charge_each_payment_once(
+    jobs_app,  # noqa: F811
+    core,
+    clock,
+):
+    from tests.integration.test_jobs import run_as_jobs
+
+    jobs_app.extensions["billing"].autopay_batch_size = 2
+    members = [scheduled(core)[0] for _ in range(5)]
+    clock.set(DEC_10_NOON)
+    engine = jobs_app.extensions["jobs"].app
+    [split] = run_as_jobs(jobs_app, "scheduled")
+    batches = {member_id // 2 for member_id in members}
+    assert split["status"] == "succeeded"
+    done = [job for job in engine.connector.jobs.values() if job["task_name"] == "scheduled-batch"]
+    assert len(done) == len(batches) and {job["status"] for job in done} == {"succeeded"}
+    assert count(core, SandboxCharge) == len(members)
+    run_as_jobs(jobs_app, "scheduled")  # made again the same day: nothing more is charged
+    assert count(core, SandboxCharge) == len(members)
+    assert all(len(payments_of(core, member_id)) == 1 for member_id in members)
+
+
 def _pay_elsewhere(core, member_id: int, cents: int) -> None:
     """A payment made at the counter, as the billing feed reports it."""
     from billing_core.adapters.models import MedicalBill

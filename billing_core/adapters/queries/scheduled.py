@@ -50,13 +50,38 @@ def member_scheduled(
     )
 
 
-def due_by(uow: UnitOfWork, statuses: Sequence[str], last_day: date) -> list[int]:
-    """Ids of scheduled payments in these states whose day is on or before last_day."""
+def due_by(
+    uow: UnitOfWork,
+    statuses: Sequence[str],
+    last_day: date,
+    members: tuple[int, int] | None = None,
+) -> list[int]:
+    """Ids of scheduled payments in these states whose day is on or before last_day.
+
+    members: only those of member ids from the first up to, not including, the second.
+    """
+    query = select(ScheduledPayment.id).where(
+        ScheduledPayment.status.in_(statuses), ScheduledPayment.pay_on <= last_day
+    )
+    if members is not None:
+        first, stop = members
+        query = query.where(ScheduledPayment.member_id >= first, ScheduledPayment.member_id < stop)
+    return list(
+        uow.session.scalars(query.order_by(ScheduledPayment.pay_on, ScheduledPayment.id)).all()
+    )
+
+
+def due_range_numbers(
+    uow: UnitOfWork, statuses: Sequence[str], last_day: date, size: int
+) -> list[int]:
+    """The numbers (member id // size) of the id ranges holding a payment due by last_day."""
+    number = ScheduledPayment.member_id // size
     return list(
         uow.session.scalars(
-            select(ScheduledPayment.id)
+            select(number)
             .where(ScheduledPayment.status.in_(statuses), ScheduledPayment.pay_on <= last_day)
-            .order_by(ScheduledPayment.pay_on, ScheduledPayment.id)
+            .distinct()
+            .order_by(number)
         ).all()
     )
 
