@@ -266,7 +266,7 @@ def _authorize(
     }
     if old is not None:
         detail["replaces"] = old.id
-    month, due, amount = _next_premium(uow, member, regions)
+    month, due, amount = _next_premium(uow, member, regions, authorization.accepted_at)
     if month is not None and due is not None and amount and amount > 0:
         if max_amount_cents is None or amount <= max_amount_cents:
             zone = regions.get(member.region_key).time_zone
@@ -298,7 +298,7 @@ def status(
         if row is None:
             return AutopayStatus(enrolled=False)
         method = queries.saved_method(uow, row.saved_method_id)
-        month, due, amount = _next_premium(uow, member, regions)
+        month, due, amount = _next_premium(uow, member, regions, row.accepted_at)
         charge_on = due
         if month is not None and due is not None and amount:
             zone = regions.get(member.region_key).time_zone
@@ -486,7 +486,7 @@ def _run_member(
         enrolled_on = enrollment.accepted_at.astimezone(region.time_zone).date()
         method = queries.saved_method(uow, enrollment.saved_method_id)
         usable = method is not None and method.removed_at is None
-        _notice_expiring(uow, member, method, regions, as_of)
+        _notice_expiring(uow, member, enrollment, method, regions, as_of)
         uow.commit()
         plan = None
         for invoice in queries.premiums(uow, member_id):
@@ -669,6 +669,14 @@ def _announce(
     return today
 
 
+def _retry_base(uow: UnitOfWork, member: Member, month: date, due: date, now: datetime) -> date:
+    """The day retries count from: the first try's, its due date unless it was held later
+    (for its amount's notice, or a run that did not happen that day)."""
+    tries = queries.attempts(uow, member.id, month)
+    first = tries[0].created_at if tries else now
+    return max(due, first.astimezone(receipts.zone_for_state(member.state)).date())
+
+
 def _amount_notice_key(member_id: int, month: date, amount: int) -> str:
     return f"autopay-amount:{member_id}:{month:%Y-%m}:{amount}"
 
@@ -687,7 +695,7 @@ def _apply(uow, enrollment, member, month, due, number, payment, schedule, repor
     if status is PaymentStatus.SUCCEEDED:
         outcome = AttemptOutcome.SUCCEEDED
     elif status is PaymentStatus.FAILED:
-        next_retry = schedule.next_retry(due, number, code)
+        next_retry = schedule.next_retry(_retry_base(uow, member, month, due, now), number, code)
         outcome = AttemptOutcome.SOFT_DECLINED if next_retry else AttemptOutcome.FAILED
     else:
         outcome = AttemptOutcome.PENDING
@@ -802,21 +810,30 @@ def _binder_paid(uow: UnitOfWork, member: Member) -> bool:
 
 
 def _next_premium(
-    uow: UnitOfWork, member: Member, regions: RegionCatalog
+    uow: UnitOfWork, member: Member, regions: RegionCatalog, enrolled_at: datetime
 ) -> tuple[date | None, date | None, int | None]:
+    """The next unpaid premium month autopay will take: its month, due date and balance.
+
+    As the run does, a month due before the enrollment is the member's to pay, unless
+    autopay has tried it already (a retry under an enrollment since replaced).
+    """
     region = regions.get(member.region_key)
+    enrolled_on = enrolled_at.astimezone(region.time_zone).date()
     for invoice in queries.premiums(uow, member.id):
-        if invoice.balance_cents > 0:
-            due = region.premium_due.due_date(invoice.coverage_month, member.state)
-            return invoice.coverage_month, due, invoice.balance_cents
+        if invoice.balance_cents <= 0:
+            continue
+        due = region.premium_due.due_date(invoice.coverage_month, member.state)
+        if due < enrolled_on and not queries.attempts(uow, member.id, invoice.coverage_month):
+            continue
+        return invoice.coverage_month, due, invoice.balance_cents
     return None, None, None
 
 
-def _notice_expiring(uow, member, method, regions, now) -> None:
+def _notice_expiring(uow, member, enrollment, method, regions, now) -> None:
     """Tell the member, once per expiry, that the method lapses before the next due date."""
     if method is None or method.exp_month is None:
         return
-    _month, due, _amount = _next_premium(uow, member, regions)
+    _month, due, _amount = _next_premium(uow, member, regions, enrollment.accepted_at)
     if due is None or not method_expires_before(method.exp_month, method.exp_year, due):
         return
     _queue(

@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 
 from billing_core.adapters.gateways.base import PaymentGateway
-from billing_core.adapters.models import Member, ScheduledPayment
+from billing_core.adapters.models import Member, SavedPaymentMethod, ScheduledPayment
 from billing_core.adapters.queries import payments as payment_queries
 from billing_core.adapters.queries import scheduled as queries
 from billing_core.adapters.unit_of_work import UnitOfWork
@@ -28,6 +28,7 @@ from billing_core.domain.exceptions import BillingError, MemberNotFound
 from billing_core.domain.payments import (
     AchAuthorization,
     AmountNotAllowed,
+    MethodKind,
     PaymentStatus,
     PaymentTarget,
     TargetKind,
@@ -337,6 +338,20 @@ def _run_one(uow_factory, gateway, scheduled_id, as_of, regions, schedule, repor
         if day is None or day > today:
             report.skipped += 1
             return
+        if _method_removed(uow, row):
+            # The member took the saved method off their account: it is not charged.
+            failed = {
+                "status": ScheduledStatus.FAILED.value,
+                "decline_code": "method_removed",
+                "updated_at": as_of,
+            }
+            if queries.change_if(uow, scheduled_id, [status.value], row.attempt, failed):
+                _queue(uow, member_id=row.member_id, kind="failed", row=row, now=as_of)
+                report.failed.append(scheduled_id)
+            else:
+                report.skipped += 1
+            uow.commit()
+            return
         target = _target(row)
         member_id, scheduled_cents = row.member_id, row.amount_cents
         previous, number = row.attempt, row.attempt + 1
@@ -434,7 +449,13 @@ def _apply(uow, row, member, payment, now, schedule, report) -> None:
         values["status"] = ScheduledStatus.PAID.value
     else:
         code = payment.failure_reason
-        next_try = schedule.next_retry(row.pay_on, row.attempt, code)
+        # A bank debit is authorized for its one day only (a single-entry authorization):
+        # a declined one is not tried again on another day. A card is.
+        next_try = (
+            None
+            if row.method_kind == MethodKind.BANK
+            else schedule.next_retry(row.pay_on, row.attempt, code)
+        )
         values["decline_code"] = code
         values["next_try_on"] = next_try
         values["status"] = (ScheduledStatus.RETRYING if next_try else ScheduledStatus.FAILED).value
@@ -558,6 +579,14 @@ def _unused_confirmation_number(uow: UnitOfWork) -> str:
             or payment_queries.confirmation_number_taken(uow, number)
         ):
             return number
+
+
+def _method_removed(uow: UnitOfWork, row: ScheduledPayment) -> bool:
+    """Whether the saved method the payment was scheduled with has been removed since."""
+    if row.saved_method_id is None:
+        return False  # a card or account entered for this payment alone
+    method = uow.session.get(SavedPaymentMethod, row.saved_method_id)
+    return method is None or method.removed_at is not None
 
 
 def _queue(uow, *, member_id: int, kind: str, row: ScheduledPayment, now, amount=None) -> bool:

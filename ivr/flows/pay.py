@@ -332,8 +332,10 @@ def confirm(turn: Turn) -> VoiceResponse:
         options = [turn.say(Prompt.ACH_OPTIONS)]
     else:
         options = [turn.say(Prompt.CONFIRM_OPTIONS)]
-    # Last, so a caller paying now has heard all they need before it.
-    options.append(turn.say(Prompt.PAY_LATER_OPTION))
+    # Last, so a caller paying now has heard all they need before it; offered only when a
+    # later day is allowed (key 5 still says why not, for a caller who knows it).
+    if turn.billing.pay_date_window(turn.call.member_id, target_of(draft.target)).latest:
+        options.append(turn.say(Prompt.PAY_LATER_OPTION))
     return ask(turn, options, confirm_answer, num_digits=1, lead=readback)
 
 

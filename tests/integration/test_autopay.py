@@ -726,3 +726,38 @@ def test_a_bank_account_is_debited_under_the_recurring_authorization_the_member_
     )
     assert (record.account_last4, record.amount_cents) == ("6789", 41200)
     assert core.run_autopay(DEC_31).charged == [] and len(payments_of(core, member_id)) == 1
+
+
+def test_a_month_due_before_enrolling_is_not_announced_as_an_automatic_payment(core):
+    core.autopay_notice_days = 10
+    nov, dec = date(2026, 11, 1), date(2026, 12, 1)
+    member_id = member(core, premiums=[(nov, 41200, 0), (dec, 41200, 0)])  # November: past due
+    core.enroll_autopay(member_id, save(core, member_id), authorization(core))  # November 27
+    [notice] = messages(core, "autopay-amount:")
+    assert "December 2026 premium of $412.00" in notice.body
+    assert "on December 7, 2026" in notice.body  # ten days after the notice, due November 30
+    status = core.autopay_status(member_id)
+    assert (status.next_coverage_month, status.next_charge_on) == (dec, date(2026, 12, 7))
+    report = core.run_autopay(datetime(2026, 12, 7, 12, tzinfo=UTC))
+    [payment] = payments_of(core, member_id)
+    assert len(report.charged) == 1 and payment.amount_cents == 41200
+
+
+def test_retries_of_a_charge_held_for_its_notice_count_from_the_day_it_was_first_tried(core):
+    from billing_core.adapters.models import PremiumInvoice
+
+    core.autopay_notice_days = 10
+    member_id = enrolled(core, outcome="insufficient-funds", last4="9995", premiums=[])
+    with core.unit_of_work() as uow:  # posted two days before it is due: charged on January 8
+        uow.session.add(
+            PremiumInvoice(
+                member_id=member_id, coverage_month=JAN, amount_cents=41200, updated_at=DEC_29
+            )
+        )
+        uow.commit()
+    core.run_autopay(DEC_29)
+    assert core.run_autopay(JAN_8).retrying == [member_id]
+    [attempt] = rows(core, select(AutopayAttempt))
+    assert attempt.next_retry_on == date(2027, 1, 9)  # not January 1, before the first try
+    assert core.run_autopay(datetime(2027, 1, 9, 12, tzinfo=UTC)).retrying == [member_id]
+    assert len(payments_of(core, member_id)) == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from datetime import UTC, date, datetime
 
@@ -412,3 +413,60 @@ def _pay_elsewhere(core, member_id: int, cents: int) -> None:
         bill.paid_cents += cents
         bill.feed_paid_cents += cents
         uow.commit()
+
+
+def test_a_declined_bank_debit_is_not_tried_on_a_day_it_was_not_authorized_for(core):
+    member_id = member(core)
+    words = "I authorize a one-time electronic debit of $120.00 on 12/10/2026."
+    accepted = AchAuthorization(
+        accepted_at=core.clock.now(),
+        amount_cents=12000,
+        account_last4="9995",
+        call_sid="CA-bank",
+        text=words,
+    )
+    scheduled_id = core.schedule_payment(
+        ScheduleRequest(
+            member_id=member_id,
+            target=PaymentTarget.bill(BILL),
+            amount_cents=12000,
+            pay_on=DEC_10,
+            token=fixed_token("insufficient-funds", "9995", bank=True),
+            method_kind="bank",
+            method_brand="consumer-checking",
+            method_last4="9995",
+            account_type="consumer-checking",
+            request_key="CA-bank:1",
+            channel="phone",
+            call_sid="CA-bank",
+            ach_authorization=accepted,
+        )
+    ).scheduled_id
+    assert core.run_scheduled(DEC_10_NOON).failed == [scheduled_id]
+    assert row(core, scheduled_id).status == "failed"
+    for moment in (DEC_11_NOON, DEC_13_NOON):
+        core.run_scheduled(moment)
+    assert len(payments_of(core, member_id)) == 1
+    assert len(messages(core, f"scheduled-failed:{scheduled_id}")) == 1
+
+
+def test_a_saved_card_removed_before_its_day_is_not_charged_and_the_member_is_told(core):
+    member_id = member(core)
+    saved = core.save_method(
+        member_id,
+        kind="card",
+        token=fixed_token("success", "4242"),
+        brand="visa",
+        last4="4242",
+        exp="1230",
+        account_type=None,
+    )
+    scheduled_id = core.schedule_payment(
+        dataclasses.replace(request(member_id), saved_method_id=saved.id)
+    ).scheduled_id
+    assert core.remove_saved_method(member_id, saved.id)
+    assert core.run_scheduled(DEC_10_NOON).failed == [scheduled_id]
+    assert payments_of(core, member_id) == []
+    assert row(core, scheduled_id).decline_code == "method_removed"
+    assert len(messages(core, f"scheduled-failed:{scheduled_id}")) == 1
+    assert core.run_scheduled(DEC_11_NOON).failed == []
