@@ -23,8 +23,17 @@ from billing_core.domain.clock import Clock
 from billing_core.domain.identity import IdentityHasher
 from billing_core.domain.money import LOCALES
 from billing_core.domain.payments import PaymentTarget
+from billing_core.domain.plans import PlanRules
 from billing_core.domain.regions import RegionCatalog
-from billing_core.services import accounts, autopay, identification, payments, scheduled, wallet
+from billing_core.services import (
+    accounts,
+    autopay,
+    identification,
+    payments,
+    plans,
+    scheduled,
+    wallet,
+)
 
 
 @dataclass
@@ -44,6 +53,8 @@ class BillingCore:
     autopay_notice_days: int = DEFAULT_CHANGE_NOTICE_DAYS
     # Members (by id range) in one job of the daily autopay run.
     autopay_batch_size: int = 500
+    # The limits of the payment plans offered (per region where it differs: not yet).
+    plan_rules: PlanRules = field(default_factory=PlanRules)
     session_factory: sessionmaker = field(init=False)
 
     def __post_init__(self) -> None:
@@ -310,3 +321,51 @@ class BillingCore:
     def scheduled_batches(self, as_of: datetime) -> list[MemberRange]:
         """The member id ranges of a scheduled run, each with a payment due by then."""
         return scheduled.run_batches(self.unit_of_work(), as_of, self.autopay_batch_size)
+
+    def plan_offer(self, member_id: int) -> plans.PlanOffer:
+        """The payment plans the member's open medical bills allow today, and the bills left out."""
+        today = plans.member_today(self.unit_of_work(), member_id, self.regions, self.clock.now())
+        return plans.offer(self.unit_of_work(), member_id, today, self.plan_rules)
+
+    def set_up_plan(
+        self,
+        member_id: int,
+        months: int,
+        method_id: int | None,
+        authorization: AutopayAuthorization,
+        *,
+        request_key: str,
+        new_method: autopay.NewMethod | None = None,
+    ) -> plans.PlanSetUp:
+        """Set up a payment plan and charge its first installment once; asked again, the same."""
+        return plans.set_up(
+            self.unit_of_work,
+            self.gateway,
+            member_id=member_id,
+            months=months,
+            method_id=method_id,
+            authorization=authorization,
+            now=self.clock.now(),
+            regions=self.regions,
+            rules=self.plan_rules,
+            request_key=request_key,
+            new_method=new_method,
+        )
+
+    def run_plans(
+        self, as_of: datetime | None = None, members: MemberRange | None = None
+    ) -> plans.RunReport:
+        """Charge the plan installments (and retries) due on each member's regional day."""
+        return plans.run_plans(
+            self.unit_of_work,
+            self.gateway,
+            as_of=as_of or self.clock.now(),
+            regions=self.regions,
+            rules=self.plan_rules,
+            schedule=self.autopay_retries,
+            members=members,
+        )
+
+    def plan_batches(self, as_of: datetime) -> list[MemberRange]:
+        """The member id ranges of a plans run, each with an installment due by then."""
+        return plans.run_batches(self.unit_of_work(), as_of, self.autopay_batch_size)

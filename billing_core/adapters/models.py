@@ -412,3 +412,79 @@ class ScheduledPayment(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancel_channel: Mapped[str | None] = mapped_column(String(20))
     cancel_call_sid: Mapped[str | None] = mapped_column(String(64))
+
+
+class PaymentPlan(Base):
+    """A member's plan to pay medical bills in monthly installments, with what they accepted.
+
+    One active plan per member: a partial unique index, which SQLite and PostgreSQL both
+    enforce, so two calls at once cannot make two. request_key is fixed by the channel
+    before the member accepts, so a replayed acceptance makes no second plan.
+    """
+
+    __tablename__ = "payment_plans"
+    __table_args__ = (
+        Index(
+            "uq_payment_plans_active_member",
+            "member_id",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    request_key: Mapped[str] = mapped_column(String(80), unique=True)
+    status: Mapped[str] = mapped_column(String(20))
+    months: Mapped[int] = mapped_column(Integer)
+    first_cents: Mapped[int] = mapped_column(BigInteger)
+    monthly_cents: Mapped[int] = mapped_column(BigInteger)
+    total_cents: Mapped[int] = mapped_column(BigInteger)
+    saved_method_id: Mapped[int] = mapped_column(ForeignKey("saved_payment_methods.id"))
+    method_kind: Mapped[str] = mapped_column(String(10))
+    method_brand: Mapped[str | None] = mapped_column(String(30))
+    method_last4: Mapped[str] = mapped_column(String(4))
+    # The recurring authorization, as accepted.
+    accepted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    channel: Mapped[str] = mapped_column(String(20))
+    call_sid: Mapped[str | None] = mapped_column(String(64))
+    wording_version: Mapped[str] = mapped_column(String(20))
+    authorization_text: Mapped[str] = mapped_column(String(4000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lapsed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PlanBill(Base):
+    """A medical bill a plan took, and the balance it took in."""
+
+    __tablename__ = "plan_bills"
+    __table_args__ = (UniqueConstraint("plan_id", "bill_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("payment_plans.id"))
+    bill_id: Mapped[int] = mapped_column(ForeignKey("medical_bills.id"), index=True)
+    cents: Mapped[int] = mapped_column(BigInteger)
+
+
+class PlanInstallment(Base):
+    """One month's installment of a plan; status and attempt change only by compare-and-set."""
+
+    __tablename__ = "plan_installments"
+    __table_args__ = (
+        UniqueConstraint("plan_id", "number"),
+        Index("ix_plan_installments_status_due_on", "status", "due_on"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("payment_plans.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    # The region's local date it is due on.
+    due_on: Mapped[date] = mapped_column(Date)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(20))
+    attempt: Mapped[int] = mapped_column(Integer, default=0)
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))
+    next_try_on: Mapped[date | None] = mapped_column(Date)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

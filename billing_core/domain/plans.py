@@ -33,10 +33,13 @@ class BillExclusion(enum.StrEnum):
 
 
 class PlanNotAllowed(BillingError):
-    """No plan can be offered; `reason` says why (BELOW_MINIMUM, NOTHING_ELIGIBLE)."""
+    """No plan can be offered or set up; `reason` says why (one of the constants below)."""
 
     BELOW_MINIMUM = "below_minimum"
     NOTHING_ELIGIBLE = "nothing_eligible"
+    ALREADY_IN_PLAN = "already_in_plan"
+    TERM_NOT_OFFERED = "term_not_offered"
+    NO_METHOD = "no_method"
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)

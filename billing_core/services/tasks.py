@@ -20,12 +20,14 @@ from billing_core.core import BillingCore
 from billing_core.domain.autopay import MemberRange
 from billing_core.services.autopay import RunReport
 from billing_core.services.outbox import Sender, deliver_pending
+from billing_core.services.plans import RunReport as PlansReport
 from billing_core.services.scheduled import RunReport as ScheduledReport
 
 OUTBOX = "outbox"
 RECONCILE = "reconcile"
 AUTOPAY = "autopay"
 SCHEDULED = "scheduled"
+PLANS = "plans"
 # Payments younger than this are left to the call still taking them.
 RECONCILE_OLDER_THAN = timedelta(minutes=10)
 
@@ -50,7 +52,7 @@ def core_as_of(core: BillingCore, now: datetime) -> BillingCore:
 def billing_tasks(
     core: BillingCore, senders: Mapping[str, Sender], *, batch: int = 50
 ) -> list[JobDefinition]:
-    """The outbox, reconcile, autopay and scheduled tasks for this core and these senders."""
+    """The outbox, reconcile, autopay, scheduled and plans tasks for this core and senders."""
 
     def deliver(now: datetime) -> str:
         if not senders:
@@ -88,6 +90,16 @@ def billing_tasks(
     def scheduled_line(reports: list[ScheduledReport]) -> str:
         return ScheduledReport.combined(reports).line()
 
+    def plans_split(now: datetime) -> list[BatchKey]:
+        return [(batch.first, batch.stop) for batch in core.plan_batches(now)]
+
+    def plans_batch(now: datetime, key: BatchKey) -> PlansReport:
+        first, stop = key
+        return core.run_plans(now, MemberRange(first, stop))
+
+    def plans_line(reports: list[PlansReport]) -> str:
+        return PlansReport.combined(reports).line()
+
     return [
         JobDefinition(
             name=OUTBOX,
@@ -114,6 +126,14 @@ def billing_tasks(
             f"charge the one-time payments scheduled for today, and their retries "
             f"(one job per {core.autopay_batch_size} member ids)",
             Batches(split=scheduled_split, run=scheduled_batch, combine=scheduled_line),
+            # As autopay: 12:00 UTC is the same calendar day in every US region.
+            cron="0 12 * * *",
+        ),
+        batched_job(
+            PLANS,
+            f"charge the payment plan installments due today, and their retries "
+            f"(one job per {core.autopay_batch_size} member ids)",
+            Batches(split=plans_split, run=plans_batch, combine=plans_line),
             # As autopay: 12:00 UTC is the same calendar day in every US region.
             cron="0 12 * * *",
         ),

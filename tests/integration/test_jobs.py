@@ -168,11 +168,13 @@ def test_every_task_has_a_schedule_and_retries(jobs_app):
         "reconcile",
         "autopay",
         "scheduled",
+        "plans",
         "purge-calls",
         "retry-stalled",
     }
     assert "0 12 * * *" in lines["autopay"]
     assert "0 12 * * *" in lines["scheduled"]
+    assert "0 12 * * *" in lines["plans"]
     assert "* * * * *" in lines["outbox"]
     assert "*/5 * * * *" in lines["reconcile"]
     assert "0 * * * *" in lines["purge-calls"]
@@ -236,7 +238,8 @@ def test_jobs_run_refuses_a_time_without_a_zone_and_an_unknown_task(jobs_app):
     assert "give a time zone" in result.output
     result = runner.invoke(args=["jobs", "run", "no-such-task"])
     assert result.exit_code == 2
-    assert "the tasks are: outbox, reconcile, autopay, scheduled, purge-calls" in result.output
+    tasks = "outbox, reconcile, autopay, scheduled, plans, purge-calls"
+    assert f"the tasks are: {tasks}" in result.output
 
 
 def test_jobs_run_reconciles_as_of_the_given_time(jobs_app, core, clock):

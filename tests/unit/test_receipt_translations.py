@@ -15,7 +15,7 @@ from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po
 
 from billing_core.adapters import translations
-from billing_core.services import autopay_notices, receipts, scheduled_notices
+from billing_core.services import autopay_notices, plan_notices, receipts, scheduled_notices
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = translations.TRANSLATIONS_DIR / "messages.pot"
@@ -35,7 +35,7 @@ def extracted_messages() -> set[str]:
     """What `make catalog` extracts from the receipts and autopay notices (`-k N_`), in memory."""
     return {
         message
-        for module in (receipts, autopay_notices, scheduled_notices)
+        for module in (receipts, autopay_notices, scheduled_notices, plan_notices)
         for _line, message, _comments, _context in extract_from_file(
             "python", module.__file__, keywords={"N_": None}
         )

@@ -1,0 +1,649 @@
+"""Payment plans for medical bills: the offer, the set-up and its first installment.
+
+A plan is set up in one transaction (the plan, the bills it takes, its installments,
+the recurring authorization and the queued written copy); then its first installment
+is charged through the payment service under the key `plan:{plan}:{number}:{attempt}`,
+which it charges once. A member has at most one active plan, which the database
+enforces, so two calls at once cannot make two; the channel's request key makes a
+replayed acceptance return the plan it made.
+"""
+
+from __future__ import annotations
+
+import logging
+import time as timer
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+
+from billing_core.adapters.gateways.base import PaymentGateway
+from billing_core.adapters.models import Member, PaymentPlan, PlanInstallment, SavedPaymentMethod
+from billing_core.adapters.queries import payments as payment_queries
+from billing_core.adapters.queries import plans as queries
+from billing_core.adapters.unit_of_work import UnitOfWork
+from billing_core.domain.autopay import (
+    AutopayAuthorization,
+    MemberRange,
+    RetrySchedule,
+    member_ranges,
+)
+from billing_core.domain.exceptions import BillingError, MemberNotFound
+from billing_core.domain.payments import (
+    AchAuthorization,
+    AmountNotAllowed,
+    MethodKind,
+    PaymentStatus,
+    PaymentTarget,
+    TargetNotPayable,
+)
+from billing_core.domain.plans import (
+    BillExclusion,
+    PlanBill,
+    PlanNotAllowed,
+    PlanOption,
+    PlanRules,
+    eligible_bills,
+    installment_days,
+    lapses,
+    options,
+)
+from billing_core.domain.regions import RegionCatalog
+from billing_core.services import audit, outbox, payments, plan_notices, wallet
+from billing_core.services.autopay import NewMethod
+from billing_core.services.payment_values import PaymentOutcome, PaymentRequest
+from billing_core.services.run_reports import Combined
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "plan"
+# How often a set-up is tried again when a concurrent one wins a unique key.
+_CREATE_ATTEMPTS = 3
+ACTIVE = "active"
+CANCELLED = "cancelled"
+DUE = "due"
+PAID = "paid"
+MISSED = "missed"
+LAPSED = "lapsed"
+# A claimed try with no payment recorded this long after is taken up again, under its key.
+RESUME_AFTER = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class PlanOffer:
+    """What the member may be offered: the terms, or why none, and the bills left out."""
+
+    options: tuple[PlanOption, ...]
+    # Why no plan can be offered (PlanNotAllowed's reason), or None.
+    refusal: str | None
+    excluded: dict[str, BillExclusion]  # by bill number
+    eligible_cents: int
+
+
+@dataclass(frozen=True)
+class PlanSetUp:
+    """A plan as the member is told it was set up, and what became of its first installment."""
+
+    plan_id: int
+    status: str
+    installments: tuple[tuple[date, int], ...]
+    first: PaymentOutcome | None
+
+
+class _Collided(Exception):
+    """A concurrent set-up took a unique key first; the transaction was rolled back."""
+
+
+def charge_key(plan_id: int, number: int, attempt: int) -> str:
+    """The idempotency key of one try at one installment."""
+    return f"plan:{plan_id}:{number}:{attempt}"
+
+
+# --- the offer --------------------------------------------------------------------------
+
+
+def member_today(uow: UnitOfWork, member_id: int, regions: RegionCatalog, now: datetime) -> date:
+    """The member's date now, in their region's zone."""
+    with uow:
+        return _today(_member(uow, member_id), regions, now)
+
+
+def offer(uow: UnitOfWork, member_id: int, today: date, rules: PlanRules) -> PlanOffer:
+    """The plans the member's open medical bills allow today, and the bills left out."""
+    with uow:
+        member = _member(uow, member_id)
+        bills, numbers = _plan_bills(uow, member)
+    return _offer(bills, numbers, today, rules)
+
+
+def _offer(
+    bills: list[PlanBill], numbers: dict[int, str], today: date, rules: PlanRules
+) -> PlanOffer:
+    eligible, excluded = eligible_bills(bills, today, rules)
+    named = {numbers[bill_id]: reason for bill_id, reason in excluded.items()}
+    cents = sum(bill.balance_cents for bill in eligible)
+    try:
+        offered = tuple(options(bills, today, rules))
+    except PlanNotAllowed as refused:
+        return PlanOffer((), refused.reason, named, cents)
+    return PlanOffer(offered, None, named, cents)
+
+
+def _plan_bills(uow: UnitOfWork, member: Member) -> tuple[list[PlanBill], dict[int, str]]:
+    in_plan = queries.bill_ids_in_active_plans(uow, member.id)
+    rows = queries.open_bills(uow, member.id)
+    # No dispute is recorded yet: no bill counts as disputed until the feed carries it.
+    bills = [
+        PlanBill(
+            bill_id=row.id,
+            balance_cents=row.balance_cents,
+            date_of_service=row.date_of_service,
+            in_plan=row.id in in_plan,
+            disputed=False,
+        )
+        for row in rows
+    ]
+    return bills, {row.id: row.bill_number for row in rows}
+
+
+# --- the set-up -------------------------------------------------------------------------
+
+
+def set_up(
+    uow_factory: Callable[[], UnitOfWork],
+    gateway: PaymentGateway,
+    *,
+    member_id: int,
+    months: int,
+    method_id: int | None,
+    authorization: AutopayAuthorization,
+    now: datetime,
+    regions: RegionCatalog,
+    rules: PlanRules,
+    request_key: str,
+    new_method: NewMethod | None = None,
+) -> PlanSetUp:
+    """Set up the plan and charge its first installment once; asked again, the same plan.
+
+    Raises PlanNotAllowed when the member already has a plan, the term is not offered,
+    or the method is not theirs. A declined first installment cancels the plan.
+    """
+    for attempt in range(1, _CREATE_ATTEMPTS + 1):
+        try:
+            plan_id = _create(
+                uow_factory(),
+                member_id=member_id,
+                months=months,
+                method_id=method_id,
+                new_method=new_method,
+                authorization=authorization,
+                now=now,
+                regions=regions,
+                rules=rules,
+                request_key=request_key,
+            )
+            break
+        except _Collided:
+            # A concurrent set-up committed first: the next attempt finds its plan.
+            if attempt == _CREATE_ATTEMPTS:
+                raise PlanNotAllowed(PlanNotAllowed.ALREADY_IN_PLAN) from None
+    first = _charge_first(uow_factory, gateway, plan_id, now)
+    with uow_factory() as uow:
+        plan = queries.get(uow, plan_id)
+        days = tuple((i.due_on, i.amount_cents) for i in queries.installments(uow, plan_id))
+        return PlanSetUp(plan_id, plan.status, days, first)
+
+
+def _create(
+    uow: UnitOfWork,
+    *,
+    member_id: int,
+    months: int,
+    method_id: int | None,
+    new_method: NewMethod | None,
+    authorization: AutopayAuthorization,
+    now: datetime,
+    regions: RegionCatalog,
+    rules: PlanRules,
+    request_key: str,
+) -> int:
+    """Record the plan with its bills, installments and authorization; its id."""
+    with uow:
+        existing = queries.by_request_key(uow, request_key)
+        if existing is not None:
+            return _same_member(existing, member_id)
+        member = _member(uow, member_id)
+        if queries.active_plan(uow, member.id) is not None:
+            raise PlanNotAllowed(PlanNotAllowed.ALREADY_IN_PLAN)
+        today = _today(member, regions, now)
+        bills, _numbers = _plan_bills(uow, member)
+        chosen = next((o for o in options(bills, today, rules) if o.months == months), None)
+        if chosen is None:
+            raise PlanNotAllowed(PlanNotAllowed.TERM_NOT_OFFERED)
+        eligible, _excluded = eligible_bills(bills, today, rules)
+        days = installment_days(today, months)
+        savepoint = uow.session.begin_nested()
+        try:
+            method = _method(uow, member.id, method_id, new_method, now)
+        except IntegrityError:
+            # The same new method saved by a concurrent set-up (the same call, doubled).
+            savepoint.rollback()
+            uow.rollback()
+            raise _Collided from None
+        values = dict(
+            member_id=member.id,
+            request_key=request_key,
+            status=ACTIVE,
+            months=months,
+            first_cents=chosen.first_cents,
+            monthly_cents=chosen.monthly_cents,
+            total_cents=chosen.total_cents,
+            saved_method_id=method.id,
+            method_kind=method.kind,
+            method_brand=method.brand,
+            method_last4=method.last4,
+            accepted_at=authorization.accepted_at,
+            channel=authorization.channel,
+            call_sid=authorization.call_sid,
+            wording_version=authorization.wording_version,
+            authorization_text=authorization.text,
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            plan = queries.add_plan(
+                uow,
+                values,
+                [(bill.bill_id, bill.balance_cents) for bill in eligible],
+                list(zip(days, chosen.installments, strict=True)),
+            )
+        except IntegrityError:
+            # A concurrent set-up committed first: the same request is that plan; another
+            # one is a second plan, which a member may not have.
+            savepoint.rollback()
+            uow.rollback()
+            raise _Collided from None
+        savepoint.commit()
+        to = plan_notices.Addressee(member.first_name, member.language, member.phone, member.email)
+        message = plan_notices.copy(
+            to,
+            dedupe_key=f"plan-copy:{plan.id}",
+            day=today,
+            installments=list(zip(days, chosen.installments, strict=True)),
+            method=(method.kind, method.brand or method.account_type, method.last4),
+            text=authorization.text,
+        )
+        if message is None:
+            log.warning("plans: member %s has no email or phone for the plan copy", member.id)
+        else:
+            outbox.enqueue(uow, message, now=now)
+        audit.record(
+            uow,
+            at=now,
+            action="plan_set_up",
+            channel=authorization.channel,
+            call_sid=authorization.call_sid,
+            member_id=member.id,
+            detail={"plan_id": plan.id, "months": months, "wording": authorization.wording_version},
+        )
+        uow.commit()
+        return plan.id
+
+
+def _charge_first(
+    uow_factory: Callable[[], UnitOfWork], gateway: PaymentGateway, plan_id: int, now: datetime
+) -> PaymentOutcome | None:
+    """Charge installment 1 under its one key; a decline cancels the plan."""
+    key = charge_key(plan_id, 1, 1)
+    with uow_factory() as uow:
+        plan = queries.get(uow, plan_id)
+        first = queries.installment(uow, plan_id, 1)
+        if first.status != DUE and first.payment_id is None:
+            return None
+        request = _payment_request(uow, plan, first.amount_cents, key)
+        # A replay finds attempt 1 taken and charges under the same key, which the
+        # payment service charges once.
+        queries.change_installment_if(uow, first.id, [DUE], 0, {"attempt": 1, "updated_at": now})
+        uow.commit()
+    try:
+        result = payments.pay(uow_factory, gateway, request, now=now)
+    except (AmountNotAllowed, TargetNotPayable) as refused:
+        # Paid down since the plan was made (another payment in between): nothing charged.
+        log.warning("plans: plan %s first installment refused: %r", plan_id, refused)
+        _cancel(uow_factory, plan_id, now)
+        return None
+    _record(uow_factory, plan_id, result, key, now)
+    return result
+
+
+def _record(uow_factory, plan_id: int, result: PaymentOutcome, key: str, now: datetime) -> None:
+    """Mark installment 1 paid, or cancel the plan on a decline; an unknown answer waits."""
+    if result.status in (PaymentStatus.PENDING, PaymentStatus.UNKNOWN):
+        return  # the gateway did not answer: reconcile settles the payment
+    with uow_factory() as uow:
+        first = queries.installment(uow, plan_id, 1)
+        values: dict[str, object] = {"payment_id": _payment_id(uow, key), "updated_at": now}
+        if result.status is PaymentStatus.SUCCEEDED:
+            values["status"] = PAID
+        queries.change_installment_if(uow, first.id, [DUE], 1, values)
+        uow.commit()
+    if result.status is PaymentStatus.FAILED:
+        _cancel(uow_factory, plan_id, now)
+
+
+def _cancel(uow_factory, plan_id: int, now: datetime) -> None:
+    with uow_factory() as uow:
+        plan = queries.get(uow, plan_id)
+        if queries.change_plan_if(uow, plan_id, [ACTIVE], {"status": CANCELLED, "updated_at": now}):
+            audit.record(
+                uow,
+                at=now,
+                action="plan_cancelled",
+                channel=CHANNEL,
+                member_id=plan.member_id,
+                detail={"plan_id": plan_id, "why": "first_installment_not_paid"},
+            )
+        uow.commit()
+
+
+def _payment_request(uow: UnitOfWork, plan: PaymentPlan, amount: int, key: str) -> PaymentRequest:
+    method = queries.saved_method(uow, plan.saved_method_id)
+    return PaymentRequest(
+        member_id=plan.member_id,
+        target=_target(uow, plan),
+        amount_cents=amount,
+        token=method.token,
+        method_kind=plan.method_kind,
+        method_brand=plan.method_brand,
+        method_last4=plan.method_last4,
+        idempotency_key=key,
+        channel=CHANNEL,
+        call_sid=plan.call_sid,
+        ach_authorization=_standing_ach(plan, amount),
+    )
+
+
+def _standing_ach(plan: PaymentPlan, amount: int) -> AchAuthorization | None:
+    """A bank debit's authorization: the recurring one accepted for the plan, as recorded."""
+    if plan.method_kind != MethodKind.BANK:
+        return None
+    return AchAuthorization(
+        accepted_at=plan.accepted_at,
+        amount_cents=amount,
+        account_last4=plan.method_last4,
+        call_sid=plan.call_sid,
+        text=plan.authorization_text,
+    )
+
+
+def _target(uow: UnitOfWork, plan: PaymentPlan) -> PaymentTarget:
+    """What an installment pays: the plan's bill, or all bills when the plan took several.
+
+    Paying all bills allocates to the earliest due first, which are the plan's unless
+    a bill left out of it is due earlier.
+    """
+    bills = queries.plan_bills(uow, plan.id)
+    if len(bills) == 1:
+        return PaymentTarget.bill(bills[0].bill_number)
+    return PaymentTarget.all_bills()
+
+
+def _payment_id(uow: UnitOfWork, key: str) -> int | None:
+    payment = payment_queries.payment_by_key(uow, key)
+    return payment.id if payment is not None else None
+
+
+def _method(
+    uow: UnitOfWork,
+    member_id: int,
+    method_id: int | None,
+    new_method: NewMethod | None,
+    now: datetime,
+) -> SavedPaymentMethod:
+    """The saved method the plan charges: one on file, or the new one saved now."""
+    if new_method is not None:
+        return wallet.keep_method(
+            uow,
+            member_id=member_id,
+            kind=new_method.kind,
+            token=new_method.token,
+            brand=new_method.brand,
+            last4=new_method.last4,
+            exp=new_method.exp,
+            account_type=new_method.account_type,
+            now=now,
+        )
+    method = queries.saved_method(uow, method_id) if method_id is not None else None
+    if method is None or method.member_id != member_id or method.removed_at is not None:
+        raise PlanNotAllowed(PlanNotAllowed.NO_METHOD)
+    return method
+
+
+def _same_member(plan: PaymentPlan, member_id: int) -> int:
+    if plan.member_id != member_id:
+        raise PlanNotAllowed(PlanNotAllowed.ALREADY_IN_PLAN)
+    return plan.id
+
+
+def _member(uow: UnitOfWork, member_id: int) -> Member:
+    member = uow.session.get(Member, member_id)
+    if member is None:
+        raise MemberNotFound(member_id)
+    return member
+
+
+def _today(member: Member, regions: RegionCatalog, now: datetime) -> date:
+    return now.astimezone(regions.get(member.region_key).time_zone).date()
+
+
+# --- the run ----------------------------------------------------------------------------
+
+
+@dataclass
+class RunReport(Combined):
+    charged: list[int] = field(default_factory=list)  # payment ids that succeeded
+    retrying: list[int] = field(default_factory=list)  # installment ids, soft declined
+    missed: list[int] = field(default_factory=list)  # installment ids, final decline
+    lapsed: list[int] = field(default_factory=list)  # plan ids
+    pending: list[int] = field(default_factory=list)  # installment ids, answer unknown
+    skipped: int = 0  # not due yet, or taken by another run
+    errors: list[int] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def line(self) -> str:
+        return (
+            f"charged: {len(self.charged)}, retrying: {len(self.retrying)}, "
+            f"missed: {len(self.missed)}, lapsed: {len(self.lapsed)}, "
+            f"pending: {len(self.pending)}, not due or taken: {self.skipped}, "
+            f"errors: {len(self.errors)} ({self.seconds:.1f}s)"
+        )
+
+
+def run_plans(
+    uow_factory: Callable[[], UnitOfWork],
+    gateway: PaymentGateway,
+    *,
+    as_of: datetime,
+    regions: RegionCatalog,
+    rules: PlanRules,
+    schedule: RetrySchedule | None = None,
+    members: MemberRange | None = None,
+) -> RunReport:
+    """Charge every installment (and retry) whose day has come in its member's zone, once.
+
+    members: only the installments of this batch of members.
+    """
+    schedule = schedule or RetrySchedule()
+    started = timer.perf_counter()
+    report = RunReport()
+    span = None if members is None else (members.first, members.stop)
+    with uow_factory() as uow:
+        ids = queries.due_installments(uow, _last_due_day(as_of), span)
+    for installment_id in ids:
+        try:
+            _run_one(uow_factory, gateway, installment_id, as_of, regions, rules, schedule, report)
+        except BillingError as error:  # one plan's refusal never stops the run
+            log.warning("plans: installment %s: %r", installment_id, error)
+            report.errors.append(installment_id)
+    report.seconds = timer.perf_counter() - started
+    return report
+
+
+def run_batches(uow: UnitOfWork, as_of: datetime, size: int) -> list[MemberRange]:
+    """The batches of a run: ranges of `size` member ids holding an installment due by then."""
+    with uow:
+        return member_ranges(queries.due_range_numbers(uow, _last_due_day(as_of), size), size)
+
+
+def _last_due_day(as_of: datetime) -> date:
+    # No US region's date is ahead of UTC's: nothing later than UTC's date can be due.
+    return as_of.date() + timedelta(days=1)
+
+
+def _run_one(uow_factory, gateway, installment_id, as_of, regions, rules, schedule, report):
+    with uow_factory() as uow:
+        row = uow.session.get(PlanInstallment, installment_id)
+        plan = queries.get(uow, row.plan_id)
+        member = _member(uow, plan.member_id)
+        if plan.status != ACTIVE or row.status != DUE:
+            report.skipped += 1
+            return
+        if (row.next_try_on or row.due_on) > _today(member, regions, as_of):
+            report.skipped += 1
+            return
+        if row.attempt > 0 and row.payment_id is None:
+            # A try claimed earlier whose answer is not recorded: read it, or take it up.
+            payment = payment_queries.payment_by_key(
+                uow, charge_key(plan.id, row.number, row.attempt)
+            )
+            if payment is not None and payment.status in payment_queries.IN_FLIGHT:
+                report.pending.append(row.id)
+                return
+            if payment is not None:
+                _apply(uow, plan, row, member, payment, as_of, rules, schedule, report)
+                uow.commit()
+                return
+            if row.updated_at > as_of - RESUME_AFTER:
+                report.skipped += 1  # another run is charging it right now
+                return
+            number = row.attempt
+        else:
+            number = row.attempt + 1
+            claimed = queries.change_installment_if(
+                uow,
+                row.id,
+                [DUE],
+                row.attempt,
+                {"attempt": number, "payment_id": None, "updated_at": as_of},
+            )
+            uow.commit()
+            if not claimed:  # another run took this try
+                report.skipped += 1
+                return
+        key = charge_key(plan.id, row.number, number)
+        # Never more than is still owed on the plan's bills.
+        amount = min(row.amount_cents, _owed(uow, plan))
+        request = _payment_request(uow, plan, amount, key) if amount > 0 else None
+        plan_id, row_id = plan.id, row.id
+    if request is None:
+        with uow_factory() as uow:
+            queries.settle_installment_if(
+                uow, row_id, number, {"status": PAID, "updated_at": as_of}
+            )
+            uow.commit()
+        report.skipped += 1
+        return
+    try:
+        payments.pay(uow_factory, gateway, request, now=as_of)
+    except (AmountNotAllowed, TargetNotPayable) as refused:
+        log.warning("plans: installment %s refused: %r", row_id, refused)
+        report.errors.append(row_id)
+        return
+    with uow_factory() as uow:
+        row = uow.session.get(PlanInstallment, row_id)
+        plan = queries.get(uow, plan_id)
+        payment = payment_queries.payment_by_key(uow, key)
+        if payment.status in payment_queries.IN_FLIGHT:
+            report.pending.append(row_id)
+            return
+        _apply(
+            uow, plan, row, _member(uow, plan.member_id), payment, as_of, rules, schedule, report
+        )
+        uow.commit()
+
+
+def _apply(uow, plan, row, member, payment, now, rules, schedule, report) -> None:
+    """Record the settled answer of the installment's current try (once)."""
+    values: dict[str, object] = {"payment_id": payment.id, "updated_at": now}
+    next_try = None
+    if payment.status is PaymentStatus.SUCCEEDED:
+        values["status"] = PAID
+    else:
+        # A soft decline is tried again on its retry day, under the next try's key.
+        next_try = schedule.next_retry(row.due_on, row.attempt, payment.failure_reason)
+        if next_try is not None:
+            values["next_try_on"] = next_try
+        else:
+            values["status"] = MISSED
+    if not queries.settle_installment_if(uow, row.id, row.attempt, values):
+        return
+    if payment.status is PaymentStatus.SUCCEEDED:
+        report.charged.append(payment.id)
+        return
+    if next_try is not None:
+        report.retrying.append(row.id)
+        return
+    report.missed.append(row.id)
+    _notify(
+        uow,
+        member,
+        plan,
+        "missed",
+        f"plan-missed:{row.id}",
+        now,
+        amount=row.amount_cents,
+        day=row.due_on,
+    )
+    if lapses(queries.missed_count(uow, plan.id), rules):
+        lapsed = {"status": LAPSED, "lapsed_at": now, "updated_at": now}
+        if queries.change_plan_if(uow, plan.id, [ACTIVE], lapsed):
+            report.lapsed.append(plan.id)
+            owed = _owed(uow, plan)
+            _notify(
+                uow,
+                member,
+                plan,
+                "lapsed",
+                f"plan-lapsed:{plan.id}",
+                now,
+                amount=owed,
+                day=row.due_on,
+            )
+            audit.record(
+                uow,
+                at=now,
+                action="plan_lapsed",
+                channel=CHANNEL,
+                member_id=member.id,
+                detail={"plan_id": plan.id},
+            )
+
+
+def _owed(uow: UnitOfWork, plan: PaymentPlan) -> int:
+    return sum(bill.balance_cents for bill in queries.plan_bills(uow, plan.id))
+
+
+def _notify(uow, member: Member, plan: PaymentPlan, kind: str, key: str, now, **fields) -> None:
+    to = plan_notices.Addressee(member.first_name, member.language, member.phone, member.email)
+    message = plan_notices.notice(
+        kind,
+        to,
+        dedupe_key=key,
+        method=(plan.method_kind, plan.method_brand, plan.method_last4),
+        **fields,
+    )
+    if message is None:
+        log.warning("plans: member %s has no email or phone for the %s notice", member.id, kind)
+        return
+    outbox.enqueue(uow, message, now=now)
