@@ -393,3 +393,19 @@ def test_two_runs_at_once_charge_each_installment_once(core):
     assert count(core, SandboxCharge) == 2 * len(plan_ids)
     assert count(core, PlanInstallment, PlanInstallment.status == "paid") == 2 * len(plan_ids)
     assert core.run_plans(DEC_27_NOON).charged == []
+
+
+def test_spanish_speaking_members_get_the_copy_and_a_missed_payment_in_spanish_by_text(core):
+    from billing_core.adapters.models import Member
+
+    member_id = member(core, email=None, phone="+15105550123")
+    with core.unit_of_work() as uow:
+        uow.session.get(Member, member_id).language = "es"
+        uow.commit()
+    plan = set_up(core, member_id)
+    [copy] = messages(core, f"plan-copy:{plan.plan_id}:")
+    assert copy.kind == "sms" and "plan de pagos" in copy.body and WORDS in copy.body
+    change_token(core, plan.plan_id, "declined")
+    core.run_plans(DEC_27_NOON)
+    [missed] = messages(core, "plan-missed:")
+    assert "no se hizo ningún cargo" in missed.body and "27 de diciembre de 2026" in missed.body
