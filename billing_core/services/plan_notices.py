@@ -16,6 +16,7 @@ from billing_core.domain.money import LOCALES, format_amount
 from billing_core.services import receipts
 from billing_core.services.autopay_notices import Addressee
 from billing_core.services.outbox import EMAIL, OutgoingMessage
+from billing_core.services.scheduled_notices import dated_notice
 
 __all__ = ["Addressee", "copy", "notice"]
 
@@ -90,27 +91,8 @@ def notice(
     kind: str, to: Addressee, *, dedupe_key: str, amount: int, day: date, method: tuple
 ) -> OutgoingMessage | None:
     """One notice of the plan's run (missed, lapsed), or None if the member cannot be reached."""
-    channel, recipient = receipts.deliverable(phone=to.phone, email=to.email)
-    if channel is None:
-        return None
-    language = to.language if to.language in LOCALES else receipts.DEFAULT_LANGUAGE
-    words = _translated(language)
-    kind_of, brand, last4 = method
-    body = words[f"{kind}_body"].format(
-        amount=format_amount(amount, language),
-        date=format_date(day, "long", locale=LOCALES[language]),
-        method=receipts.method_words(language, kind_of, brand, last4),
-    )
-    subject = None
-    if channel == EMAIL:
-        subject = words[f"{kind}_subject"]
-        body = f"{words['greeting'].format(name=to.first_name)}\n\n{body}\n"
-    return OutgoingMessage(
-        kind=channel,
-        recipient=recipient,
-        subject=subject,
-        body=body,
-        dedupe_key=f"{dedupe_key}:{channel}",
+    return dated_notice(
+        _translated, kind, to, dedupe_key=dedupe_key, amount=amount, day=day, method=method
     )
 
 

@@ -7,6 +7,7 @@ Each goes by email when the member has an address, else by text. Pure functions.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from datetime import date
 
 from babel.dates import format_date
@@ -44,11 +45,27 @@ def notice(
     kind: str, to: Addressee, *, dedupe_key: str, amount: int, day: date, method: tuple
 ) -> OutgoingMessage | None:
     """One written notice (nothing_owed, failed), or None if the member cannot be reached."""
+    return dated_notice(
+        _translated, kind, to, dedupe_key=dedupe_key, amount=amount, day=day, method=method
+    )
+
+
+def dated_notice(
+    words_in: Callable[[str], dict[str, str]],
+    kind: str,
+    to: Addressee,
+    *,
+    dedupe_key: str,
+    amount: int,
+    day: date,
+    method: tuple,
+) -> OutgoingMessage | None:
+    """A notice of an amount, a day and a method, in the words `words_in(language)` gives."""
     channel, recipient = receipts.deliverable(phone=to.phone, email=to.email)
     if channel is None:
         return None
     language = to.language if to.language in LOCALES else receipts.DEFAULT_LANGUAGE
-    words = _translated(language)
+    words = words_in(language)
     kind_of, brand, last4 = method
     body = words[f"{kind}_body"].format(
         amount=format_amount(amount, language),
