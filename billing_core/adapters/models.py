@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     Enum,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -110,6 +112,8 @@ class MedicalBill(Base):
     feed_paid_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     paid_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     due_date: Mapped[date] = mapped_column(Date)
+    # The billing system says the member disputes it: no plan may take it.
+    disputed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     member: Mapped[Member] = relationship(back_populates="bills")
@@ -167,6 +171,11 @@ class Payment(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # When the payment reached SUCCEEDED or FAILED; empty while PENDING or UNKNOWN.
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The payment plan it pays, and which installment (none for a plan paid off).
+    plan_id: Mapped[int | None] = mapped_column(
+        ForeignKey("payment_plans.id", name="fk_payments_plan_id"), index=True
+    )
+    plan_installment: Mapped[int | None] = mapped_column(Integer)
 
 
 class IdentityGuard(Base):
