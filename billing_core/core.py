@@ -23,7 +23,7 @@ from billing_core.domain.clock import Clock
 from billing_core.domain.identity import IdentityHasher
 from billing_core.domain.money import LOCALES
 from billing_core.domain.payments import PaymentTarget
-from billing_core.domain.plans import PlanRules
+from billing_core.domain.plans import PlanRulebook
 from billing_core.domain.regions import RegionCatalog
 from billing_core.services import (
     accounts,
@@ -53,8 +53,8 @@ class BillingCore:
     autopay_notice_days: int = DEFAULT_CHANGE_NOTICE_DAYS
     # Members (by id range) in one job of the daily autopay run.
     autopay_batch_size: int = 500
-    # The limits of the payment plans offered (per region where it differs: not yet).
-    plan_rules: PlanRules = field(default_factory=PlanRules)
+    # The limits of the payment plans offered, per region where it differs.
+    plan_rules: PlanRulebook = field(default_factory=PlanRulebook)
     session_factory: sessionmaker = field(init=False)
 
     def __post_init__(self) -> None:

@@ -28,6 +28,8 @@ class TargetKind(enum.StrEnum):
     BILL = "bill"
     ALL_BILLS = "all_bills"
     PREMIUM = "premium"
+    # The bills a payment plan took, earliest due first: an installment or the payoff.
+    PLAN = "plan"
 
 
 class MethodKind(enum.StrEnum):
@@ -42,14 +44,17 @@ class ItemKind(enum.StrEnum):
 
 @dataclass(frozen=True)
 class PaymentTarget:
-    """What a payment pays: one medical bill, every open medical bill, or the premium."""
+    """What a payment pays: one medical bill, every open medical bill, the premium, or a plan."""
 
     kind: TargetKind
     bill_number: str | None = None
+    plan_id: int | None = None
 
     def __post_init__(self) -> None:
         if (self.kind is TargetKind.BILL) != (self.bill_number is not None):
             raise ValueError("a bill number goes with, and only with, a single-bill target")
+        if (self.kind is TargetKind.PLAN) != (self.plan_id is not None):
+            raise ValueError("a plan id goes with, and only with, a plan target")
 
     @classmethod
     def bill(cls, bill_number: str) -> PaymentTarget:
@@ -65,6 +70,11 @@ class PaymentTarget:
     def premium(cls) -> PaymentTarget:
         """Every unpaid premium month, oldest first."""
         return cls(TargetKind.PREMIUM)
+
+    @classmethod
+    def plan(cls, plan_id: int) -> PaymentTarget:
+        """The bills of one payment plan, earliest due first (no bill outside it)."""
+        return cls(TargetKind.PLAN, plan_id=plan_id)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import calendar
 import enum
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
 
 from billing_core.domain.exceptions import BillingError
@@ -63,6 +64,17 @@ class PlanRules:
             raise ValueError("plan minimums are positive amounts")
         if self.max_bill_age_days <= 0 or self.missed_to_lapse <= 0:
             raise ValueError("a bill age and a number of missed installments are positive")
+
+
+@dataclass(frozen=True)
+class PlanRulebook:
+    """The rules of every region: the default, and a region's own where it differs."""
+
+    default: PlanRules = field(default_factory=PlanRules)
+    by_region: Mapping[str, PlanRules] = field(default_factory=dict)
+
+    def for_region(self, region_key: str) -> PlanRules:
+        return self.by_region.get(region_key, self.default)
 
 
 @dataclass(frozen=True)

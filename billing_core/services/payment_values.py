@@ -34,6 +34,8 @@ class PaymentRequest:
     ach_authorization: AchAuthorization | None = None
     # Where to text the receipt (E.164) instead of the member's phone on file.
     receipt_phone: str | None = None
+    # The plan installment it pays (with a plan target); None for a plan paid off.
+    plan_installment: int | None = None
 
 
 @dataclass(frozen=True)

@@ -221,6 +221,8 @@ def _start(
             amount_cents=request.amount_cents,
             target_kind=request.target.kind.value,
             target_reference=request.target.bill_number,
+            plan_id=request.target.plan_id,
+            plan_installment=request.plan_installment,
             method_kind=request.method_kind,
             method_brand=request.method_brand,
             method_last4=request.method_last4,
@@ -266,6 +268,9 @@ def _open_items(
             raise TargetNotPayable("premium_not_billed_here")
         kind = ItemKind.PREMIUM
         rows = queries.open_premiums(uow, member.id, lock=lock)
+    elif target.kind is TargetKind.PLAN:
+        kind = ItemKind.BILL
+        rows = queries.plan_bills(uow, member.id, target.plan_id, lock=lock)
     else:
         kind = ItemKind.BILL
         number = target.bill_number if target.kind is TargetKind.BILL else None
@@ -298,6 +303,7 @@ def _existing_outcome(payment: Payment, request: PaymentRequest) -> PaymentOutco
         and payment.amount_cents == request.amount_cents
         and payment.target_kind == request.target.kind.value
         and payment.target_reference == request.target.bill_number
+        and payment.plan_id == request.target.plan_id
         and payment.method_kind == request.method_kind
     )
     if not same:
@@ -317,6 +323,7 @@ def _description(target: PaymentTarget, confirmation: str) -> str:
         TargetKind.BILL: f"Medical bill {target.bill_number}",
         TargetKind.ALL_BILLS: "Medical bills",
         TargetKind.PREMIUM: "Premium",
+        TargetKind.PLAN: "Payment plan",
     }[target.kind]
     return f"{what}, confirmation {confirmation}"
 

@@ -43,6 +43,7 @@ from billing_core.domain.plans import (
     PlanBill,
     PlanNotAllowed,
     PlanOption,
+    PlanRulebook,
     PlanRules,
     eligible_bills,
     installment_days,
@@ -109,12 +110,13 @@ def member_today(uow: UnitOfWork, member_id: int, regions: RegionCatalog, now: d
         return _today(_member(uow, member_id), regions, now)
 
 
-def offer(uow: UnitOfWork, member_id: int, today: date, rules: PlanRules) -> PlanOffer:
+def offer(uow: UnitOfWork, member_id: int, today: date, rules: PlanRulebook) -> PlanOffer:
     """The plans the member's open medical bills allow today, and the bills left out."""
     with uow:
         member = _member(uow, member_id)
         bills, numbers = _plan_bills(uow, member)
-    return _offer(bills, numbers, today, rules)
+        region_rules = rules.for_region(member.region_key)
+    return _offer(bills, numbers, today, region_rules)
 
 
 def _offer(
@@ -133,14 +135,13 @@ def _offer(
 def _plan_bills(uow: UnitOfWork, member: Member) -> tuple[list[PlanBill], dict[int, str]]:
     in_plan = queries.bill_ids_in_active_plans(uow, member.id)
     rows = queries.open_bills(uow, member.id)
-    # No dispute is recorded yet: no bill counts as disputed until the feed carries it.
     bills = [
         PlanBill(
             bill_id=row.id,
             balance_cents=row.balance_cents,
             date_of_service=row.date_of_service,
             in_plan=row.id in in_plan,
-            disputed=False,
+            disputed=row.disputed,
         )
         for row in rows
     ]
@@ -160,7 +161,7 @@ def set_up(
     authorization: AutopayAuthorization,
     now: datetime,
     regions: RegionCatalog,
-    rules: PlanRules,
+    rules: PlanRulebook,
     request_key: str,
     new_method: NewMethod | None = None,
 ) -> PlanSetUp:
@@ -205,7 +206,7 @@ def _create(
     authorization: AutopayAuthorization,
     now: datetime,
     regions: RegionCatalog,
-    rules: PlanRules,
+    rules: PlanRulebook,
     request_key: str,
 ) -> int:
     """Record the plan with its bills, installments and authorization; its id."""
@@ -218,10 +219,11 @@ def _create(
             raise PlanNotAllowed(PlanNotAllowed.ALREADY_IN_PLAN)
         today = _today(member, regions, now)
         bills, _numbers = _plan_bills(uow, member)
-        chosen = next((o for o in options(bills, today, rules) if o.months == months), None)
+        region_rules = rules.for_region(member.region_key)
+        chosen = next((o for o in options(bills, today, region_rules) if o.months == months), None)
         if chosen is None:
             raise PlanNotAllowed(PlanNotAllowed.TERM_NOT_OFFERED)
-        eligible, _excluded = eligible_bills(bills, today, rules)
+        eligible, _excluded = eligible_bills(bills, today, region_rules)
         days = installment_days(today, months)
         savepoint = uow.session.begin_nested()
         try:
@@ -301,7 +303,7 @@ def _charge_first(
         first = queries.installment(uow, plan_id, 1)
         if first.status != DUE and first.payment_id is None:
             return None
-        request = _payment_request(uow, plan, first.amount_cents, key)
+        request = _payment_request(uow, plan, first.amount_cents, key, 1)
         # A replay finds attempt 1 taken and charges under the same key, which the
         # payment service charges once.
         queries.change_installment_if(uow, first.id, [DUE], 0, {"attempt": 1, "updated_at": now})
@@ -347,11 +349,15 @@ def _cancel(uow_factory, plan_id: int, now: datetime) -> None:
         uow.commit()
 
 
-def _payment_request(uow: UnitOfWork, plan: PaymentPlan, amount: int, key: str) -> PaymentRequest:
+def _payment_request(
+    uow: UnitOfWork, plan: PaymentPlan, amount: int, key: str, installment: int | None
+) -> PaymentRequest:
+    """A charge of the plan's method for its bills alone (installment None: the payoff)."""
     method = queries.saved_method(uow, plan.saved_method_id)
     return PaymentRequest(
         member_id=plan.member_id,
-        target=_target(uow, plan),
+        target=PaymentTarget.plan(plan.id),
+        plan_installment=installment,
         amount_cents=amount,
         token=method.token,
         method_kind=plan.method_kind,
@@ -375,18 +381,6 @@ def _standing_ach(plan: PaymentPlan, amount: int) -> AchAuthorization | None:
         call_sid=plan.call_sid,
         text=plan.authorization_text,
     )
-
-
-def _target(uow: UnitOfWork, plan: PaymentPlan) -> PaymentTarget:
-    """What an installment pays: the plan's bill, or all bills when the plan took several.
-
-    Paying all bills allocates to the earliest due first, which are the plan's unless
-    a bill left out of it is due earlier.
-    """
-    bills = queries.plan_bills(uow, plan.id)
-    if len(bills) == 1:
-        return PaymentTarget.bill(bills[0].bill_number)
-    return PaymentTarget.all_bills()
 
 
 def _payment_id(uow: UnitOfWork, key: str) -> int | None:
@@ -466,7 +460,7 @@ def run_plans(
     *,
     as_of: datetime,
     regions: RegionCatalog,
-    rules: PlanRules,
+    rules: PlanRulebook,
     schedule: RetrySchedule | None = None,
     members: MemberRange | None = None,
 ) -> RunReport:
@@ -544,7 +538,7 @@ def _run_one(uow_factory, gateway, installment_id, as_of, regions, rules, schedu
         key = charge_key(plan.id, row.number, number)
         # Never more than is still owed on the plan's bills.
         amount = min(row.amount_cents, _owed(uow, plan))
-        request = _payment_request(uow, plan, amount, key) if amount > 0 else None
+        request = _payment_request(uow, plan, amount, key, row.number) if amount > 0 else None
         plan_id, row_id = plan.id, row.id
     if request is None:
         with uow_factory() as uow:
@@ -605,7 +599,7 @@ def _apply(uow, plan, row, member, payment, now, rules, schedule, report) -> Non
         amount=row.amount_cents,
         day=row.due_on,
     )
-    if lapses(queries.missed_count(uow, plan.id), rules):
+    if lapses(queries.missed_count(uow, plan.id), rules.for_region(member.region_key)):
         lapsed = {"status": LAPSED, "lapsed_at": now, "updated_at": now}
         if queries.change_plan_if(uow, plan.id, [ACTIVE], lapsed):
             report.lapsed.append(plan.id)

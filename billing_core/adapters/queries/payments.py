@@ -20,6 +20,7 @@ from billing_core.adapters.models import (
     Member,
     Payment,
     PaymentAllocation,
+    PlanBill,
     PremiumInvoice,
 )
 from billing_core.adapters.unit_of_work import UnitOfWork
@@ -64,6 +65,23 @@ def member_bills(
     query = query.order_by(MedicalBill.id)
     if lock:
         query = query.with_for_update()
+    return list(uow.session.scalars(query).all())
+
+
+def plan_bills(uow: UnitOfWork, member_id: int, plan_id: int, *, lock: bool) -> list[MedicalBill]:
+    """The bills of the member's plan that still have a balance, by id."""
+    query = (
+        select(MedicalBill)
+        .join(PlanBill, PlanBill.bill_id == MedicalBill.id)
+        .where(
+            PlanBill.plan_id == plan_id,
+            MedicalBill.member_id == member_id,
+            MedicalBill.amount_cents > MedicalBill.paid_cents,
+        )
+        .order_by(MedicalBill.id)
+    )
+    if lock:
+        query = query.with_for_update(of=MedicalBill)
     return list(uow.session.scalars(query).all())
 
 
