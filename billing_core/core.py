@@ -30,6 +30,7 @@ from billing_core.services import (
     autopay,
     identification,
     payments,
+    plan_servicing,
     plans,
     scheduled,
     wallet,
@@ -350,6 +351,54 @@ class BillingCore:
             rules=self.plan_rules,
             request_key=request_key,
             new_method=new_method,
+        )
+
+    def plan_status(self, member_id: int) -> plan_servicing.PlanStatus | None:
+        """The member's active plan (or latest lapsed one still owed) as the phone speaks it."""
+        return plan_servicing.status(self.unit_of_work(), member_id, self.regions)
+
+    def pay_plan_ahead(
+        self,
+        member_id: int,
+        plan_id: int,
+        *,
+        payoff: bool,
+        request_key: str,
+        channel: str,
+        call_sid: str | None = None,
+    ) -> payments.PaymentOutcome:
+        """Pay the plan's next installment now, or all it still owes; once per request key."""
+        return plan_servicing.pay_ahead(
+            self.unit_of_work,
+            self.gateway,
+            member_id=member_id,
+            plan_id=plan_id,
+            payoff=payoff,
+            request_key=request_key,
+            channel=channel,
+            call_sid=call_sid,
+            now=self.clock.now(),
+        )
+
+    def change_plan_method(
+        self,
+        member_id: int,
+        plan_id: int,
+        method_id: int | None,
+        authorization: AutopayAuthorization,
+        *,
+        new_method: autopay.NewMethod | None = None,
+    ) -> None:
+        """Charge the plan's next installments to another method, as the member authorized."""
+        plan_servicing.change_method(
+            self.unit_of_work(),
+            member_id=member_id,
+            plan_id=plan_id,
+            method_id=method_id,
+            new_method=new_method,
+            authorization=authorization,
+            regions=self.regions,
+            now=self.clock.now(),
         )
 
     def run_plans(

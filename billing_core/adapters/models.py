@@ -496,4 +496,6 @@ class PlanInstallment(Base):
     attempt: Mapped[int] = mapped_column(Integer, default=0)
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))
     next_try_on: Mapped[date | None] = mapped_column(Date)
+    # While the member pays it ahead (status "paying"): that payment's idempotency key.
+    ahead_key: Mapped[str | None] = mapped_column(String(80))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

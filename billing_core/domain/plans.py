@@ -41,6 +41,10 @@ class PlanNotAllowed(BillingError):
     ALREADY_IN_PLAN = "already_in_plan"
     TERM_NOT_OFFERED = "term_not_offered"
     NO_METHOD = "no_method"
+    # Servicing a plan: none active, nothing left to pay, or a payment on it under way.
+    NOT_ACTIVE = "not_active"
+    NOTHING_OWED = "nothing_owed"
+    PAYMENT_IN_PROGRESS = "payment_in_progress"
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)

@@ -66,6 +66,7 @@ __all__ = [
     "export_payments_csv",
     "pay",
     "quote",
+    "quote_in",
     "reconcile",
     "recent_payments",
     "start_payment",
@@ -81,10 +82,15 @@ _START_ATTEMPTS = 5
 def quote(uow: UnitOfWork, member_id: int, target: PaymentTarget) -> PayableBalance:
     """Return what can be paid on the target now: its balance less payments in progress."""
     with uow:
-        member = member_of(uow, member_id)
-        items, balance = _open_items(uow, member, target, lock=False)
-        payable = sum(item.payable_cents for item in items)
-        return PayableBalance(target, balance, balance - payable, payable)
+        return quote_in(uow, member_id, target)
+
+
+def quote_in(uow: UnitOfWork, member_id: int, target: PaymentTarget) -> PayableBalance:
+    """quote, in a unit of work already open."""
+    member = member_of(uow, member_id)
+    items, balance = _open_items(uow, member, target, lock=False)
+    payable = sum(item.payable_cents for item in items)
+    return PayableBalance(target, balance, balance - payable, payable)
 
 
 def pay(

@@ -67,6 +67,10 @@ DUE = "due"
 PAID = "paid"
 MISSED = "missed"
 LAPSED = "lapsed"
+# Every installment paid (or nothing left owed on the plan's bills).
+COMPLETED = "completed"
+# An installment the member is paying ahead, by phone, under the installment's ahead_key.
+PAYING = "paying"
 # A claimed try with no payment recorded this long after is taken up again, under its key.
 RESUME_AFTER = timedelta(minutes=10)
 
@@ -107,13 +111,13 @@ def charge_key(plan_id: int, number: int, attempt: int) -> str:
 def member_today(uow: UnitOfWork, member_id: int, regions: RegionCatalog, now: datetime) -> date:
     """The member's date now, in their region's zone."""
     with uow:
-        return _today(_member(uow, member_id), regions, now)
+        return today_of(member_of(uow, member_id), regions, now)
 
 
 def offer(uow: UnitOfWork, member_id: int, today: date, rules: PlanRulebook) -> PlanOffer:
     """The plans the member's open medical bills allow today, and the bills left out."""
     with uow:
-        member = _member(uow, member_id)
+        member = member_of(uow, member_id)
         bills, numbers = _plan_bills(uow, member)
         region_rules = rules.for_region(member.region_key)
     return _offer(bills, numbers, today, region_rules)
@@ -214,10 +218,10 @@ def _create(
         existing = queries.by_request_key(uow, request_key)
         if existing is not None:
             return _same_member(existing, member_id)
-        member = _member(uow, member_id)
+        member = member_of(uow, member_id)
         if queries.active_plan(uow, member.id) is not None:
             raise PlanNotAllowed(PlanNotAllowed.ALREADY_IN_PLAN)
-        today = _today(member, regions, now)
+        today = today_of(member, regions, now)
         bills, _numbers = _plan_bills(uow, member)
         region_rules = rules.for_region(member.region_key)
         chosen = next((o for o in options(bills, today, region_rules) if o.months == months), None)
@@ -227,7 +231,7 @@ def _create(
         days = installment_days(today, months)
         savepoint = uow.session.begin_nested()
         try:
-            method = _method(uow, member.id, method_id, new_method, now)
+            method = method_for(uow, member.id, method_id, new_method, now)
         except IntegrityError:
             # The same new method saved by a concurrent set-up (the same call, doubled).
             savepoint.rollback()
@@ -303,7 +307,7 @@ def _charge_first(
         first = queries.installment(uow, plan_id, 1)
         if first.status != DUE and first.payment_id is None:
             return None
-        request = _payment_request(uow, plan, first.amount_cents, key, 1)
+        request = payment_request(uow, plan, first.amount_cents, key, 1)
         # A replay finds attempt 1 taken and charges under the same key, which the
         # payment service charges once.
         queries.change_installment_if(uow, first.id, [DUE], 0, {"attempt": 1, "updated_at": now})
@@ -336,21 +340,78 @@ def _record(uow_factory, plan_id: int, result: PaymentOutcome, key: str, now: da
 
 def _cancel(uow_factory, plan_id: int, now: datetime) -> None:
     with uow_factory() as uow:
-        plan = queries.get(uow, plan_id)
-        if queries.change_plan_if(uow, plan_id, [ACTIVE], {"status": CANCELLED, "updated_at": now}):
-            audit.record(
-                uow,
-                at=now,
-                action="plan_cancelled",
-                channel=CHANNEL,
-                member_id=plan.member_id,
-                detail={"plan_id": plan_id, "why": "first_installment_not_paid"},
-            )
+        _cancel_in(uow, queries.get(uow, plan_id), now)
         uow.commit()
 
 
-def _payment_request(
-    uow: UnitOfWork, plan: PaymentPlan, amount: int, key: str, installment: int | None
+def _cancel_in(uow: UnitOfWork, plan: PaymentPlan, now: datetime) -> None:
+    """End a plan whose first installment was not paid: it never began."""
+    if queries.change_plan_if(uow, plan.id, [ACTIVE], {"status": CANCELLED, "updated_at": now}):
+        audit.record(
+            uow,
+            at=now,
+            action="plan_cancelled",
+            channel=CHANNEL,
+            member_id=plan.member_id,
+            detail={"plan_id": plan.id, "why": "first_installment_not_paid"},
+        )
+
+
+def learn_ahead(
+    uow: UnitOfWork, plan: PaymentPlan, key: str, now: datetime
+) -> PaymentStatus | None:
+    """Record what became of the payment ahead under this key; None while it is not known.
+
+    Paid: its installments are paid. Declined, or never begun: they are due again, on
+    their own days, and a declined payment ahead is not one of their tries.
+    """
+    payment = payment_queries.payment_by_key(uow, key)
+    if payment is None:
+        ahead = queries.paid_ahead_with(uow, plan.id, key)
+        if ahead and ahead[0].updated_at <= now - RESUME_AFTER:
+            # Nothing was begun under the key (the PENDING payment is committed before
+            # any charge), so nothing was charged.
+            queries.finish_ahead(uow, plan.id, key, {"status": DUE, "ahead_key": None})
+            return PaymentStatus.FAILED
+        return None
+    if payment.status in payment_queries.IN_FLIGHT:
+        return None
+    if payment.status is PaymentStatus.SUCCEEDED:
+        values = {"status": PAID, "payment_id": payment.id, "updated_at": now}
+        if queries.finish_ahead(uow, plan.id, key, values):
+            close_if_done(uow, plan, now)
+    else:
+        queries.finish_ahead(uow, plan.id, key, {"status": DUE, "ahead_key": None})
+    return payment.status
+
+
+def close_if_done(uow: UnitOfWork, plan: PaymentPlan, now: datetime) -> None:
+    """Complete a plan with nothing left to pay; one whose last installments were missed lapses."""
+    if queries.open_installments(uow, plan.id):
+        return
+    if _owed(uow, plan) > 0:
+        # Paid to the end with a missed installment still owed: the plan is over.
+        _lapse(uow, member_of(uow, plan.member_id), plan, now, now.date())
+        return
+    if queries.change_plan_if(uow, plan.id, [ACTIVE], {"status": COMPLETED, "updated_at": now}):
+        audit.record(
+            uow,
+            at=now,
+            action="plan_completed",
+            channel=CHANNEL,
+            member_id=plan.member_id,
+            detail={"plan_id": plan.id},
+        )
+
+
+def payment_request(
+    uow: UnitOfWork,
+    plan: PaymentPlan,
+    amount: int,
+    key: str,
+    installment: int | None,
+    channel: str = CHANNEL,
+    call_sid: str | None = None,
 ) -> PaymentRequest:
     """A charge of the plan's method for its bills alone (installment None: the payoff)."""
     method = queries.saved_method(uow, plan.saved_method_id)
@@ -364,8 +425,8 @@ def _payment_request(
         method_brand=plan.method_brand,
         method_last4=plan.method_last4,
         idempotency_key=key,
-        channel=CHANNEL,
-        call_sid=plan.call_sid,
+        channel=channel,
+        call_sid=call_sid or plan.call_sid,
         ach_authorization=_standing_ach(plan, amount),
     )
 
@@ -388,7 +449,7 @@ def _payment_id(uow: UnitOfWork, key: str) -> int | None:
     return payment.id if payment is not None else None
 
 
-def _method(
+def method_for(
     uow: UnitOfWork,
     member_id: int,
     method_id: int | None,
@@ -420,14 +481,14 @@ def _same_member(plan: PaymentPlan, member_id: int) -> int:
     return plan.id
 
 
-def _member(uow: UnitOfWork, member_id: int) -> Member:
+def member_of(uow: UnitOfWork, member_id: int) -> Member:
     member = uow.session.get(Member, member_id)
     if member is None:
         raise MemberNotFound(member_id)
     return member
 
 
-def _today(member: Member, regions: RegionCatalog, now: datetime) -> date:
+def today_of(member: Member, regions: RegionCatalog, now: datetime) -> date:
     return now.astimezone(regions.get(member.region_key).time_zone).date()
 
 
@@ -499,11 +560,17 @@ def _run_one(uow_factory, gateway, installment_id, as_of, regions, rules, schedu
     with uow_factory() as uow:
         row = uow.session.get(PlanInstallment, installment_id)
         plan = queries.get(uow, row.plan_id)
-        member = _member(uow, plan.member_id)
-        if plan.status != ACTIVE or row.status != DUE:
+        member = member_of(uow, plan.member_id)
+        if plan.status != ACTIVE or row.status not in (DUE, PAYING):
             report.skipped += 1
             return
-        if (row.next_try_on or row.due_on) > _today(member, regions, as_of):
+        if row.status == PAYING:
+            # Paid ahead by the member: the run only learns what became of that payment.
+            if learn_ahead(uow, plan, row.ahead_key, as_of) is None:
+                report.pending.append(row.id)
+            uow.commit()
+            return
+        if (row.next_try_on or row.due_on) > today_of(member, regions, as_of):
             report.skipped += 1
             return
         if row.attempt > 0 and row.payment_id is None:
@@ -538,13 +605,14 @@ def _run_one(uow_factory, gateway, installment_id, as_of, regions, rules, schedu
         key = charge_key(plan.id, row.number, number)
         # Never more than is still owed on the plan's bills.
         amount = min(row.amount_cents, _owed(uow, plan))
-        request = _payment_request(uow, plan, amount, key, row.number) if amount > 0 else None
+        request = payment_request(uow, plan, amount, key, row.number) if amount > 0 else None
         plan_id, row_id = plan.id, row.id
     if request is None:
         with uow_factory() as uow:
             queries.settle_installment_if(
                 uow, row_id, number, {"status": PAID, "updated_at": as_of}
             )
+            close_if_done(uow, queries.get(uow, plan_id), as_of)
             uow.commit()
         report.skipped += 1
         return
@@ -562,7 +630,7 @@ def _run_one(uow_factory, gateway, installment_id, as_of, regions, rules, schedu
             report.pending.append(row_id)
             return
         _apply(
-            uow, plan, row, _member(uow, plan.member_id), payment, as_of, rules, schedule, report
+            uow, plan, row, member_of(uow, plan.member_id), payment, as_of, rules, schedule, report
         )
         uow.commit()
 
@@ -573,6 +641,10 @@ def _apply(uow, plan, row, member, payment, now, rules, schedule, report) -> Non
     next_try = None
     if payment.status is PaymentStatus.SUCCEEDED:
         values["status"] = PAID
+    elif row.number == 1:
+        # The first installment is the plan's start: a plan whose first did not go
+        # through was never set up (its answer came late, after the call).
+        values["status"] = MISSED
     else:
         # A soft decline is tried again on its retry day, under the next try's key.
         next_try = schedule.next_retry(row.due_on, row.attempt, payment.failure_reason)
@@ -584,11 +656,15 @@ def _apply(uow, plan, row, member, payment, now, rules, schedule, report) -> Non
         return
     if payment.status is PaymentStatus.SUCCEEDED:
         report.charged.append(payment.id)
+        close_if_done(uow, plan, now)
         return
     if next_try is not None:
         report.retrying.append(row.id)
         return
     report.missed.append(row.id)
+    if row.number == 1:
+        _cancel_in(uow, plan, now)
+        return
     _notify(
         uow,
         member,
@@ -599,29 +675,28 @@ def _apply(uow, plan, row, member, payment, now, rules, schedule, report) -> Non
         amount=row.amount_cents,
         day=row.due_on,
     )
-    if lapses(queries.missed_count(uow, plan.id), rules.for_region(member.region_key)):
-        lapsed = {"status": LAPSED, "lapsed_at": now, "updated_at": now}
-        if queries.change_plan_if(uow, plan.id, [ACTIVE], lapsed):
+    over = not queries.open_installments(uow, plan.id)
+    if over or lapses(queries.missed_count(uow, plan.id), rules.for_region(member.region_key)):
+        if _lapse(uow, member, plan, now, row.due_on):
             report.lapsed.append(plan.id)
-            owed = _owed(uow, plan)
-            _notify(
-                uow,
-                member,
-                plan,
-                "lapsed",
-                f"plan-lapsed:{plan.id}",
-                now,
-                amount=owed,
-                day=row.due_on,
-            )
-            audit.record(
-                uow,
-                at=now,
-                action="plan_lapsed",
-                channel=CHANNEL,
-                member_id=member.id,
-                detail={"plan_id": plan.id},
-            )
+
+
+def _lapse(uow: UnitOfWork, member: Member, plan: PaymentPlan, now: datetime, day: date) -> bool:
+    """End the plan for missed installments: the rest of its balance is due (notified)."""
+    lapsed = {"status": LAPSED, "lapsed_at": now, "updated_at": now}
+    if not queries.change_plan_if(uow, plan.id, [ACTIVE], lapsed):
+        return False
+    owed = _owed(uow, plan)
+    _notify(uow, member, plan, "lapsed", f"plan-lapsed:{plan.id}", now, amount=owed, day=day)
+    audit.record(
+        uow,
+        at=now,
+        action="plan_lapsed",
+        channel=CHANNEL,
+        member_id=member.id,
+        detail={"plan_id": plan.id},
+    )
+    return True
 
 
 def _owed(uow: UnitOfWork, plan: PaymentPlan) -> int:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from billing_core.adapters.models import (
     MedicalBill,
@@ -18,6 +18,9 @@ from billing_core.adapters.models import (
 from billing_core.adapters.unit_of_work import UnitOfWork
 
 ACTIVE = "active"
+DUE = "due"
+PAYING = "paying"
+LAPSED = "lapsed"
 
 
 def by_request_key(uow: UnitOfWork, request_key: str) -> PaymentPlan | None:
@@ -160,15 +163,27 @@ def saved_method(uow: UnitOfWork, method_id: int) -> SavedPaymentMethod | None:
     return uow.session.get(SavedPaymentMethod, method_id)
 
 
+def _runnable(last_day: date):
+    """Installments a run takes: due by last_day, or being paid ahead (to learn the answer)."""
+    day = func.coalesce(PlanInstallment.next_try_on, PlanInstallment.due_on)
+    return and_(
+        PaymentPlan.status == ACTIVE,
+        or_(
+            and_(PlanInstallment.status == DUE, day <= last_day),
+            PlanInstallment.status == PAYING,
+        ),
+    )
+
+
 def due_installments(
     uow: UnitOfWork, last_day: date, members: tuple[int, int] | None = None
 ) -> list[int]:
-    """Ids of the due installments of active plans whose day (or retry) is by last_day."""
+    """Ids of the installments of active plans due by last_day, or being paid ahead."""
     day = func.coalesce(PlanInstallment.next_try_on, PlanInstallment.due_on)
     query = (
         select(PlanInstallment.id)
         .join(PaymentPlan, PaymentPlan.id == PlanInstallment.plan_id)
-        .where(PaymentPlan.status == ACTIVE, PlanInstallment.status == "due", day <= last_day)
+        .where(_runnable(last_day))
     )
     if members is not None:
         first, stop = members
@@ -178,13 +193,12 @@ def due_installments(
 
 def due_range_numbers(uow: UnitOfWork, last_day: date, size: int) -> list[int]:
     """The numbers (member id // size) of the id ranges holding an installment due by then."""
-    day = func.coalesce(PlanInstallment.next_try_on, PlanInstallment.due_on)
     number = PaymentPlan.member_id // size
     return list(
         uow.session.scalars(
             select(number)
             .join(PlanInstallment, PlanInstallment.plan_id == PaymentPlan.id)
-            .where(PaymentPlan.status == ACTIVE, PlanInstallment.status == "due", day <= last_day)
+            .where(_runnable(last_day))
             .distinct()
             .order_by(number)
         ).all()
@@ -215,3 +229,54 @@ def missed_count(uow: UnitOfWork, plan_id: int) -> int:
         .select_from(PlanInstallment)
         .where(PlanInstallment.plan_id == plan_id, PlanInstallment.status == "missed")
     )
+
+
+def latest_plan(uow: UnitOfWork, member_id: int) -> PaymentPlan | None:
+    """The member's active plan, or else their latest lapsed one."""
+    return uow.session.scalars(
+        select(PaymentPlan)
+        .where(PaymentPlan.member_id == member_id, PaymentPlan.status.in_([ACTIVE, LAPSED]))
+        .order_by((PaymentPlan.status == ACTIVE).desc(), PaymentPlan.id.desc())
+        .limit(1)
+    ).one_or_none()
+
+
+def open_installments(uow: UnitOfWork, plan_id: int) -> list[PlanInstallment]:
+    """The plan's installments not yet paid or missed (due, or being paid ahead), in order."""
+    return list(
+        uow.session.scalars(
+            select(PlanInstallment)
+            .where(PlanInstallment.plan_id == plan_id, PlanInstallment.status.in_([DUE, PAYING]))
+            .order_by(PlanInstallment.number)
+        ).all()
+    )
+
+
+def paid_ahead_with(uow: UnitOfWork, plan_id: int, key: str) -> list[PlanInstallment]:
+    """The installments a payment ahead under this key is paying."""
+    return list(
+        uow.session.scalars(
+            select(PlanInstallment)
+            .where(
+                PlanInstallment.plan_id == plan_id,
+                PlanInstallment.status == PAYING,
+                PlanInstallment.ahead_key == key,
+            )
+            .order_by(PlanInstallment.number)
+        ).all()
+    )
+
+
+def finish_ahead(uow: UnitOfWork, plan_id: int, key: str, values: dict[str, Any]) -> int:
+    """Record the answer of the payment ahead under this key on its installments, once."""
+    changed = uow.session.execute(
+        update(PlanInstallment)
+        .where(
+            PlanInstallment.plan_id == plan_id,
+            PlanInstallment.status == PAYING,
+            PlanInstallment.ahead_key == key,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return changed.rowcount
