@@ -22,7 +22,7 @@ from billing_core.domain.autopay import (
 from billing_core.domain.clock import Clock
 from billing_core.domain.identity import IdentityHasher
 from billing_core.domain.money import LOCALES
-from billing_core.domain.payments import PaymentTarget
+from billing_core.domain.payments import AchAuthorization, PaymentTarget
 from billing_core.domain.plans import PlanRulebook
 from billing_core.domain.regions import RegionCatalog
 from billing_core.services import (
@@ -366,6 +366,7 @@ class BillingCore:
         request_key: str,
         channel: str,
         call_sid: str | None = None,
+        ach_authorization: AchAuthorization | None = None,
     ) -> payments.PaymentOutcome:
         """Pay the plan's next installment now, or all it still owes; once per request key."""
         return plan_servicing.pay_ahead(
@@ -378,6 +379,7 @@ class BillingCore:
             channel=channel,
             call_sid=call_sid,
             now=self.clock.now(),
+            ach_authorization=ach_authorization,
         )
 
     def change_plan_method(

@@ -30,6 +30,7 @@ from ivr.flows import (
     menu,
     pay,
     planned,
+    plans,
     recent,
     scheduled,
     status,
@@ -52,6 +53,7 @@ FLOWS = (
     planned,
     autopay,
     scheduled,
+    plans,
     agent,
     assist,
     status,
@@ -125,7 +127,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for flow in FLOWS:
         app.register_blueprint(flow.bp)
     capture.ach_parameters(app.config)  # a malformed value stops the start-up, not a call
-    unbound = [exit.name for exit in (*EXITS, *capture.EXITS) if not exit.bound]
+    unbound = [exit.name for exit in (*EXITS, *capture.EXITS, *pay.EXITS) if not exit.bound]
     if unbound:
         raise RuntimeError(f"no step bound to the exits: {', '.join(unbound)}")
 

@@ -134,6 +134,28 @@ class AutopayDraft(_Part):
     maximum: int | None = None
 
 
+class PlanDraft(_Part):
+    """The payment plan being set up, paid ahead or moved to another method in this call."""
+
+    # The terms each key offers (months), and the one chosen.
+    terms: list[int] | None = None
+    months: int | None = None
+    # As for automatic payments: the saved method each key offers, the one chosen or captured.
+    method_ids: list[int] | None = None
+    method_id: int | None = None
+    method: Method | None = None
+    capturing: str | None = None
+    account_type: str | None = None
+    # The plan this call services, and whether a method chosen replaces its method.
+    plan_id: int | None = None
+    changing: bool = False
+    # Fixed when the terms or the payment ahead are read: a repeated "yes" acts once.
+    request_key: str | None = None
+    # What is being paid ahead: "next" (the next installment) or "payoff", and its amount.
+    ahead: str | None = None
+    ahead_cents: int | None = None
+
+
 class ScheduledDraft(_Part):
     """The scheduled payments read in this call: the one each key cancels, and the one chosen."""
 
@@ -180,6 +202,7 @@ class CallState(_Part):
     pay: Draft = Field(default_factory=Draft)
     autopay: AutopayDraft = Field(default_factory=AutopayDraft)
     scheduled: ScheduledDraft = Field(default_factory=ScheduledDraft)
+    plan: PlanDraft = Field(default_factory=PlanDraft)
 
     _call_sid: str = PrivateAttr(default="")
     _is_new: bool = PrivateAttr(default=True)

@@ -51,7 +51,7 @@ class Prompt(enum.StrEnum):
     MAIN_MENU = N_("Main menu.")
     MENU_PAY = N_("To make a payment, press 1.")
     MENU_BALANCES = N_("To hear your balances, press 2.")
-    MENU_PLANNED = N_("For automatic and scheduled payments, press 3.")
+    MENU_PLANNED = N_("For automatic payments, scheduled payments and payment plans, press 3.")
     MENU_RECENT_PAYMENTS = N_("For recent payments, press 4.")
     MENU_WAYS_TO_PAY = N_("For mail and other ways to pay, press 5.")
     MENU_SPECIALIST = N_("For a billing specialist, press 0.")
@@ -59,6 +59,7 @@ class Prompt(enum.StrEnum):
     MENU_BACK = N_("To return to the main menu, press 9.")
     PLANNED_AUTOPAY = N_("For automatic payments, press 1.")
     PLANNED_SCHEDULED = N_("For scheduled payments, press 2.")
+    PLANNED_PLANS = N_("For a payment plan, press 3.")
     NOT_A_CHOICE = N_("Sorry, that is not one of the choices.")
     NO_INPUT = N_("Sorry, I did not hear your answer.")
     HAVING_TROUBLE = N_("It seems you are having trouble.")
@@ -92,6 +93,8 @@ class Prompt(enum.StrEnum):
     PAYING_ALL_BILLS = N_("all your medical bills")
     PAYING_PREMIUM = N_("your premium")
     PAYING_A_BILL = N_("medical bill {bill_number}")
+    PAYING_PLAN = N_("your payment plan")
+    PAY_PLAN_NEXT = N_("For the next payment of your payment plan, {amount}, press {key}.")
     AMOUNT_DUE = N_("The balance is {amount}.")
     AMOUNT_HELD = N_("Another payment in progress already covers {amount} of it.")
     PAY_FULL = N_("To pay the full {amount}, press 1.")
@@ -304,6 +307,63 @@ class Prompt(enum.StrEnum):
     AUTOPAY_CANCEL_CONFIRM = N_("To cancel automatic payments, press 1. To keep them, press 2.")
     AUTOPAY_CANCELED = N_(
         "Automatic payments are canceled. Payments already started still go through."
+    )
+
+    # Payment plans
+    PLAN_STATUS = N_("Your payment plan: {amount} due {date}; {count} payments left.")
+    PLAN_STATUS_LAST = N_("Your payment plan: {amount} due {date}, the last payment.")
+    PLAN_STATUS_PAYING = N_("A payment on your payment plan is being processed.")
+    PLAN_METHOD = N_("Plan payments are made from your {method}.")
+    PLAN_LAPSED = N_(
+        "Your payment plan ended on {date} because payments were missed. "
+        "The {amount} it still owed is due now."
+    )
+    PLAN_PAY_NEXT = N_("To pay the next payment, {amount}, now, press 1.")
+    PLAN_PAY_OFF = N_("To pay off the plan, {amount}, press 2.")
+    PLAN_CHANGE_METHOD = N_("To change the payment method, press 3.")
+    PLAN_OFFER = N_("Your medical balance of {amount} can be paid in monthly payments.")
+    PLAN_OPTION = N_("For {count} payments of {amount} a month, the first today, press {key}.")
+    PLAN_OPTION_UNEVEN = N_(
+        "For {count} payments, {first} today and then {amount} a month, press {key}."
+    )
+    PLAN_BILL_DISPUTED = N_(
+        "Your {date_of_service} visit at {facility} cannot go into a plan while it is in dispute."
+    )
+    PLAN_BILL_TOO_OLD = N_(
+        "Your {date_of_service} visit at {facility} is too old to go into a plan."
+    )
+    PLAN_BELOW_MINIMUM = N_("Payment plans are for medical balances of {minimum} or more.")
+    PLAN_NOTHING_ELIGIBLE = N_("None of your medical bills can go into a payment plan.")
+    PLAN_AUTHORIZATION = N_(
+        "By pressing 1, you, {name}, authorize {payee} to charge your {method} for your "
+        "medical bills: {first} today, then {monthly} each month from {second} to {last}, "
+        "{total} in all. If a payment does not go through, we will try again and let you "
+        "know; after {missed} missed payments the plan ends and the rest of the balance is "
+        "due. To revoke this authorization, call a billing specialist at least 3 business "
+        "days before a payment. We will send you a written copy."
+    )
+    PLAN_CHANGE_AUTHORIZATION = N_(
+        "By pressing 1, you, {name}, authorize {payee} to charge your {method} for the rest "
+        "of your payment plan: {amount} each month from {next} to {last}, {total} in all. "
+        "If a payment does not go through, we will try again and let you know; after "
+        "{missed} missed payments the plan ends and the rest of the balance is due. To "
+        "revoke this authorization, call a billing specialist at least 3 business days "
+        "before a payment. We will send you a written copy."
+    )
+    PLAN_SET_UP = N_("Your payment plan is set up. We will send you a written copy of the terms.")
+    PLAN_NOT_SET_UP = N_("Your payment plan was not set up.")
+    PLAN_ALREADY = N_("You already have a payment plan.")
+    PLAN_OPTIONS_CHANGED = N_("Your medical balance has changed, and so have the plan options.")
+    PLAN_METHOD_CHANGED = N_(
+        "Plan payments will now be made from your {method}. We will send you a written copy."
+    )
+    PLAN_CONFIRM_AHEAD = N_(
+        "To pay {amount} on your payment plan now from your {method}, press 1. To go back, press 2."
+    )
+    PLAN_ACH_OPTIONS = N_("To authorize this payment, press 1. To go back, press 2.")
+    PLAN_PAID_OFF = N_("Your payment plan is paid off.")
+    PLAN_IN_PROGRESS = N_(
+        "A payment on your payment plan is already being processed. Please call again later."
     )
 
     # Billing specialist

@@ -16,6 +16,7 @@ from billing_core.adapters.gateways.base import GatewayError, GatewayTimeout, Pa
 from billing_core.adapters.ledger_csv import ledger_csv
 from billing_core.adapters.models import Member, Payment
 from billing_core.adapters.queries import payments as queries
+from billing_core.adapters.queries import plans as plan_queries
 from billing_core.adapters.unit_of_work import UnitOfWork
 from billing_core.domain.payments import (
     IdempotencyKeyReused,
@@ -281,6 +282,10 @@ def _open_items(
         kind = ItemKind.BILL
         number = target.bill_number if target.kind is TargetKind.BILL else None
         rows = queries.member_bills(uow, member.id, bill_number=number, lock=lock)
+        if target.kind is TargetKind.ALL_BILLS:
+            # Bills in an active payment plan are paid through the plan, on its schedule.
+            in_plan = plan_queries.bill_ids_in_active_plans(uow, member.id)
+            rows = [row for row in rows if row.id not in in_plan]
     if target.kind is TargetKind.BILL and not rows:
         raise TargetNotPayable("no_such_bill")
 

@@ -9,7 +9,7 @@ call leave them alone; its answer is recorded on them once, here or by the run
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from billing_core.adapters.gateways.base import PaymentGateway
@@ -18,7 +18,12 @@ from billing_core.adapters.queries import payments as payment_queries
 from billing_core.adapters.queries import plans as queries
 from billing_core.adapters.unit_of_work import UnitOfWork
 from billing_core.domain.autopay import AutopayAuthorization
-from billing_core.domain.payments import AmountNotAllowed, PaymentTarget, TargetNotPayable
+from billing_core.domain.payments import (
+    AchAuthorization,
+    AmountNotAllowed,
+    PaymentTarget,
+    TargetNotPayable,
+)
 from billing_core.domain.plans import PlanNotAllowed
 from billing_core.domain.regions import RegionCatalog
 from billing_core.services import audit, outbox, payments, plan_notices
@@ -48,6 +53,9 @@ class PlanStatus:
     next_number: int | None
     next_due_on: date | None
     next_amount_cents: int
+    # Every installment after the first, and the day of the last one still to pay.
+    monthly_cents: int
+    last_due_on: date | None
     payments_left: int
     # What is still owed on the plan's bills, and what payments in progress hold of it.
     remaining_cents: int
@@ -56,7 +64,7 @@ class PlanStatus:
     method_brand: str | None
     method_last4: str
     saved_method_id: int
-    bill_ids: frozenset[int]
+    bill_numbers: frozenset[str]
     lapsed_on: date | None
 
     @property
@@ -85,6 +93,8 @@ def status(uow: UnitOfWork, member_id: int, regions: RegionCatalog) -> PlanStatu
             next_number=upcoming.number if upcoming else None,
             next_due_on=upcoming.due_on if upcoming else None,
             next_amount_cents=min(upcoming.amount_cents, quote.balance_cents) if upcoming else 0,
+            monthly_cents=plan.monthly_cents,
+            last_due_on=open_rows[-1].due_on if open_rows else None,
             payments_left=len(open_rows),
             remaining_cents=quote.balance_cents,
             held_cents=quote.held_cents,
@@ -92,7 +102,7 @@ def status(uow: UnitOfWork, member_id: int, regions: RegionCatalog) -> PlanStatu
             method_brand=plan.method_brand,
             method_last4=plan.method_last4,
             saved_method_id=plan.saved_method_id,
-            bill_ids=frozenset(bill.id for bill in queries.plan_bills(uow, plan.id)),
+            bill_numbers=frozenset(b.bill_number for b in queries.plan_bills(uow, plan.id)),
             lapsed_on=plan.lapsed_at.astimezone(zone).date() if plan.lapsed_at else None,
         )
 
@@ -113,11 +123,14 @@ def pay_ahead(
     channel: str,
     call_sid: str | None,
     now: datetime,
+    ach_authorization: AchAuthorization | None = None,
 ) -> PaymentOutcome:
     """Pay the next installment now (or, with payoff, all the plan still owes), once.
 
-    Asked again with the same request key, the same payment. Raises PlanNotAllowed
-    when the plan is not the member's active one or a payment on it is in progress.
+    A bank debit carries the single-entry authorization the member accepted for it
+    (ach_authorization), else the plan's recurring one. Asked again with the same
+    request key, the same payment. Raises PlanNotAllowed when the plan is not the
+    member's active one, nothing is owed, or a payment on it is in progress.
     """
     key = ahead_key(plan_id, "payoff" if payoff else "next", request_key)
     with uow_factory() as uow:
@@ -134,6 +147,8 @@ def pay_ahead(
                 raise PlanNotAllowed(PlanNotAllowed.NOTHING_OWED)
             installment = None if payoff else rows[0].number
             request = payment_request(uow, plan, amount, key, installment, channel, call_sid)
+            if ach_authorization is not None and request.ach_authorization is not None:
+                request = replace(request, ach_authorization=ach_authorization)
             uow.commit()
     if made is not None:
         if made_for != member_id:

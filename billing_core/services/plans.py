@@ -84,6 +84,8 @@ class PlanOffer:
     refusal: str | None
     excluded: dict[str, BillExclusion]  # by bill number
     eligible_cents: int
+    # The smallest medical balance a plan takes, for a caller told theirs is too small.
+    minimum_cents: int
 
 
 @dataclass(frozen=True)
@@ -132,8 +134,8 @@ def _offer(
     try:
         offered = tuple(options(bills, today, rules))
     except PlanNotAllowed as refused:
-        return PlanOffer((), refused.reason, named, cents)
-    return PlanOffer(offered, None, named, cents)
+        return PlanOffer((), refused.reason, named, cents, rules.min_balance_cents)
+    return PlanOffer(offered, None, named, cents, rules.min_balance_cents)
 
 
 def _plan_bills(uow: UnitOfWork, member: Member) -> tuple[list[PlanBill], dict[int, str]]:

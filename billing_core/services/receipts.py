@@ -54,6 +54,7 @@ _WORDS = {
     "bill": N_("medical bill {bill}"),
     "all_bills": N_("your medical bills"),
     "premium": N_("your premium"),
+    "plan": N_("your payment plan"),
     "card": N_("card"),
     "card_brand": N_("{brand}"),
     "bank": N_("bank account"),

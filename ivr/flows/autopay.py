@@ -16,7 +16,7 @@ from twilio.twiml.voice_response import Say, VoiceResponse
 from billing_core.domain.autopay import AutopayAuthorization, AutopayNotAllowed
 from billing_core.services.autopay import AutopayStatus, NewMethod
 from ivr.call_state import AutopayDraft, Method
-from ivr.flows import capture
+from ivr.flows import capture, methods
 from ivr.flows.pay import parse_amount
 from ivr.kernel import (
     MAIN_MENU,
@@ -142,42 +142,28 @@ def overview_answer(turn: Turn) -> VoiceResponse:
 @step(bp, "/method", member=True)
 def choose_method(turn: Turn) -> VoiceResponse:
     """Offer each saved method, then a new card and a new bank account."""
-    draft = turn.call.autopay
-    saved = turn.billing.saved_methods(turn.call.member_id)
-    options = [
-        turn.say(
-            Prompt.AUTOPAY_ASK_METHOD, method=method_phrase(Method.of_saved(method)), key=str(key)
-        )
-        for key, method in enumerate(saved, start=1)
-    ]
-    options.append(turn.say(Prompt.AUTOPAY_NEW_CARD, key=str(len(saved) + 1)))
-    options.append(turn.say(Prompt.AUTOPAY_NEW_BANK, key=str(len(saved) + 2)))
-    draft.method_ids = [method.id for method in saved]
-    draft.method_id = draft.method = None
-    return ask(turn, options, method_answer, num_digits=1)
+    return ask(turn, methods.options(turn, turn.call.autopay), method_answer, num_digits=1)
 
 
 @step(bp, "/method/answer", member=True, answer=True)
 def method_answer(turn: Turn) -> VoiceResponse:
     """Take the saved method to pay with and read the terms, or capture a new one."""
     draft = turn.call.autopay
-    choices = draft.method_ids
-    if choices is None:
+    if draft.method_ids is None:
         return go(turn, choose_method)
     digits = answered(turn)
     if not digits:
         return no_answer(turn, "autopay_method", choose_method)
-    if not (digits.isdigit() and 1 <= int(digits) <= len(choices) + 2):
+    picked = methods.choice(draft, digits)
+    if picked is None:
         return global_key(turn, digits, choose_method) or retry(
             turn, "autopay_method", choose_method, Prompt.NOT_A_CHOICE
         )
     done(turn, "autopay_method")
-    key = int(digits)
-    if key == len(choices) + 1:
+    if picked == methods.NEW_CARD:
         return go(turn, capture.autopay_card)
-    if key == len(choices) + 2:
+    if picked == methods.NEW_BANK:
         return go(turn, capture.autopay_account_type)
-    draft.method_id = choices[key - 1]
     return go(turn, terms)
 
 
@@ -190,22 +176,11 @@ def authorization_values(turn: Turn, method: Method) -> dict[str, object]:
     }
 
 
-def chosen_method(turn: Turn) -> Method | None:
-    """The method the terms name: the new one captured, or the saved one chosen."""
-    draft = turn.call.autopay
-    if draft.method is not None:
-        return draft.method
-    if draft.method_id is None:
-        return None
-    saved = turn.billing.saved_method(turn.call.member_id, draft.method_id)
-    return Method.of_saved(saved) if saved is not None else None
-
-
 @capture.AUTOPAY.captured.bind
 @step(bp, "/terms", member=True)
 def terms(turn: Turn) -> VoiceResponse:
     """Read the recurring authorization inside the prompt: the caller may press before its end."""
-    method = chosen_method(turn)
+    method = methods.chosen(turn, turn.call.autopay)
     if method is None:
         return go(turn, choose_method)
     prompts: list[Say] = [
@@ -218,7 +193,7 @@ def terms(turn: Turn) -> VoiceResponse:
 @step(bp, "/terms/answer", member=True, answer=True)
 def terms_answer(turn: Turn) -> VoiceResponse:
     """On 1, record the authorization (with a new method, saved then); on 2, choose again."""
-    method = chosen_method(turn)
+    method = methods.chosen(turn, turn.call.autopay)
     if method is None:
         return go(turn, choose_method)
     digits = answered(turn)

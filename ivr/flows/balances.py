@@ -7,6 +7,7 @@ from twilio.twiml.voice_response import Say, VoiceResponse
 
 from billing_core.domain.members import CoverageType
 from billing_core.services.accounts import AccountSummary
+from ivr.flows import plans
 from ivr.flows.info import after_page, page
 from ivr.kernel import Turn, step
 from ivr.prompts import Prompt
@@ -53,6 +54,9 @@ def balance_sentences(turn: Turn, summary: AccountSummary) -> list[Say]:
             )
         if len(bills) > 1:
             sentences.append(say(Prompt.MEDICAL_TOTAL, total=Money(summary.medical_balance_cents)))
+        plan = plans.plan_sentence(turn)
+        if plan is not None:
+            sentences.append(plan)
 
     if not summary.pays_premium_here:
         sentences.append(say(Prompt.PREMIUM_EMPLOYER))

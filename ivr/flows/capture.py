@@ -85,8 +85,16 @@ AUTOPAY = Returns(
     choose_method=Exit("automatic payment method"),
     start_over=Exit("automatic payments"),
 )
+PLAN = Returns(
+    "payment plan",
+    draft=lambda call: call.plan,
+    ready=lambda call: call.plan.method_ids is not None,
+    captured=Exit("payment plan terms"),
+    choose_method=Exit("payment plan method"),
+    start_over=Exit("payment plans"),
+)
 # The payment's first: a call begun by a release before autopay kept its capture there.
-FLOWS = (PAYMENT, AUTOPAY)
+FLOWS = (PAYMENT, AUTOPAY, PLAN)
 EXITS = tuple(e for f in FLOWS for e in (f.captured, f.choose_method, f.start_over))
 # The payment flow binds these, by the names it had when it was the only one.
 CAPTURED, CHOOSE_METHOD, START_OVER = PAYMENT.captured, PAYMENT.choose_method, PAYMENT.start_over
@@ -258,7 +266,21 @@ def autopay_account_type(turn: Turn) -> VoiceResponse:
     return account_type_question(turn, AUTOPAY)
 
 
+@step(bp, "/plan/card", member=True)
+def plan_card(turn: Turn) -> VoiceResponse:
+    """Capture a new card for a payment plan."""
+    return take_card(turn, PLAN)
+
+
+@step(bp, "/plan/account-type", member=True)
+def plan_account_type(turn: Turn) -> VoiceResponse:
+    """Ask the type of a new bank account for a payment plan."""
+    return account_type_question(turn, PLAN)
+
+
 def asking_account_type(returns: Returns) -> Step:
+    if returns is PLAN:
+        return plan_account_type
     return autopay_account_type if returns is AUTOPAY else ask_account_type
 
 

@@ -15,7 +15,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from billing_core.domain.exceptions import IdentityNotVerified
 from billing_core.domain.identity import normalize_mrn
 from ivr.commands import RELAY_KEY, REPEAT_KEY, SPANISH_KEY, SPECIALIST_KEY
-from ivr.flows import agent, autopay
+from ivr.flows import agent, autopay, plans
 from ivr.kernel import (
     IDENTIFICATION,
     MAIN_MENU,
@@ -166,6 +166,9 @@ def birth_date_answer(turn: Turn) -> VoiceResponse:
     if automatic is not None:
         # An enrolled member hears what will be taken and when, not a demand to pay.
         said.append(automatic)
+    plan = plans.plan_sentence(turn)
+    if plan is not None:
+        said.append(plan)
     return go(turn, MAIN_MENU, *said)
 
 

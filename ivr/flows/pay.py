@@ -36,11 +36,21 @@ from billing_core.domain.payments import (
 from billing_core.domain.scheduled import PayDateNotAllowed, check_pay_date, next_occurrence
 from billing_core.services.accounts import AccountSummary
 from billing_core.services.payments import PaymentOutcome, PaymentRequest
+from billing_core.services.plan_servicing import PlanStatus
 from billing_core.services.scheduled import ScheduleRequest
-from ivr.call_state import Draft, Method, MethodChoice, Outcome, PayTarget, ScheduledOutcome
+from ivr.call_state import (
+    Draft,
+    Method,
+    MethodChoice,
+    Outcome,
+    PayTarget,
+    PlanDraft,
+    ScheduledOutcome,
+)
 from ivr.flows import capture
 from ivr.kernel import (
     MAIN_MENU,
+    Exit,
     Turn,
     answered,
     ask,
@@ -82,15 +92,30 @@ DATE_PROBLEMS = {
 }
 
 
+# A payment plan's next installment is paid through the plans flow, which binds this.
+PLAN_PAYMENT = Exit("a payment plan's next payment")
+EXITS = (PLAN_PAYMENT,)
+
+
 def target_of(chosen: PayTarget) -> PaymentTarget:
     return PaymentTarget(TargetKind(chosen.kind), chosen.bill_number)
 
 
-def payable_targets(summary: AccountSummary) -> list[PayTarget]:
-    """Return what the member can pay now, in the order the options are offered."""
+def payable_targets(summary: AccountSummary, plan: PlanStatus | None = None) -> list[PayTarget]:
+    """Return what the member can pay now, in the order the options are offered.
+
+    With a payment plan, its next installment comes first, and the bills in it are paid
+    through it, not one by one.
+    """
     targets: list[PayTarget] = []
-    # Keys 7, 8 and 9 keep their meaning (relay, Spanish, main menu): at most 4 bills one by one.
-    for bill in summary.bills[:4]:
+    in_plan: frozenset[str] = frozenset()
+    if plan is not None and plan.status == "active":
+        in_plan = plan.bill_numbers
+        if plan.next_due_on is not None and not plan.paying:
+            targets.append(PayTarget(kind="plan", balance=plan.next_amount_cents))
+    bills = [bill for bill in summary.bills if bill.bill_number not in in_plan]
+    # Keys 7, 8 and 9 keep their meaning (relay, Spanish, main menu): at most 6 options.
+    for bill in bills[: 4 - len(targets)]:
         targets.append(
             PayTarget(
                 kind="bill",
@@ -100,8 +125,8 @@ def payable_targets(summary: AccountSummary) -> list[PayTarget]:
                 balance=bill.balance_cents,
             )
         )
-    if len(summary.bills) > 1:
-        targets.append(PayTarget(kind="all_bills", balance=summary.medical_balance_cents))
+    if len(bills) > 1:
+        targets.append(PayTarget(kind="all_bills", balance=sum(b.balance_cents for b in bills)))
     if summary.pays_premium_here and summary.premium_balance_cents > 0:
         targets.append(PayTarget(kind="premium", balance=summary.premium_balance_cents))
     return targets
@@ -113,13 +138,12 @@ def choose_target(turn: Turn) -> VoiceResponse:
     """Offer each bill, all bills and the premium; with one choice, go straight on."""
     call = turn.call
     summary = turn.billing.account_summary(call.member_id, channel="phone", call_sid=call.call_sid)
-    targets = payable_targets(summary)
+    targets = payable_targets(summary, turn.billing.plan_status(call.member_id))
     if not targets:
         return go(turn, MAIN_MENU, turn.say(Prompt.NOTHING_TO_PAY))
     call.pay = Draft(targets=targets)
     if len(targets) == 1:
-        call.pay.target = targets[0]
-        return go(turn, choose_amount)
+        return chosen_target(turn, targets[0])
     return ask(turn, target_options(turn, targets), target_answer, num_digits=1)
 
 
@@ -139,6 +163,8 @@ def target_options(turn: Turn, targets: list[PayTarget]) -> list[Say]:
             )
         elif chosen.kind == "all_bills":
             options.append(turn.say(Prompt.PAY_ALL_BILLS, total=balance, key=str(key)))
+        elif chosen.kind == "plan":
+            options.append(turn.say(Prompt.PAY_PLAN_NEXT, amount=balance, key=str(key)))
         else:
             options.append(turn.say(Prompt.PAY_PREMIUM, balance=balance, key=str(key)))
     return options
@@ -155,11 +181,19 @@ def target_answer(turn: Turn) -> VoiceResponse:
         return no_answer(turn, "pay_target", choose_target)
     if digits.isdigit() and 1 <= int(digits) <= len(targets):
         done(turn, "pay_target")
-        turn.call.pay.target = targets[int(digits) - 1]
-        return go(turn, choose_amount)
+        return chosen_target(turn, targets[int(digits) - 1])
     return global_key(turn, digits, choose_target) or retry(
         turn, "pay_target", choose_target, Prompt.NOT_A_CHOICE
     )
+
+
+def chosen_target(turn: Turn, target: PayTarget) -> VoiceResponse:
+    """Go on to the amount, or for a plan's next payment to the plan's own read-back."""
+    if target.kind == "plan":
+        turn.call.plan = PlanDraft(ahead="next")
+        return go(turn, PLAN_PAYMENT)
+    turn.call.pay.target = target
+    return go(turn, choose_amount)
 
 
 def payable_now(turn: Turn, target: PayTarget) -> tuple[int, int]:

@@ -1,11 +1,11 @@
-"""Payments arranged ahead: automatic payments (and, beside them, what else is scheduled)."""
+"""Payments arranged ahead: automatic payments, scheduled payments, payment plans."""
 
 from __future__ import annotations
 
 from flask import Blueprint
 from twilio.twiml.voice_response import VoiceResponse
 
-from ivr.flows import autopay, scheduled
+from ivr.flows import autopay, plans, scheduled
 from ivr.kernel import Turn, answered, ask, done, global_key, go, no_answer, retry, step
 from ivr.prompts import Prompt
 
@@ -15,10 +15,12 @@ bp = Blueprint("planned", __name__, url_prefix="/voice/planned")
 CHOICES = {
     "1": autopay.overview,
     "2": scheduled.overview,
+    "3": plans.overview,
 }
 OPTIONS = (
     Prompt.PLANNED_AUTOPAY,
     Prompt.PLANNED_SCHEDULED,
+    Prompt.PLANNED_PLANS,
     Prompt.MENU_BACK,
 )
 

@@ -42,6 +42,7 @@ def payment_sentence(turn: Turn, line: PaymentLine) -> Say:
         TargetKind.BILL: Fragment(Prompt.PAYING_A_BILL, {"bill_number": line.bill_number or ""}),
         TargetKind.ALL_BILLS: Fragment(Prompt.PAYING_ALL_BILLS),
         TargetKind.PREMIUM: Fragment(Prompt.PAYING_PREMIUM),
+        TargetKind.PLAN: Fragment(Prompt.PAYING_PLAN),
     }
     method = Method.as_recorded(line.method_kind, line.method_brand, line.method_last4)
     prompt = (

@@ -4,7 +4,7 @@ MAIN_MENU = [
     "Main menu.",
     "To make a payment, press 1.",
     "To hear your balances, press 2.",
-    "For automatic and scheduled payments, press 3.",
+    "For automatic payments, scheduled payments and payment plans, press 3.",
     "For recent payments, press 4.",
     "For mail and other ways to pay, press 5.",
     "For a billing specialist, press 0.",
