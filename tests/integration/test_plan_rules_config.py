@@ -122,8 +122,8 @@ def test_the_app_does_not_start_with_a_bad_region_plan_setting(tmp_path):
         )
 
 
-def test_a_region_s_changes_are_checked_with_the_defaults_they_change():
-    # Each value is fine alone; the rules they make must hold together too.
+def test_rules_a_region_changes_in_code_are_checked_and_name_the_region():
+    # The regions file checks its own values; changes given any other way are checked here.
     with pytest.raises(RegionConfigError, match="region 'ga', field 'plans'"):
         PlanRulebook.with_changes(PlanRules(), {"ga": {"terms": (1,)}})
 
