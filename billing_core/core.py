@@ -30,6 +30,7 @@ from billing_core.services import (
     autopay,
     identification,
     payments,
+    plan_export,
     plan_servicing,
     plans,
     scheduled,
@@ -402,6 +403,10 @@ class BillingCore:
             regions=self.regions,
             now=self.clock.now(),
         )
+
+    def export_plans(self, since: date | None = None, file_format: str = "csv") -> str:
+        """The plans changed on or after `since` (None: every plan), as CSV or JSON."""
+        return plan_export.export_plans(self.unit_of_work(), since, file_format)
 
     def run_plans(
         self, as_of: datetime | None = None, members: MemberRange | None = None

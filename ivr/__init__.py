@@ -101,6 +101,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         ),
         autopay_notice_days=app.config["IVR_AUTOPAY_CHANGE_NOTICE_DAYS"],
         autopay_batch_size=app.config["IVR_AUTOPAY_BATCH_SIZE"],
+        plan_rules=config.plan_rulebook(app.config, regions),
     )
     languages = load_languages({"en": app.config["IVR_VOICE_EN"], "es": app.config["IVR_VOICE_ES"]})
     app.extensions["billing"] = core

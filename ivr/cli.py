@@ -25,7 +25,7 @@ from ivr.jobs import receipt_senders
 
 def register(app: Flask) -> None:
     """Add the operator commands to the app's command line."""
-    for group in (db, billing, regions, calls, payments, outbox, identity, jobs):
+    for group in (db, billing, regions, calls, payments, plans, outbox, identity, jobs):
         app.cli.add_command(group)
 
 
@@ -142,6 +142,34 @@ def payments_reconcile(older_than_minutes: int) -> None:
     )
     for number in report.unsettled:
         click.echo(f"  still open: {number}")
+
+
+@click.group()
+def plans() -> None:
+    """Export payment plans."""
+
+
+@plans.command("export")
+@click.option(
+    "--since",
+    "since",
+    default=None,
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="first day (UTC) a plan changed to include it (YYYY-MM-DD); default: every plan",
+)
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(["csv", "json"]),
+    default="csv",
+    show_default=True,
+)
+@click.option("--output", "-o", type=click.File("w"), default="-", help="file (default: stdout)")
+@with_appcontext
+def plans_export(since, file_format: str, output) -> None:
+    """Write the payment plans changed since a date for the billing system of record."""
+    day = since.date() if since is not None else None
+    output.write(current_app.extensions["billing"].export_plans(day, file_format))
 
 
 @click.group()

@@ -23,6 +23,10 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from billing_core.domain.money import parse_money
+from billing_core.domain.plans import PlanRulebook, PlanRules
+from billing_core.domain.regions import RegionCatalog
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Data the package ships: found in an installed wheel as in a checkout.
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -56,7 +60,8 @@ class IvrSettings(BaseSettings):
     _EMPTY_IS_DEFAULT: ClassVar[frozenset[str]] = frozenset(
         "DATABASE_URL IVR_TWILIO_AUTH_TOKEN IVR_IDENTITY_KEY IVR_REGIONS_FILE IVR_VOICE_EN"
         " IVR_VOICE_ES IVR_GATEWAY IVR_PAY_CONNECTOR IVR_RECEIPT_FROM IVR_WEBSITE"
-        " IVR_LOG_LEVEL IVR_SPEECH_MODEL".split()
+        " IVR_LOG_LEVEL IVR_SPEECH_MODEL IVR_PLAN_MIN_BALANCE IVR_PLAN_TERMS"
+        " IVR_PLAN_MIN_INSTALLMENT".split()
     )
 
     DATABASE_URL: str = ""  # empty: the SQLite file in the instance folder
@@ -103,6 +108,12 @@ class IvrSettings(BaseSettings):
     IVR_JOBS_CONCURRENCY: int = 1
     IVR_AUTOPAY_BATCH_SIZE: int = 500
     IVR_AUTOPAY_CHANGE_NOTICE_DAYS: int = 10
+    # The payment plans' rules where a region does not set its own (regions file, `plans:`).
+    IVR_PLAN_MIN_BALANCE: str = "500.00"
+    IVR_PLAN_TERMS: str = "3,6,12"
+    IVR_PLAN_MIN_INSTALLMENT: str = "25.00"
+    IVR_PLAN_MAX_BILL_AGE_DAYS: int = 365
+    IVR_PLAN_MISSED_TO_LAPSE: int = 2
 
     @classmethod
     def settings_customise_sources(
@@ -154,6 +165,54 @@ def from_environment(environ: Mapping[str, str], instance_path: str) -> dict[str
     if not values["DATABASE_URL"]:
         values["DATABASE_URL"] = f"sqlite:///{Path(instance_path) / 'ivr.sqlite3'}"
     return values
+
+
+def plan_rulebook(settings: Mapping[str, Any], regions: RegionCatalog) -> PlanRulebook:
+    """The payment-plan rules: IVR_PLAN_* for every region, changed where a region says.
+
+    A bad variable stops the start-up with a RuntimeError naming it; a region's rules
+    that do not hold together, with a RegionConfigError naming the region.
+    """
+    default = PlanRules(
+        min_balance_cents=_plan_amount(settings, "IVR_PLAN_MIN_BALANCE"),
+        terms=_plan_terms(settings["IVR_PLAN_TERMS"]),
+        min_installment_cents=_plan_amount(settings, "IVR_PLAN_MIN_INSTALLMENT"),
+        max_bill_age_days=_above_zero(settings, "IVR_PLAN_MAX_BILL_AGE_DAYS"),
+        missed_to_lapse=_above_zero(settings, "IVR_PLAN_MISSED_TO_LAPSE"),
+    )
+    return PlanRulebook.with_changes(
+        default, {region.key: region.plans for region in regions.regions.values()}
+    )
+
+
+def _plan_amount(settings: Mapping[str, Any], name: str) -> int:
+    raw = str(settings[name])
+    try:
+        cents = parse_money(raw)
+    except ValueError as bad:
+        raise RuntimeError(f"{name} must be an amount in dollars like 500.00: {bad}") from None
+    if cents <= 0:
+        raise RuntimeError(f"{name} must be more than 0.00, not {raw!r}")
+    return cents
+
+
+def _plan_terms(raw: str) -> tuple[int, ...]:
+    parts = [part.strip() for part in str(raw).split(",")]
+    if not all(part.isascii() and part.isdigit() for part in parts):
+        raise RuntimeError(f"IVR_PLAN_TERMS must be months separated by commas, not {raw!r}")
+    terms = [int(part) for part in parts]
+    if terms != sorted(set(terms)) or terms[0] < 2:
+        raise RuntimeError(
+            f"IVR_PLAN_TERMS must be increasing numbers of months, two or more, not {raw!r}"
+        )
+    return tuple(terms)
+
+
+def _above_zero(settings: Mapping[str, Any], name: str) -> int:
+    value = settings[name]
+    if value <= 0:
+        raise RuntimeError(f"{name} must be a whole number above 0, not {value!r}")
+    return value
 
 
 def current_environment() -> Mapping[str, str]:

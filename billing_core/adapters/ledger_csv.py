@@ -25,6 +25,9 @@ EXPORT_COLUMNS = (
     "gateway",
     "gateway_reference",
     "channel",
+    # Last, so readers of the columns before them are unchanged.
+    "plan_id",
+    "plan_installment",
 )
 
 
@@ -35,7 +38,7 @@ def ledger_csv(rows: Iterable[tuple[Payment, str]]) -> str:
     writer.writerow(EXPORT_COLUMNS)
     for p, mrn_last4 in rows:
         writer.writerow(
-            _cell(value)
+            safe_cell(value)
             for value in (
                 p.confirmation_number,
                 p.created_at.isoformat(),
@@ -52,11 +55,13 @@ def ledger_csv(rows: Iterable[tuple[Payment, str]]) -> str:
                 p.gateway,
                 p.gateway_reference or "",
                 p.channel,
+                "" if p.plan_id is None else str(p.plan_id),
+                "" if p.plan_installment is None else str(p.plan_installment),
             )
         )
     return out.getvalue()
 
 
-def _cell(value: str) -> str:
+def safe_cell(value: str) -> str:
     # A text cell starting with = + - @ would run as a formula in a spreadsheet.
     return "'" + value if value[:1] in ("=", "+", "-", "@") else value

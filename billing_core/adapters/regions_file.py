@@ -26,6 +26,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from billing_core.domain.money import parse_money
 from billing_core.domain.premiums import DUE_RULES, DueRule
 from billing_core.domain.regions import (
     LANGUAGES,
@@ -42,6 +43,14 @@ from billing_core.domain.regions import (
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CLOCK_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _KEY = re.compile(r"[a-z][a-z0-9_]*")
+# A region's `plans:` keys, and the PlanRules field each sets.
+PLAN_SETTINGS = {
+    "min_balance": "min_balance_cents",
+    "terms": "terms",
+    "min_installment": "min_installment_cents",
+    "max_bill_age_days": "max_bill_age_days",
+    "missed_to_lapse": "missed_to_lapse",
+}
 
 
 def _problem(field_name: str, problem: str) -> PydanticCustomError:
@@ -148,6 +157,7 @@ class RegionEntry(_Checked):
     premium_due: SkipValidation[PremiumDuePolicy | None] = None
     languages: SkipValidation[tuple[str, ...]] = ["en"]
     notes: SkipValidation[tuple[str, ...]] = []
+    plans: SkipValidation[dict[str, int | tuple[int, ...]]] = {}
 
     @field_validator("name", mode="before")
     @classmethod
@@ -245,6 +255,20 @@ class RegionEntry(_Checked):
             raise _problem("notes", "must be a list of sentences")
         return tuple(raw)
 
+    @field_validator("plans", mode="before")
+    @classmethod
+    def _plans(cls, raw: Any, info: ValidationInfo) -> dict[str, int | tuple[int, ...]]:
+        defaults = info.context["defaults"].get("plans") or {}
+        raw = raw or {}
+        if not isinstance(raw, dict) or not isinstance(defaults, dict):
+            raise _problem("plans", f"must be a mapping of {', '.join(PLAN_SETTINGS)}")
+        # A region's own values on top of those under `defaults`, key by key (as billing).
+        changes: dict[str, int | tuple[int, ...]] = {}
+        for name, value in {**defaults, **raw}.items():
+            checked = _plan_setting(str(name), value)
+            changes[PLAN_SETTINGS[str(name)]] = checked
+        return changes
+
     def region(self, key: str) -> Region:
         assert self.time_zone is not None and self.billing is not None
         assert self.premium_due is not None
@@ -260,6 +284,7 @@ class RegionEntry(_Checked):
             premium_due=self.premium_due,
             languages=self.languages,
             notes=self.notes,
+            plans=self.plans,
         )
 
 
@@ -333,6 +358,37 @@ def _region(
     except ValidationError as bad:
         raise RegionConfigError(key, *_first_problem(bad)) from None
     return checked.region(key)
+
+
+def _plan_setting(name: str, raw: Any) -> int | tuple[int, ...]:
+    """One value of a region's `plans:`, checked: cents for an amount, else whole numbers."""
+    where = f"plans.{name}"
+    if name not in PLAN_SETTINGS:
+        raise _problem(where, f"unknown plan setting; use {', '.join(PLAN_SETTINGS)}")
+    if name in ("min_balance", "min_installment"):
+        # YAML reads 300.00 unquoted as a float, which money never is.
+        if not isinstance(raw, str | int) or isinstance(raw, bool):
+            raise _problem(where, f'must be an amount in quotes, like "300.00": {raw!r}')
+        try:
+            cents = parse_money(raw)
+        except ValueError as bad:
+            raise _problem(where, str(bad)) from None
+        if cents <= 0:
+            raise _problem(where, "must be more than 0.00")
+        return cents
+    if name == "terms":
+        if not isinstance(raw, list) or not raw or not all(_whole(term) for term in raw):
+            raise _problem(where, f"must be a list of months, like [3, 6]: {raw!r}")
+        if raw != sorted(set(raw)) or raw[0] < 2:
+            raise _problem(where, "must be increasing numbers of months, two or more")
+        return tuple(raw)
+    if not _whole(raw) or raw <= 0:
+        raise _problem(where, f"must be a whole number above 0: {raw!r}")
+    return raw
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _phone_list(raw: Any, field_name: str) -> tuple[str, ...]:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import calendar
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from billing_core.domain.exceptions import BillingError
+from billing_core.domain.regions import RegionConfigError
 
 # What the plan's billing team configures (per region where it differs).
 DEFAULT_MIN_BALANCE_CENTS = 50_000
@@ -79,6 +80,25 @@ class PlanRulebook:
 
     def for_region(self, region_key: str) -> PlanRules:
         return self.by_region.get(region_key, self.default)
+
+    @classmethod
+    def with_changes(
+        cls, default: PlanRules, changes: Mapping[str, Mapping[str, object]]
+    ) -> PlanRulebook:
+        """The default, and for each region that changes some of it, the default so changed.
+
+        `changes` maps a region key to PlanRules field values; RegionConfigError names the
+        region whose rules, once changed, do not hold together.
+        """
+        by_region: dict[str, PlanRules] = {}
+        for region_key, values in changes.items():
+            if not values:
+                continue
+            try:
+                by_region[region_key] = replace(default, **values)
+            except (TypeError, ValueError) as bad:
+                raise RegionConfigError(region_key, "plans", str(bad)) from None
+        return cls(default, by_region)
 
 
 @dataclass(frozen=True)

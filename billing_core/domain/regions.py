@@ -86,6 +86,8 @@ class Region:
     premium_due: PremiumDuePolicy
     languages: tuple[str, ...]
     notes: tuple[str, ...] = ()
+    # The payment-plan rules this region changes (PlanRules field names); empty: none.
+    plans: Mapping[str, int | tuple[int, ...]] = field(default_factory=dict)
 
     def local_time(self, moment: datetime) -> datetime:
         return moment.astimezone(self.time_zone)

@@ -81,6 +81,7 @@ _BILL_COLUMNS = (
     "amount_cents",
     "feed_paid_cents",
     "due_date",
+    "disputed",
 )
 _PREMIUM_COLUMNS = ("amount_cents", "feed_paid_cents")
 
@@ -160,6 +161,7 @@ def import_feed(
                     "amount_cents": bill.amount_cents,
                     "feed_paid_cents": bill.paid_cents,
                     "due_date": bill.due_date,
+                    "disputed": bill.disputed,
                 },
             )
             for digest, (record, _values) in wanted.items()

@@ -134,7 +134,7 @@ def feed_document_to_csv(document: Mapping[str, Any]) -> str:
     def cells(kind: str, mrn: Any, values: Mapping[str, Any]) -> list[str]:
         row = {"record": kind, "mrn": mrn}
         row.update({name: values.get(name) for name in CSV_RECORD_COLUMNS[kind]})
-        return ["" if row.get(name) is None else str(row.get(name)) for name in CSV_COLUMNS]
+        return [_csv_cell(row.get(name)) for name in CSV_COLUMNS]
 
     for member in document.get("members", []):
         writer.writerow(cells("member", member.get("mrn"), member))
@@ -143,3 +143,11 @@ def feed_document_to_csv(document: Mapping[str, Any]) -> str:
         for premium in member.get("premiums") or []:
             writer.writerow(cells("premium", member.get("mrn"), premium))
     return out.getvalue()
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"  # as JSON writes it, not Python's True
+    return str(value)

@@ -21,7 +21,9 @@ MEMBER_FIELDS = tuple(
     "mrn birth_date first_name last_name region state coverage_type phone email language"
     " monthly_premium bills premiums".split()
 )
-BILL_FIELDS = tuple("bill_number date_of_service facility provider amount paid due_date".split())
+BILL_FIELDS = tuple(
+    "bill_number date_of_service facility provider amount paid due_date disputed".split()
+)
 PREMIUM_FIELDS = ("coverage_month", "amount", "paid")
 
 # The CSV header, in this order; `amount` and `paid` serve bill and premium rows alike.
@@ -76,6 +78,8 @@ class BillRecord:
     amount_cents: int
     paid_cents: int
     due_date: date
+    # The member disputes it with the billing system: no payment plan may take it.
+    disputed: bool = False
 
 
 @dataclass(frozen=True)

@@ -150,6 +150,7 @@ class BillRow(_Row):
     amount: int | None = None
     paid: int | None = None
     due_date: date | None = None
+    disputed: bool | None = None
 
     @checks("bill_number", mode="before")
     @classmethod
@@ -185,6 +186,20 @@ class BillRow(_Row):
     def _paid(cls, value: Any, info: ValidationInfo) -> int | None:
         return _money(info, value, required=False)
 
+    @checks("disputed", mode="before")
+    @classmethod
+    def _disputed(cls, value: Any, info: ValidationInfo) -> bool | None:
+        # Left out (or empty) means not disputed: each file says where every bill stands.
+        value = _raw(value)
+        if value is _ABSENT:
+            return False
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        _fail(info, "disputed", f"must be true or false: {_shown(value)}")
+        return None
+
     @model_validator(mode="after")
     def _cross_checks(self, info: ValidationInfo) -> BillRow:
         # Once the whole row is read: paid against the amount, then the due date.
@@ -212,6 +227,7 @@ class BillRow(_Row):
             self.amount,
             self.paid or 0,
             self.due_date,
+            bool(self.disputed),
         )
 
 
