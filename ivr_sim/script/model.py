@@ -68,11 +68,17 @@ EXPECT_KEYS = frozenset(
         "payments",
         "saved_methods",
         "autopay",
+        "plan",
         "texts",
         "heard",
         "never_heard",
     }
 )
+# The daily jobs a `run:` item between calls runs, as the job worker does.
+JOBS = ("plans", "autopay", "scheduled", "reconcile")
+# What a `plan:` expectation checks, and the plan statuses it knows (`none`: no plan at all).
+PLAN_KEYS = frozenset({"mrn", "status", "months", "paid", "left", "method_last4"})
+PLAN_STATUSES = ("active", "completed", "lapsed", "cancelled", "none")
 DIAL_OUTCOMES = ("completed", "answered", "busy", "no-answer", "failed", "canceled")
 FAULTS = ("database", "call-state", "app", "none")
 
@@ -114,13 +120,24 @@ class Advance:
 
 
 @dataclass(frozen=True)
+class RunJob:
+    """A daily job run once between calls, at the script clock's time."""
+
+    job: str
+    line: int | None
+
+
+ScriptItem = CallSpec | Advance | RunJob
+
+
+@dataclass(frozen=True)
 class CallScript:
-    """A whole script: its calls (and the time between them), members, start time."""
+    """A whole script: its calls (and the time and daily jobs between them), members, start time."""
 
     title: str
     name: str
     at: datetime
-    items: tuple[CallSpec | Advance, ...]
+    items: tuple[ScriptItem, ...]
     members: Any = None  # None: the demo data; else a feed document, list or file path
     source: str = ""
     base_dir: Path | None = None

@@ -17,11 +17,16 @@ from ivr_sim.script.model import (
     DURATION_PATTERN,
     EXPECT_KEYS,
     FAULTS,
+    JOBS,
     KEYS_PATTERN,
+    PLAN_KEYS,
+    PLAN_STATUSES,
     STEP_OPTIONS,
     Advance,
     CallScript,
     CallSpec,
+    RunJob,
+    ScriptItem,
     Step,
 )
 from ivr_sim.script.pay_entry import pay_values
@@ -81,7 +86,7 @@ class _Parser:
             "from": document.get("from") or DEFAULT_FROM,
             "dial_outcome": document.get("dial_outcome"),
         }
-        items: list[CallSpec | Advance] = []
+        items: list[ScriptItem] = []
         before = document.get("before")
         if before is not None:
             items.extend(self.items(before, defaults, document.lines["before"], "before"))
@@ -104,20 +109,27 @@ class _Parser:
             known_bug=self.text(document, "known_bug"),
         )
 
-    def items(
-        self, raw: Any, defaults: dict[str, Any], line: int, where: str
-    ) -> list[CallSpec | Advance]:
+    def items(self, raw: Any, defaults: dict[str, Any], line: int, where: str) -> list[ScriptItem]:
         if not isinstance(raw, LineList):
-            raise self.fail(f"{where} is a list of calls and advance: steps", line)
-        items: list[CallSpec | Advance] = []
+            raise self.fail(f"{where} is a list of calls, advance: and run: items", line)
+        items: list[ScriptItem] = []
         for item, item_line in zip(raw, raw.lines, strict=True):
             if isinstance(item, LineDict) and set(item) == {"advance"}:
                 items.append(Advance(self.duration(item["advance"], item_line), item_line))
+            elif isinstance(item, LineDict) and set(item) == {"run"}:
+                items.append(RunJob(self.job(item["run"], item_line), item_line))
             elif isinstance(item, LineDict):
                 items.append(self.call(item, defaults, top=False))
             else:
-                raise self.fail(f"each of {where} is a call (with steps) or advance", item_line)
+                raise self.fail(
+                    f"each of {where} is a call (with steps), advance or run", item_line
+                )
         return items
+
+    def job(self, value: Any, line: int) -> str:
+        if value not in JOBS:
+            raise self.fail(f"run takes a daily job: {', '.join(JOBS)}; not {value!r}", line)
+        return value
 
     def call(self, raw: LineDict, defaults: dict[str, Any], *, top: bool) -> CallSpec:
         if not top:
@@ -224,6 +236,21 @@ class _Parser:
         if not isinstance(raw, LineDict):
             raise self.fail("expect is a mapping (ended, dialed, balance, payments, ...)", line)
         self.unknown(raw, EXPECT_KEYS, "expect")
+        if "plan" in raw:
+            self.plan_expectation(raw["plan"], raw.lines.get("plan", line))
+
+    def plan_expectation(self, raw: Any, line: int) -> None:
+        if not isinstance(raw, LineDict) or "mrn" not in raw:
+            raise self.fail("plan is a mapping with the member's mrn (status, months, ...)", line)
+        self.unknown(raw, PLAN_KEYS, "plan")
+        status = raw.get("status")
+        if status is not None and str(status) not in PLAN_STATUSES:
+            raise self.fail(
+                f"plan status is one of {', '.join(PLAN_STATUSES)}", raw.lines.get("status")
+            )
+        for name in ("months", "paid", "left"):
+            if name in raw and not str(raw[name]).isdigit():
+                raise self.fail(f"plan {name} is a whole number", raw.lines.get(name))
 
     def dial_outcome(self, value: Any, line: int | None) -> None:
         if value not in DIAL_OUTCOMES:

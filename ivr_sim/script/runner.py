@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from billing_core.domain.clock import ManualClock
 from billing_core.services.feed_import import import_feed
+from billing_core.services.tasks import RECONCILE_OLDER_THAN
 from ivr_sim.call import Call
 from ivr_sim.errors import SimError
 from ivr_sim.ids import new_sid
@@ -23,6 +24,7 @@ from ivr_sim.script.model import (
     Advance,
     CallScript,
     CallSpec,
+    RunJob,
 )
 from ivr_sim.script.parser import load_script
 from ivr_sim.script.player import CallPlayer, StepFailed
@@ -61,6 +63,9 @@ class ScriptRunner:
             if isinstance(item, Advance):
                 self.clock.advance(item.seconds)
                 continue
+            if isinstance(item, RunJob):
+                self.run_job(item.job)
+                continue
             if item.at is not None:
                 self.clock.set(item.at)
             position = len(result.calls) + 1
@@ -76,6 +81,21 @@ class ScriptRunner:
                 when=self.clock.now().astimezone((item.at or script.at).tzinfo),
             )
         return result
+
+    def run_job(self, job: str) -> None:
+        """Run one daily job over every member once, at the clock's time, as the worker does."""
+        now = self.clock.now()
+        if job == "plans":
+            self.core.run_plans(as_of=now)
+        elif job == "autopay":
+            self.core.run_autopay(as_of=now)
+        elif job == "scheduled":
+            self.core.run_scheduled(as_of=now)
+        elif job == "reconcile":
+            # The worker leaves payments younger than this to the call still taking them.
+            self.core.reconcile(older_than=RECONCILE_OLDER_THAN)
+        else:
+            raise ValueError(f"no daily job {job!r}")
 
     def prepare(self, script: CallScript) -> None:
         """Empty the database (with wipe), set the clock and load the script's members."""

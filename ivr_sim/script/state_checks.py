@@ -39,6 +39,8 @@ class StateChecks:
             self._saved_methods(wanted)
         elif key == "autopay":
             self._autopay(wanted)
+        elif key == "plan":
+            self._plan(wanted)
         elif key == "texts":
             self._texts(wanted)
 
@@ -145,6 +147,56 @@ class StateChecks:
         for name in ("authorizations", "copies"):
             if name in wanted and got[name] != int(wanted[name]):
                 problems.append(f"{got[name]} {name} recorded, not {wanted[name]}")
+        if problems:
+            raise CheckFailed("; ".join(problems))
+
+    def _plan(self, wanted: Any) -> None:
+        from sqlalchemy import select
+
+        from billing_core.adapters.models import PaymentPlan, PlanInstallment
+
+        if not isinstance(wanted, Mapping) or "mrn" not in wanted:
+            raise CheckFailed("plan needs the member's mrn")
+        member_id = self.member_id(wanted["mrn"])
+        got: dict[str, Any] = {}
+        with self.core.unit_of_work() as uow:
+            plan = uow.session.scalars(
+                select(PaymentPlan)
+                .where(PaymentPlan.member_id == member_id)
+                .order_by(PaymentPlan.created_at.desc(), PaymentPlan.id.desc())
+                .limit(1)
+            ).first()
+            if plan is not None:
+                statuses = list(
+                    uow.session.scalars(
+                        select(PlanInstallment.status).where(PlanInstallment.plan_id == plan.id)
+                    )
+                )
+                got = {
+                    "status": plan.status,
+                    "months": plan.months,
+                    "paid": statuses.count("paid"),
+                    # "paying": paid ahead, the payment's answer not in yet.
+                    "left": sum(1 for status in statuses if status in ("due", "paying")),
+                    "method_last4": plan.method_last4,
+                }
+        status = str(wanted.get("status", "")).lower()
+        if not got:
+            if status == "none":
+                return
+            raise CheckFailed("the member has no payment plan")
+        problems = []
+        if status and got["status"] != status:
+            problems.append(f"the plan is {got['status']}, not {status}")
+        if "months" in wanted and got["months"] != int(wanted["months"]):
+            problems.append(f"the plan is over {got['months']} months, not {wanted['months']}")
+        for name, what in (("paid", "paid"), ("left", "left to pay")):
+            if name in wanted and got[name] != int(wanted[name]):
+                problems.append(f"{got[name]} installments {what}, not {wanted[name]}")
+        if "method_last4" in wanted and got["method_last4"] != str(wanted["method_last4"]):
+            problems.append(
+                f"the plan's method ends in {got['method_last4']}, not {wanted['method_last4']}"
+            )
         if problems:
             raise CheckFailed("; ".join(problems))
 
