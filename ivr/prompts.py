@@ -352,7 +352,6 @@ class Prompt(enum.StrEnum):
     )
     PLAN_SET_UP = N_("Your payment plan is set up. We will send you a written copy of the terms.")
     PLAN_NOT_SET_UP = N_("Your payment plan was not set up.")
-    PLAN_ALREADY = N_("You already have a payment plan.")
     PLAN_OPTIONS_CHANGED = N_("Your medical balance has changed, and so have the plan options.")
     PLAN_METHOD_CHANGED = N_(
         "Plan payments will now be made from your {method}. We will send you a written copy."
@@ -362,9 +361,6 @@ class Prompt(enum.StrEnum):
     )
     PLAN_ACH_OPTIONS = N_("To authorize this payment, press 1. To go back, press 2.")
     PLAN_PAID_OFF = N_("Your payment plan is paid off.")
-    PLAN_IN_PROGRESS = N_(
-        "A payment on your payment plan is already being processed. Please call again later."
-    )
 
     # Billing specialist
     TRANSFERRING = N_("Please hold while we connect you to a billing specialist.")

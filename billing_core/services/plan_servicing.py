@@ -83,8 +83,14 @@ def status(uow: UnitOfWork, member_id: int, regions: RegionCatalog) -> PlanStatu
         quote = payments.quote_in(uow, member.id, PaymentTarget.plan(plan.id))
         if plan.status == LAPSED and quote.balance_cents <= 0:
             return None
-        open_rows = queries.open_installments(uow, plan.id) if plan.status == ACTIVE else []
-        upcoming = next((row for row in open_rows if row.status == DUE), None)
+        # Installments being paid now (ahead, or a try of the run not yet answered) are
+        # neither the next one nor left to pay: the payment in progress is said apart.
+        open_rows = [
+            row
+            for row in (queries.open_installments(uow, plan.id) if plan.status == ACTIVE else [])
+            if not _in_flight(row)
+        ]
+        upcoming = open_rows[0] if open_rows else None
         zone = regions.get(member.region_key).time_zone
         return PlanStatus(
             plan_id=plan.id,
@@ -105,6 +111,10 @@ def status(uow: UnitOfWork, member_id: int, regions: RegionCatalog) -> PlanStatu
             bill_numbers=frozenset(b.bill_number for b in queries.plan_bills(uow, plan.id)),
             lapsed_on=plan.lapsed_at.astimezone(zone).date() if plan.lapsed_at else None,
         )
+
+
+def _in_flight(row: PlanInstallment) -> bool:
+    return row.status == PAYING or (row.attempt > 0 and row.payment_id is None)
 
 
 def ahead_key(plan_id: int, what: str, request_key: str) -> str:
@@ -185,7 +195,7 @@ def _claim(
     taken = rows if payoff else rows[:1]
     for row in taken:
         # A try the run claimed, not yet answered, or a payment ahead already under way.
-        busy = row.status == PAYING or (row.attempt > 0 and row.payment_id is None)
+        busy = _in_flight(row)
         values = {"status": PAYING, "ahead_key": key, "updated_at": now}
         if busy or not queries.change_installment_if(uow, row.id, [DUE], row.attempt, values):
             uow.rollback()

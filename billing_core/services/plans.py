@@ -199,7 +199,12 @@ def set_up(
     with uow_factory() as uow:
         plan = queries.get(uow, plan_id)
         days = tuple((i.due_on, i.amount_cents) for i in queries.installments(uow, plan_id))
-        return PlanSetUp(plan_id, plan.status, days, first)
+        made = PlanSetUp(plan_id, plan.status, days, first)
+        method_id = plan.saved_method_id
+    if new_method is not None and first is not None and first.status is PaymentStatus.FAILED:
+        # A new card or account that was declined at once is not kept for next time.
+        wallet.remove_method(uow_factory(), member_id=member_id, method_id=method_id, now=now)
+    return made
 
 
 def _create(

@@ -324,7 +324,7 @@ def set_up(
         log.info("call %s: plan refused: %s", call.call_sid, refused.reason)
         call.plan = PlanDraft()
         if refused.reason == PlanNotAllowed.ALREADY_IN_PLAN:
-            return go(turn, overview, turn.say(Prompt.PLAN_ALREADY))
+            return go(turn, overview)  # set up meanwhile (another call): the plan is read
         if refused.reason in OPTIONS_CHANGED:
             return go(turn, overview, turn.say(Prompt.PLAN_OPTIONS_CHANGED))
         return go(turn, choose_method)  # the saved method was removed meanwhile
@@ -402,10 +402,10 @@ def plan_menu(turn: Turn) -> VoiceResponse:
     if status is None or status.status != ACTIVE:
         return go(turn, overview)
     call.plan = PlanDraft(plan_id=status.plan_id)
-    lead = [
-        plan_sentence(turn, status),
-        turn.say(Prompt.PLAN_METHOD, method=method_phrase(plan_method(status))),
-    ]
+    lead = [plan_sentence(turn, status)]
+    if status.paying and status.next_due_on is not None:
+        lead.append(turn.say(Prompt.PLAN_STATUS_PAYING))
+    lead.append(turn.say(Prompt.PLAN_METHOD, method=method_phrase(plan_method(status))))
     options = []
     if not status.paying and status.next_due_on is not None:
         if status.payments_left > 1:
@@ -452,7 +452,7 @@ def confirm_ahead(turn: Turn) -> VoiceResponse:
     if status is None or status.status != ACTIVE:
         return go(turn, overview)
     if status.paying or status.next_due_on is None:
-        return go(turn, MAIN_MENU, turn.say(Prompt.PLAN_IN_PROGRESS))
+        return go(turn, MAIN_MENU, turn.say(Prompt.PLAN_STATUS_PAYING))
     draft = call.plan
     draft.plan_id = status.plan_id
     draft.ahead = draft.ahead or "next"
@@ -506,7 +506,7 @@ def confirm_ahead_answer(turn: Turn) -> VoiceResponse:
         log.info("call %s: payment ahead refused: %s", call.call_sid, refused.reason)
         call.plan = PlanDraft()
         if refused.reason == PlanNotAllowed.PAYMENT_IN_PROGRESS:
-            return go(turn, MAIN_MENU, turn.say(Prompt.PLAN_IN_PROGRESS))
+            return go(turn, MAIN_MENU, turn.say(Prompt.PLAN_STATUS_PAYING))
         return go(turn, overview)
     if outcome.status is PaymentStatus.FAILED:
         draft.request_key = None
