@@ -151,6 +151,8 @@ class PlanDraft(_Part):
     changing: bool = False
     # Fixed when the terms or the payment ahead are read: a repeated "yes" acts once.
     request_key: str | None = None
+    # The authorization's words as read: only those are recorded as accepted.
+    terms_read: str | None = None
     # What is being paid ahead: "next" (the next installment) or "payoff", and its amount.
     ahead: str | None = None
     ahead_cents: int | None = None

@@ -28,7 +28,7 @@ from billing_core.domain.plans import PlanNotAllowed
 from billing_core.domain.regions import RegionCatalog
 from billing_core.services import audit, outbox, payments, plan_notices
 from billing_core.services.autopay import NewMethod
-from billing_core.services.payment_values import PaymentOutcome
+from billing_core.services.payment_values import PaymentOutcome, check_request
 from billing_core.services.plans import (
     ACTIVE,
     DUE,
@@ -57,6 +57,8 @@ class PlanStatus:
     monthly_cents: int
     last_due_on: date | None
     payments_left: int
+    # What the installments left to pay (payments_left of them) add up to.
+    scheduled_cents: int
     # What is still owed on the plan's bills, and what payments in progress hold of it.
     remaining_cents: int
     held_cents: int
@@ -102,6 +104,7 @@ def status(uow: UnitOfWork, member_id: int, regions: RegionCatalog) -> PlanStatu
             monthly_cents=plan.monthly_cents,
             last_due_on=open_rows[-1].due_on if open_rows else None,
             payments_left=len(open_rows),
+            scheduled_cents=sum(row.amount_cents for row in open_rows),
             remaining_cents=quote.balance_cents,
             held_cents=quote.held_cents,
             method_kind=plan.method_kind,
@@ -159,6 +162,8 @@ def pay_ahead(
             request = payment_request(uow, plan, amount, key, installment, channel, call_sid)
             if ach_authorization is not None and request.ach_authorization is not None:
                 request = replace(request, ach_authorization=ach_authorization)
+            # A request the payment service would refuse is refused before anything is claimed.
+            check_request(request)
             uow.commit()
     if made is not None:
         if made_for != member_id:
@@ -169,7 +174,8 @@ def pay_ahead(
     except (AmountNotAllowed, TargetNotPayable):
         # Another payment took the plan's bills meanwhile: the installments are due again.
         with uow_factory() as uow:
-            queries.finish_ahead(uow, plan_id, key, {"status": DUE, "ahead_key": None})
+            values = {"status": DUE, "ahead_key": None, "updated_at": now}
+            queries.finish_ahead(uow, plan_id, key, values)
             uow.commit()
         raise PlanNotAllowed(PlanNotAllowed.PAYMENT_IN_PROGRESS) from None
     with uow_factory() as uow:
@@ -233,7 +239,12 @@ def change_method(
         plan.wording_version = authorization.wording_version
         plan.authorization_text = authorization.text
         plan.updated_at = now
-        left = [(row.due_on, row.amount_cents) for row in queries.open_installments(uow, plan.id)]
+        # The installments the new authorization covers: those not being paid right now.
+        left = [
+            (row.due_on, row.amount_cents)
+            for row in queries.open_installments(uow, plan.id)
+            if not _in_flight(row)
+        ]
         to = plan_notices.Addressee(member.first_name, member.language, member.phone, member.email)
         if left:
             message = plan_notices.copy(

@@ -69,6 +69,8 @@ MISSED = "missed"
 LAPSED = "lapsed"
 # Every installment paid (or nothing left owed on the plan's bills).
 COMPLETED = "completed"
+# An installment whose day came with nothing left owed on the plan's bills: not charged.
+COVERED = "covered"
 # An installment the member is paying ahead, by phone, under the installment's ahead_key.
 PAYING = "paying"
 # A claimed try with no payment recorded this long after is taken up again, under its key.
@@ -254,7 +256,8 @@ def _create(
             total_cents=chosen.total_cents,
             saved_method_id=method.id,
             method_kind=method.kind,
-            method_brand=method.brand,
+            # For a bank account the "brand" recorded is its type, as payments record it.
+            method_brand=method.brand or method.account_type,
             method_last4=method.last4,
             accepted_at=authorization.accepted_at,
             channel=authorization.channel,
@@ -337,12 +340,14 @@ def _record(uow_factory, plan_id: int, result: PaymentOutcome, key: str, now: da
     with uow_factory() as uow:
         first = queries.installment(uow, plan_id, 1)
         values: dict[str, object] = {"payment_id": _payment_id(uow, key), "updated_at": now}
-        if result.status is PaymentStatus.SUCCEEDED:
-            values["status"] = PAID
-        queries.change_installment_if(uow, first.id, [DUE], 1, values)
+        # A declined first installment is missed and the plan cancelled together, so no
+        # run can take the plan for one that is still going.
+        values["status"] = PAID if result.status is PaymentStatus.SUCCEEDED else MISSED
+        if queries.change_installment_if(uow, first.id, [DUE], 1, values) and (
+            result.status is PaymentStatus.FAILED
+        ):
+            _cancel_in(uow, queries.get(uow, plan_id), now)
         uow.commit()
-    if result.status is PaymentStatus.FAILED:
-        _cancel(uow_factory, plan_id, now)
 
 
 def _cancel(uow_factory, plan_id: int, now: datetime) -> None:
@@ -378,7 +383,8 @@ def learn_ahead(
         if ahead and ahead[0].updated_at <= now - RESUME_AFTER:
             # Nothing was begun under the key (the PENDING payment is committed before
             # any charge), so nothing was charged.
-            queries.finish_ahead(uow, plan.id, key, {"status": DUE, "ahead_key": None})
+            values = {"status": DUE, "ahead_key": None, "updated_at": now}
+            queries.finish_ahead(uow, plan.id, key, values)
             return PaymentStatus.FAILED
         return None
     if payment.status in payment_queries.IN_FLIGHT:
@@ -388,7 +394,9 @@ def learn_ahead(
         if queries.finish_ahead(uow, plan.id, key, values):
             close_if_done(uow, plan, now)
     else:
-        queries.finish_ahead(uow, plan.id, key, {"status": DUE, "ahead_key": None})
+        queries.finish_ahead(
+            uow, plan.id, key, {"status": DUE, "ahead_key": None, "updated_at": now}
+        )
     return payment.status
 
 
@@ -568,14 +576,15 @@ def _run_one(uow_factory, gateway, installment_id, as_of, regions, rules, schedu
         row = uow.session.get(PlanInstallment, installment_id)
         plan = queries.get(uow, row.plan_id)
         member = member_of(uow, plan.member_id)
-        if plan.status != ACTIVE or row.status not in (DUE, PAYING):
-            report.skipped += 1
-            return
         if row.status == PAYING:
-            # Paid ahead by the member: the run only learns what became of that payment.
+            # Paid ahead by the member (even if the plan has ended since): the run only
+            # learns what became of that payment.
             if learn_ahead(uow, plan, row.ahead_key, as_of) is None:
                 report.pending.append(row.id)
             uow.commit()
+            return
+        if plan.status != ACTIVE or row.status != DUE:
+            report.skipped += 1
             return
         if (row.next_try_on or row.due_on) > today_of(member, regions, as_of):
             report.skipped += 1
@@ -597,6 +606,23 @@ def _run_one(uow_factory, gateway, installment_id, as_of, regions, rules, schedu
                 return
             number = row.attempt
         else:
+            paid = queries.succeeded_payment_for(uow, plan.id, row.number)
+            if paid is not None:
+                # A try recorded as declined that the gateway later found charged: it paid.
+                values = {"status": PAID, "payment_id": paid, "updated_at": as_of}
+                if queries.change_installment_if(uow, row.id, [DUE], row.attempt, values):
+                    close_if_done(uow, plan, as_of)
+                uow.commit()
+                report.skipped += 1
+                return
+            if queries.saved_method(uow, plan.saved_method_id).removed_at is not None:
+                # The member removed the method the plan charges: nothing is charged, the
+                # installment is missed and they are told.
+                values = {"status": MISSED, "updated_at": as_of}
+                if queries.change_installment_if(uow, row.id, [DUE], row.attempt, values):
+                    _missed(uow, plan, row, member, as_of, rules, report)
+                uow.commit()
+                return
             number = row.attempt + 1
             claimed = queries.change_installment_if(
                 uow,
@@ -617,7 +643,7 @@ def _run_one(uow_factory, gateway, installment_id, as_of, regions, rules, schedu
     if request is None:
         with uow_factory() as uow:
             queries.settle_installment_if(
-                uow, row_id, number, {"status": PAID, "updated_at": as_of}
+                uow, row_id, number, {"status": COVERED, "updated_at": as_of}
             )
             close_if_done(uow, queries.get(uow, plan_id), as_of)
             uow.commit()
@@ -668,10 +694,16 @@ def _apply(uow, plan, row, member, payment, now, rules, schedule, report) -> Non
     if next_try is not None:
         report.retrying.append(row.id)
         return
-    report.missed.append(row.id)
     if row.number == 1:
+        report.missed.append(row.id)
         _cancel_in(uow, plan, now)
         return
+    _missed(uow, plan, row, member, now, rules, report)
+
+
+def _missed(uow, plan, row, member, now, rules, report) -> None:
+    """Tell the member an installment was missed; lapse the plan at the configured count."""
+    report.missed.append(row.id)
     _notify(
         uow,
         member,

@@ -15,7 +15,7 @@ from flask import Blueprint
 from twilio.twiml.voice_response import Say, VoiceResponse
 
 from billing_core.domain.autopay import AutopayAuthorization
-from billing_core.domain.payments import AchAuthorization, PaymentStatus
+from billing_core.domain.payments import AchAuthorization, PaymentError, PaymentStatus
 from billing_core.domain.plans import BillExclusion, PlanNotAllowed, PlanOption, installment_days
 from billing_core.services.autopay import NewMethod
 from billing_core.services.plan_servicing import PlanStatus
@@ -217,7 +217,7 @@ def terms_values(turn: Turn, method: Method) -> dict[str, object] | None:
             "amount": Money(status.monthly_cents),
             "next": Day(status.next_due_on),
             "last": Day(status.last_due_on or status.next_due_on),
-            "total": Money(status.remaining_cents),
+            "total": Money(status.scheduled_cents),
         }
     offer = turn.billing.plan_offer(call.member_id)
     option = next((o for o in offer.options if o.months == draft.months), None)
@@ -250,6 +250,8 @@ def terms(turn: Turn) -> VoiceResponse:
         turn.call.plan = PlanDraft()
         return go(turn, overview, turn.say(Prompt.PLAN_OPTIONS_CHANGED))
     draft.request_key = draft.request_key or f"{turn.call.call_sid}:{uuid.uuid4().hex[:12]}"
+    # What was read, to be sure the words recorded at "1" are the ones the caller heard.
+    draft.terms_read = turn.voice.text(authorization_prompt(draft), **values)
     prompts = [turn.say(authorization_prompt(draft), **values), turn.say(Prompt.AUTOPAY_ACCEPT)]
     return ask(turn, prompts, terms_answer, num_digits=1)
 
@@ -276,6 +278,9 @@ def terms_answer(turn: Turn) -> VoiceResponse:
     if values is None:
         turn.call.plan = PlanDraft()
         return go(turn, overview, turn.say(Prompt.PLAN_OPTIONS_CHANGED))
+    text = turn.voice.text(authorization_prompt(draft), **values)
+    if text != draft.terms_read:
+        return go(turn, terms)  # the terms changed since they were read (a new day): read them
     authorization = AutopayAuthorization(
         accepted_at=turn.billing.clock.now(),
         method_kind=method.kind,
@@ -283,7 +288,7 @@ def terms_answer(turn: Turn) -> VoiceResponse:
         method_last4=method.last4,
         channel="phone",
         wording_version=WORDING_VERSION,
-        text=turn.voice.text(authorization_prompt(draft), **values),
+        text=text,
         call_sid=turn.call.call_sid,
     )
     if draft.changing:
@@ -508,6 +513,10 @@ def confirm_ahead_answer(turn: Turn) -> VoiceResponse:
         if refused.reason == PlanNotAllowed.PAYMENT_IN_PROGRESS:
             return go(turn, MAIN_MENU, turn.say(Prompt.PLAN_STATUS_PAYING))
         return go(turn, overview)
+    except PaymentError as refused:
+        log.warning("call %s: payment ahead refused: %r", call.call_sid, refused)
+        call.plan = PlanDraft()
+        return go(turn, MAIN_MENU, turn.say(Prompt.DECLINED_PROCESSING))
     if outcome.status is PaymentStatus.FAILED:
         draft.request_key = None
         reason = pay.DECLINE_PROMPTS.get(outcome.decline_code or "", Prompt.DECLINED)

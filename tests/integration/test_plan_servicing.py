@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import threading
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from billing_core.adapters.models import MedicalBill, Payment, PlanInstallment, SandboxCharge
+from billing_core.adapters.models import (
+    MedicalBill,
+    Payment,
+    PaymentPlan,
+    PlanInstallment,
+    SandboxCharge,
+)
 from billing_core.domain.payments import PaymentStatus, TargetKind
 from billing_core.domain.plans import PlanNotAllowed
 from tests.plan_helpers import (
     DEC_27_NOON,
+    DEC_28_NOON,
     JAN_27_NOON,
     accepted,
     bank,
@@ -211,3 +218,60 @@ def test_a_first_installment_declined_late_cancels_the_plan(core):
     assert plan_row(core, plan.plan_id).status == "cancelled"
     assert report.charged == [] and count(core, SandboxCharge) == 1
     assert messages(core, "plan-missed:") == []
+
+
+def test_a_declined_first_installment_is_missed_and_never_tried_again(core):
+    member_id = member(core)
+    plan = set_up(core, member_id, method=card("insufficient-funds", "9995"))
+    assert installment(core, plan.plan_id, 1).status == "missed"
+    assert core.run_plans(DEC_27_NOON).charged == []
+    assert count(core, SandboxCharge) == 1
+
+
+def test_a_removed_method_is_not_charged_and_the_installment_is_missed_with_a_notice(core):
+    member_id = member(core)
+    plan = set_up(core, member_id)
+    assert core.remove_saved_method(member_id, plan_row(core, plan.plan_id).saved_method_id)
+    report = core.run_plans(DEC_27_NOON)
+    assert report.charged == [] and len(report.missed) == 1
+    assert count(core, SandboxCharge) == 1
+    assert len(messages(core, "plan-missed:")) == 1
+
+
+def test_a_try_found_charged_after_it_was_recorded_declined_pays_the_installment(core):
+    member_id = member(core)
+    plan = set_up(core, member_id)
+    change_token(core, plan.plan_id, "insufficient-funds")
+    core.run_plans(DEC_27_NOON)  # declined: a retry is due on 12/28
+    with core.unit_of_work() as uow:  # reconcile learned the gateway charged it after all
+        late = uow.session.scalars(
+            select(Payment).where(Payment.member_id == member_id).order_by(Payment.id.desc())
+        ).first()
+        late.status = PaymentStatus.SUCCEEDED
+        uow.commit()
+    change_token(core, plan.plan_id, "success")
+    core.run_plans(DEC_28_NOON)
+    assert installment(core, plan.plan_id, 2).status == "paid"
+    assert count(core, SandboxCharge) == 2  # the first installment and the late one, no more
+
+
+def test_a_savings_account_is_recorded_and_named_as_savings(core):
+    member_id = member(core)
+    savings = bank()
+    savings = savings.__class__(**{**savings.__dict__, "account_type": "consumer-savings"})
+    set_up(core, member_id, method=savings, authorization=accepted(core, kind="bank", last4="6789"))
+    status = core.plan_status(member_id)
+    assert (status.method_kind, status.method_brand) == ("bank", "consumer-savings")
+
+
+def test_a_payment_ahead_still_in_flight_when_the_plan_lapses_is_recorded_later(core):
+    member_id = member(core)
+    plan = set_up(core, member_id)
+    with core.unit_of_work() as uow:  # installment 3 is being paid ahead; its answer is unknown
+        row = uow.session.get(PlanInstallment, installment(core, plan.plan_id, 3).id)
+        row.status, row.ahead_key = "paying", "plan:ahead:test"
+        uow.session.get(PaymentPlan, plan.plan_id).status = "lapsed"
+        uow.commit()
+    core.run_plans(DEC_27_NOON + timedelta(minutes=30))
+    third = installment(core, plan.plan_id, 3)
+    assert (third.status, third.ahead_key) == ("due", None)  # nothing was begun: due again

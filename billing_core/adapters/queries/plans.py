@@ -10,12 +10,14 @@ from sqlalchemy import and_, func, or_, select, update
 
 from billing_core.adapters.models import (
     MedicalBill,
+    Payment,
     PaymentPlan,
     PlanBill,
     PlanInstallment,
     SavedPaymentMethod,
 )
 from billing_core.adapters.unit_of_work import UnitOfWork
+from billing_core.domain.payments import PaymentStatus
 
 ACTIVE = "active"
 DUE = "due"
@@ -166,12 +168,10 @@ def saved_method(uow: UnitOfWork, method_id: int) -> SavedPaymentMethod | None:
 def _runnable(last_day: date):
     """Installments a run takes: due by last_day, or being paid ahead (to learn the answer)."""
     day = func.coalesce(PlanInstallment.next_try_on, PlanInstallment.due_on)
-    return and_(
-        PaymentPlan.status == ACTIVE,
-        or_(
-            and_(PlanInstallment.status == DUE, day <= last_day),
-            PlanInstallment.status == PAYING,
-        ),
+    return or_(
+        and_(PaymentPlan.status == ACTIVE, PlanInstallment.status == DUE, day <= last_day),
+        # Whatever became of the plan since, a payment ahead's answer is still recorded.
+        PlanInstallment.status == PAYING,
     )
 
 
@@ -280,3 +280,16 @@ def finish_ahead(uow: UnitOfWork, plan_id: int, key: str, values: dict[str, Any]
         .execution_options(synchronize_session=False)
     )
     return changed.rowcount
+
+
+def succeeded_payment_for(uow: UnitOfWork, plan_id: int, number: int) -> int | None:
+    """The id of a succeeded payment of this installment of the plan, if any."""
+    return uow.session.scalars(
+        select(Payment.id)
+        .where(
+            Payment.plan_id == plan_id,
+            Payment.plan_installment == number,
+            Payment.status == PaymentStatus.SUCCEEDED,
+        )
+        .limit(1)
+    ).one_or_none()
