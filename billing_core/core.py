@@ -24,6 +24,7 @@ from billing_core.domain.identity import IdentityHasher
 from billing_core.domain.money import LOCALES
 from billing_core.domain.payments import AchAuthorization, PaymentTarget
 from billing_core.domain.plans import PlanRulebook
+from billing_core.domain.preferences import Delivery, MessageKind
 from billing_core.domain.regions import RegionCatalog
 from billing_core.services import (
     accounts,
@@ -33,6 +34,7 @@ from billing_core.services import (
     plan_export,
     plan_servicing,
     plans,
+    preferences,
     scheduled,
     wallet,
 )
@@ -407,6 +409,57 @@ class BillingCore:
     def export_plans(self, since: date | None = None, file_format: str = "csv") -> str:
         """The plans changed on or after `since` (None: every plan), as CSV or JSON."""
         return plan_export.export_plans(self.unit_of_work(), since, file_format)
+
+    def message_preferences(self, member_id: int) -> preferences.Preferences:
+        """How the member chose to hear from the plan, where it can reach them, paperless."""
+        return preferences.read(self.unit_of_work(), member_id)
+
+    def choose_delivery(
+        self,
+        member_id: int,
+        kind: MessageKind,
+        delivery: Delivery,
+        *,
+        channel: str,
+        call_sid: str | None = None,
+    ) -> None:
+        """Keep how the member wants one kind of message."""
+        preferences.choose(
+            self.unit_of_work(),
+            member_id=member_id,
+            kind=kind,
+            delivery=delivery,
+            channel=channel,
+            call_sid=call_sid,
+            now=self.clock.now(),
+        )
+
+    def agree_to_texts(
+        self, member_id: int, *, text: str, channel: str, call_sid: str | None = None
+    ) -> None:
+        """Record the member's consent to texts at the phone on file (TCPA), as accepted."""
+        preferences.agree_to_texts(
+            self.unit_of_work(),
+            member_id=member_id,
+            text=text,
+            channel=channel,
+            call_sid=call_sid,
+            now=self.clock.now(),
+        )
+
+    def paperless_on(self, member_id: int, terms: preferences.PaperlessTerms) -> bool:
+        """Turn paperless billing on under the terms accepted; False if it was on already."""
+        return preferences.paperless_on(self.unit_of_work(), member_id=member_id, terms=terms)
+
+    def paperless_off(self, member_id: int, *, channel: str, call_sid: str | None = None) -> bool:
+        """Turn paperless billing off; False if it was not on."""
+        return preferences.paperless_off(
+            self.unit_of_work(),
+            member_id=member_id,
+            channel=channel,
+            call_sid=call_sid,
+            now=self.clock.now(),
+        )
 
     def run_plans(
         self, as_of: datetime | None = None, members: MemberRange | None = None

@@ -158,6 +158,13 @@ class PlanDraft(_Part):
     ahead_cents: int | None = None
 
 
+class NoticesDraft(_Part):
+    """The notice preference being changed in this call: its kind, and the delivery chosen."""
+
+    kind: str | None = None
+    delivery: str | None = None
+
+
 class ScheduledDraft(_Part):
     """The scheduled payments read in this call: the one each key cancels, and the one chosen."""
 
@@ -205,6 +212,7 @@ class CallState(_Part):
     autopay: AutopayDraft = Field(default_factory=AutopayDraft)
     scheduled: ScheduledDraft = Field(default_factory=ScheduledDraft)
     plan: PlanDraft = Field(default_factory=PlanDraft)
+    notices: NoticesDraft = Field(default_factory=NoticesDraft)
 
     _call_sid: str = PrivateAttr(default="")
     _is_new: bool = PrivateAttr(default=True)

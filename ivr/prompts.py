@@ -53,7 +53,8 @@ class Prompt(enum.StrEnum):
     MENU_BALANCES = N_("To hear your balances, press 2.")
     MENU_PLANNED = N_("For automatic payments, scheduled payments and payment plans, press 3.")
     MENU_RECENT_PAYMENTS = N_("For recent payments, press 4.")
-    MENU_WAYS_TO_PAY = N_("For mail and other ways to pay, press 5.")
+    MENU_DOCUMENTS = N_("For statements, paperless billing and notices, press 5.")
+    MENU_WAYS_TO_PAY = N_("For mail and other ways to pay, press 6.")
     MENU_SPECIALIST = N_("For a billing specialist, press 0.")
     MENU_REPEAT = N_("To repeat, press star.")
     MENU_BACK = N_("To return to the main menu, press 9.")
@@ -361,6 +362,50 @@ class Prompt(enum.StrEnum):
     )
     PLAN_ACH_OPTIONS = N_("To authorize this payment, press 1. To go back, press 2.")
     PLAN_PAID_OFF = N_("Your payment plan is paid off.")
+
+    # Statements, paperless billing and notices
+    DOCUMENTS_PAPERLESS = N_("For paperless billing, press 2.")
+    DOCUMENTS_NOTICES = N_("To choose how we send you notices, press 3.")
+    PAPERLESS_IS_ON = N_("Paperless billing is on: your statements come by email.")
+    PAPERLESS_TURN_OFF = N_("To turn paperless billing off and get statements by mail, press 1.")
+    PAPERLESS_IS_OFF = N_("Paperless billing is off: your statements come by mail.")
+    PAPERLESS_NO_EMAIL = N_(
+        "Paperless billing sends your statements by email, and we have no email address for "
+        "you. A billing specialist can add one."
+    )
+    PAPERLESS_TERMS = N_(
+        "By pressing 1, you agree to get your bills, statements and letters from {payee} by "
+        "email instead of by mail, at the email address we have on file. We will email you "
+        "each time a document is ready. You can ask for a paper copy, or turn paperless "
+        "billing off, at any time by calling this line."
+    )
+    PAPERLESS_TURNED_ON = N_(
+        "Paperless billing is on. We will email you when a statement is ready."
+    )
+    PAPERLESS_TURNED_OFF = N_("Paperless billing is off. Your statements will come by mail.")
+    NOTICE_KIND_OPTION = N_("For {kind}, sent {delivery}, press {key}.")
+    NOTICE_ASK_DELIVERY = N_(
+        "How should we send {kind}? By email, press 1. By text, press 2. "
+        "By email and text, press 3. To stop them, press 4."
+    )
+    NOTICE_SAVED = N_("We will send {kind} {delivery}.")
+    NOTICE_NO_EMAIL = N_("We have no email address for you, so we cannot send them by email.")
+    NOTICE_NO_PHONE = N_("We have no mobile number for you, so we cannot send them by text.")
+    TEXT_CONSENT = N_(
+        "By pressing 1, you agree to get text messages about your bills and payments from "
+        "{payee} at the number ending in {last4}. Message and data rates may apply. Reply "
+        "STOP to stop them, or HELP for help. To agree, press 1. To go back, press 2."
+    )
+    KIND_BILL_READY = N_("notices that a bill is ready")
+    KIND_DUE_SOON = N_("reminders before a due date")
+    KIND_AUTOPAY_UPCOMING = N_("reminders of an automatic payment")
+    KIND_PLAN_INSTALLMENT = N_("reminders of a payment plan payment")
+    KIND_PAYMENT_CONFIRMATION = N_("payment confirmations")
+    KIND_PAYMENT_PROBLEM = N_("notices of a payment problem")
+    DELIVERY_EMAIL = N_("by email")
+    DELIVERY_TEXT = N_("by text")
+    DELIVERY_BOTH = N_("by email and text")
+    DELIVERY_NONE = N_("not at all")
 
     # Billing specialist
     TRANSFERRING = N_("Please hold while we connect you to a billing specialist.")

@@ -499,3 +499,63 @@ class PlanInstallment(Base):
     # While the member pays it ahead (status "paying"): that payment's idempotency key.
     ahead_key: Mapped[str | None] = mapped_column(String(80))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MessagePreference(Base):
+    """How a member chose to get one kind of message (email, text, both, none)."""
+
+    __tablename__ = "message_preferences"
+    __table_args__ = (
+        UniqueConstraint("member_id", "kind", name="uq_message_preferences_member_kind"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    kind: Mapped[str] = mapped_column(String(30))
+    delivery: Mapped[str] = mapped_column(String(10))
+    channel: Mapped[str] = mapped_column(String(20))
+    call_sid: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TextAgreement(Base):
+    """A member's agreement to get texts at a number, in the words they accepted (TCPA)."""
+
+    __tablename__ = "text_agreements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    agreed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    consent_text: Mapped[str] = mapped_column(String(2000))
+    channel: Mapped[str] = mapped_column(String(20))
+    call_sid: Mapped[str | None] = mapped_column(String(64))
+
+
+class PaperlessEnrollment(Base):
+    """A member's paperless billing, with the terms they accepted, until they turn it off.
+
+    One open enrollment per member (a partial unique index); ended ones stay as the record.
+    """
+
+    __tablename__ = "paperless_enrollments"
+    __table_args__ = (
+        Index(
+            "uq_paperless_enrollments_active_member",
+            "member_id",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    accepted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    channel: Mapped[str] = mapped_column(String(20))
+    call_sid: Mapped[str | None] = mapped_column(String(64))
+    wording_version: Mapped[str] = mapped_column(String(30))
+    terms_text: Mapped[str] = mapped_column(String(4000))
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_channel: Mapped[str | None] = mapped_column(String(20))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 from twilio.twiml.voice_response import VoiceResponse
 
-from ivr.flows import balances, pay, planned, recent, ways_to_pay
+from ivr.flows import balances, documents, pay, planned, recent, ways_to_pay
 from ivr.kernel import MAIN_MENU, Turn, answered, ask, done, global_key, go, no_answer, retry, step
 from ivr.prompts import Prompt
 
@@ -17,7 +17,8 @@ CHOICES = {
     "2": balances.read,
     "3": planned.menu,
     "4": recent.read,
-    "5": ways_to_pay.read,
+    "5": documents.menu,
+    "6": ways_to_pay.read,
 }
 OPTIONS = (
     Prompt.MAIN_MENU,
@@ -25,6 +26,7 @@ OPTIONS = (
     Prompt.MENU_BALANCES,
     Prompt.MENU_PLANNED,
     Prompt.MENU_RECENT_PAYMENTS,
+    Prompt.MENU_DOCUMENTS,
     Prompt.MENU_WAYS_TO_PAY,
     Prompt.MENU_SPECIALIST,
     Prompt.MENU_REPEAT,

@@ -6,7 +6,8 @@ MAIN_MENU = [
     "To hear your balances, press 2.",
     "For automatic payments, scheduled payments and payment plans, press 3.",
     "For recent payments, press 4.",
-    "For mail and other ways to pay, press 5.",
+    "For statements, paperless billing and notices, press 5.",
+    "For mail and other ways to pay, press 6.",
     "For a billing specialist, press 0.",
     "To repeat, press star.",
 ]

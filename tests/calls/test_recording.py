@@ -331,7 +331,7 @@ def test_calls_recorded_across_a_lockout_become_one_script_of_several_calls(
 def test_replaying_a_recording_on_the_same_app_hears_the_same(twilio, runner, recorded_app):
     call = twilio.call(to=NCAL, from_=CALLER)
     identify(call)
-    call.press("5")
+    call.press("6")
     call.hang_up()
     files = recordings(recorded_app)
     recorded_app.config["IVR_RECORDINGS_DIR"] = ""
@@ -372,7 +372,7 @@ def test_ivr_calls_to_script_and_replay_work_from_the_command_line(
     add_sim_commands(recorded_app)
     call = twilio.call(to=NCAL, from_=CALLER)
     identify(call)
-    call.press("5")
+    call.press("6")
     call.hang_up()
     [recorded] = recordings(recorded_app)
     recorded_app.config["IVR_RECORDINGS_DIR"] = ""

@@ -63,13 +63,13 @@ def softphone(app, clock, terminal: Terminal, **options) -> Softphone:
 def test_the_softphone_prints_each_prompt_as_spoken_and_takes_keys_typed_as_lines(
     app, clock, runner
 ):
-    terminal = Terminal("60000006#", "02141985", "5")
+    terminal = Terminal("60000006#", "02141985", "6")
     call = softphone(app, clock, terminal).run()
     output = terminal.output
     assert output[0].startswith("  Welcome to the Kaiser Permanente")
     assert "keys> 60000006#" in output
     assert "  Thank you, Maya." in output
-    assert "keys> 5" in output
+    assert "keys> 6" in output
     assert "  P.O. Box 7158, Pasadena, CA 91109-7158." in output
     # The typed lines ran out: the caller hangs up.
     assert output[-1] == "[call ended: caller-hung-up]"
@@ -153,7 +153,7 @@ def test_a_recorded_softphone_session_becomes_a_script_that_passes(
 def test_a_reworded_prompt_shows_in_the_replay_of_a_softphone_recording(
     recorded_app, clock, runner, tmp_path
 ):
-    terminal = Terminal("60000006#", "02141985", "5")
+    terminal = Terminal("60000006#", "02141985", "6")
     softphone(recorded_app, clock, terminal).run()
     files = sorted((tmp_path / "recordings").glob("*.jsonl"))
     recorded_app.config["IVR_RECORDINGS_DIR"] = ""
