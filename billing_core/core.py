@@ -26,6 +26,7 @@ from billing_core.domain.payments import AchAuthorization, PaymentTarget
 from billing_core.domain.plans import PlanRulebook
 from billing_core.domain.preferences import Delivery, MessageKind
 from billing_core.domain.regions import RegionCatalog
+from billing_core.domain.text_keywords import ConsentChannel, ConsentStatus, Keyword
 from billing_core.services import (
     accounts,
     autopay,
@@ -36,6 +37,7 @@ from billing_core.services import (
     plans,
     preferences,
     scheduled,
+    text_consent,
     wallet,
 )
 
@@ -168,6 +170,47 @@ class BillingCore:
             phone=phone,
             now=self.clock.now(),
         )
+
+    def text_consent(self, number: str) -> text_consent.TextConsent | None:
+        """The number's consent to texts as last changed; None if it never changed."""
+        return text_consent.consent_of(self.unit_of_work(), number)
+
+    def texts_stopped(self, number: str) -> bool:
+        """Whether the number has opted out of texts."""
+        return text_consent.is_opted_out(self.unit_of_work(), number)
+
+    def change_text_consent(
+        self,
+        number: str,
+        status: ConsentStatus,
+        *,
+        channel: ConsentChannel,
+        keyword: str | None = None,
+        by: str | None = None,
+    ) -> str:
+        """Opt the number out of texts or back in; the number as kept (E.164).
+
+        `by` names who made the change (a billing specialist), for the audit log.
+        """
+        return text_consent.change(
+            self.unit_of_work(),
+            number,
+            status,
+            channel=channel,
+            keyword=keyword,
+            by=by,
+            now=self.clock.now(),
+        )
+
+    def texted_keyword(self, number: str, keyword: Keyword) -> ConsentStatus | None:
+        """Record what a keyword texted from the number asks; the status set, None for HELP."""
+        return text_consent.apply_keyword(
+            self.unit_of_work(), number, keyword, now=self.clock.now()
+        )
+
+    def claim_text_auto_reply(self, number: str) -> bool:
+        """Whether the number may be told now that texts are not read (once a day at most)."""
+        return text_consent.claim_auto_reply(self.unit_of_work(), number, now=self.clock.now())
 
     def autopay_status(self, member_id: int) -> autopay.AutopayStatus:
         return autopay.status(

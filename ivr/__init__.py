@@ -1,4 +1,4 @@
-"""The phone channel: Twilio voice webhooks in front of the billing core."""
+"""The phone channel: Twilio voice (and incoming text) webhooks in front of the billing core."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from billing_core.core import BillingCore
 from billing_core.domain.clock import SystemClock
 from billing_core.domain.identity import IdentityHasher
 from billing_core.services.identification import LockoutPolicy
-from ivr import calls, cli, config, jobs, recording
+from ivr import calls, cli, config, jobs, messaging, recording
 from ivr.call_state import CallStore
 from ivr.flows import (
     agent,
@@ -133,6 +133,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     recording.install(app)
     for flow in FLOWS:
         app.register_blueprint(flow.bp)
+    calls.NOT_CALLS.add(messaging.bp.name)
+    messaging.install(app)
     capture.ach_parameters(app.config)  # a malformed value stops the start-up, not a call
     unbound = [exit.name for exit in (*EXITS, *capture.EXITS, *pay.EXITS) if not exit.bound]
     if unbound:

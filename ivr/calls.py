@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 # Twilio's CallSids are letters and digits; anything else is not filed, and never logged raw.
 _CALL_SID = re.compile(r"[A-Za-z0-9]{1,64}")
 STATUS_ENDPOINT = "status.call_status"
+# Blueprints whose webhooks belong to no call (incoming texts): signature only, no call state.
+NOT_CALLS: set[str] = set()
 
 
 def install(app: Flask, services: Services) -> None:
@@ -36,6 +38,8 @@ def _services() -> Services:
 
 def _before_webhook():
     require_twilio_signature()
+    if request.blueprint in NOT_CALLS:
+        return None
     services = _services()
     call_sid = call_sid_of(request.form)
     state = services.call_store.load(call_sid, services.billing.clock.now())

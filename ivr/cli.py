@@ -1,5 +1,5 @@
 """The `ivr` command for operators: database, billing feed, regions, payments, receipts, calls,
-identification lock-outs.
+identification lock-outs, text consent.
 
 The simulator's commands (`ivr call`, `ivr calls coverage|to-script|replay`, `ivr demo`)
 come from the ivr_sim package, which FlaskGroup loads from the `flask.commands` entry
@@ -18,6 +18,7 @@ from flask.cli import with_appcontext
 
 from billing_core.adapters.migrate import upgrade as migrate
 from billing_core.domain.exceptions import FeedRejected
+from billing_core.domain.text_keywords import ConsentChannel, ConsentStatus
 from billing_core.services.feed_import import import_feed, load_feed_file
 from billing_core.services.outbox import deliver_pending
 from ivr.jobs import receipt_senders
@@ -25,7 +26,7 @@ from ivr.jobs import receipt_senders
 
 def register(app: Flask) -> None:
     """Add the operator commands to the app's command line."""
-    for group in (db, billing, regions, calls, payments, plans, outbox, identity, jobs):
+    for group in (db, billing, regions, calls, payments, plans, outbox, identity, texts, jobs):
         app.cli.add_command(group)
 
 
@@ -194,6 +195,8 @@ def outbox_deliver(batch: int) -> None:
     if report.unknown:
         # The server took the text but its answer was lost: look before sending it again.
         line += f", delivery unknown: {len(report.unknown)} (see the outbox's last_error)"
+    if report.opted_out:
+        line += f", not sent (recipient opted out): {len(report.opted_out)}"
     click.echo(line)
 
 
@@ -210,6 +213,7 @@ def regions_list() -> None:
     base = current_app.config["IVR_PUBLIC_BASE_URL"].rstrip("/") or "https://YOUR-HOST"
     click.echo(f"Voice webhook (a call comes in): POST {base}/voice")
     click.echo(f"Status callback (call ends):     POST {base}/voice/status")
+    click.echo(f"Messaging (a message comes in):  POST {base}/sms")
     for region in catalog.regions.values():
         lines = ", ".join(region.pay_lines)
         relay = f"; relay: {', '.join(region.relay_lines)}" if region.relay_lines else ""
@@ -292,6 +296,68 @@ def identity_unlock_number(number: str, by: str | None) -> None:
         else f"calling number ending {''.join(ch for ch in number if ch.isdigit())[-4:]}"
     )
     click.echo(f"unlocked {what} ({state}; {result.records} record(s) cleared), by {by}")
+
+
+@click.group()
+def texts() -> None:
+    """A phone number's consent to texts, as a member asks a billing specialist."""
+
+
+_CHANGED_BY = click.option(
+    "--by",
+    "by",
+    default=None,
+    help="who is making the change, for the audit log (default: the OS user)",
+)
+
+
+def _consent_line(number: str, consent) -> str:
+    shown = f"number ending {number[-4:]}"
+    if consent is None:
+        return f"{shown}: texts are sent (never opted out)"
+    state = "opted out" if consent.status is ConsentStatus.OPTED_OUT else "opted in"
+    how = f"{consent.keyword} by text" if consent.keyword else f"by {consent.channel.value}"
+    return f"{shown}: {state} on {consent.changed_at.isoformat()} ({how})"
+
+
+def _change_texts(number: str, status: ConsentStatus, by: str | None) -> None:
+    core = current_app.extensions["billing"]
+    by = by or _operator()
+    try:
+        kept = core.change_text_consent(number, status, channel=ConsentChannel.STAFF, by=by)
+    except ValueError as bad:
+        raise click.BadParameter(str(bad), param_hint="NUMBER") from None
+    click.echo(f"{_consent_line(kept, core.text_consent(kept))}, by {by}")
+
+
+@texts.command("stop")
+@click.argument("number")
+@_CHANGED_BY
+@with_appcontext
+def texts_stop(number: str, by: str | None) -> None:
+    """Stop every text to a number (as its STOP would); audited."""
+    _change_texts(number, ConsentStatus.OPTED_OUT, by)
+
+
+@texts.command("start")
+@click.argument("number")
+@_CHANGED_BY
+@with_appcontext
+def texts_start(number: str, by: str | None) -> None:
+    """Let texts go to a number again (as its START would); audited."""
+    _change_texts(number, ConsentStatus.OPTED_IN, by)
+
+
+@texts.command("status")
+@click.argument("number")
+@with_appcontext
+def texts_status(number: str) -> None:
+    """Whether a number gets texts, and when and how that last changed."""
+    core = current_app.extensions["billing"]
+    try:
+        click.echo(_consent_line(number, core.text_consent(number)))
+    except ValueError as bad:
+        raise click.BadParameter(str(bad), param_hint="NUMBER") from None
 
 
 @click.group()

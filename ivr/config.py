@@ -61,7 +61,7 @@ class IvrSettings(BaseSettings):
         "DATABASE_URL IVR_TWILIO_AUTH_TOKEN IVR_IDENTITY_KEY IVR_REGIONS_FILE IVR_VOICE_EN"
         " IVR_VOICE_ES IVR_GATEWAY IVR_PAY_CONNECTOR IVR_RECEIPT_FROM IVR_WEBSITE"
         " IVR_LOG_LEVEL IVR_SPEECH_MODEL IVR_PLAN_MIN_BALANCE IVR_PLAN_TERMS"
-        " IVR_PLAN_MIN_INSTALLMENT".split()
+        " IVR_PLAN_MIN_INSTALLMENT IVR_SMS_OPT_OUT_REPLIES".split()
     )
 
     DATABASE_URL: str = ""  # empty: the SQLite file in the instance folder
@@ -94,6 +94,8 @@ class IvrSettings(BaseSettings):
     IVR_DB_STATEMENT_TIMEOUT_MS: int = 8000
     IVR_SPEECH_MODEL: str = "numbers_and_commands"
     IVR_SMS_FROM: str = ""
+    # Who confirms a STOP or START: Twilio's opt-out handling, or the app (ivr.messaging).
+    IVR_SMS_OPT_OUT_REPLIES: str = "twilio"
     IVR_TWILIO_API_BASE: str = ""
     IVR_SMTP_HOST: str = ""
     IVR_SMTP_PORT: int = 587

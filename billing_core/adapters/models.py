@@ -33,6 +33,7 @@ from sqlalchemy.types import TypeDecorator
 from billing_core.adapters.db import Base
 from billing_core.domain.members import CoverageType
 from billing_core.domain.payments import PaymentStatus
+from billing_core.domain.text_keywords import ConsentChannel, ConsentStatus
 
 
 class UTCDateTime(TypeDecorator):
@@ -303,6 +304,33 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     provider_reference: Mapped[str | None] = mapped_column(String(100))
+
+
+class TextConsent(Base):
+    """A phone number's consent to texts, as last changed: a STOP, a START, a call or staff.
+
+    A number with no row has not opted out. Consent belongs to the number, not to a member:
+    whoever texts STOP from it stops every text to it.
+    """
+
+    __tablename__ = "text_consents"
+
+    # E.164, as the outbox addresses texts.
+    number: Mapped[str] = mapped_column(String(20), primary_key=True)
+    status: Mapped[ConsentStatus] = mapped_column(_enum(ConsentStatus, "text_consent_status"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The keyword that changed it (STOP, START, ...); None when not changed by a keyword.
+    keyword: Mapped[str | None] = mapped_column(String(20))
+    channel: Mapped[ConsentChannel] = mapped_column(_enum(ConsentChannel, "text_consent_channel"))
+
+
+class TextAutoReply(Base):
+    """When a number was last told that texts to the plan's numbers are not read."""
+
+    __tablename__ = "text_auto_replies"
+
+    number: Mapped[str] = mapped_column(String(20), primary_key=True)
+    replied_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class CallSession(Base):

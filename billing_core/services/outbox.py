@@ -8,6 +8,10 @@ deliverer that dies between sending and recording leaves the claim to lapse; the
 is then sent again. That, and a provider whose answer is lost after it may have taken the
 message (retried once, then left as "unknown"), are the ways a message can go out twice;
 emails carry the dedupe key as Message-ID, so the receiving side can deduplicate a repeat.
+
+A text is never sent to a number that has opted out (texted STOP): that is read when the
+text is claimed, not when it was queued, so a receipt queued before the STOP is not sent
+after it. It is marked failed, "recipient opted out", and not retried.
 """
 
 from __future__ import annotations
@@ -20,8 +24,10 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from billing_core.adapters.models import OutboxStatus
+from billing_core.adapters.queries import consent as consent_queries
 from billing_core.adapters.queries import outbox as queries
 from billing_core.adapters.unit_of_work import UnitOfWork
+from billing_core.services.text_consent import consent_number
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +39,8 @@ LONGEST_RETRY = timedelta(hours=1)
 CLAIM_LEASE = timedelta(minutes=10)
 # The front of the error text of a message whose provider may have taken it unanswered.
 ANSWER_LOST = "answer lost, may have been delivered"
+# The error text of a text left unsent because its number opted out.
+OPTED_OUT = "recipient opted out"
 _ERROR_LENGTH = 200
 
 
@@ -76,12 +84,14 @@ class DeliveryReport:
 
     unknown: the provider's answer was lost twice after it may have taken the message
     (status UNKNOWN); such a message is not retried again.
+    opted_out: texts not sent because their number opted out (status FAILED, never retried).
     """
 
     sent: tuple[int, ...] = ()
     retrying: tuple[int, ...] = ()
     failed: tuple[int, ...] = ()
     unknown: tuple[int, ...] = ()
+    opted_out: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -156,13 +166,16 @@ def deliver_pending(
     retrying: list[int] = []
     failed: list[int] = []
     unknown: list[int] = []
+    opted_out: list[int] = []
     handled: set[int] = set()
     while len(handled) < batch:
-        claim, lapsed = _claim_one(
+        claim, lapsed, stopped = _claim_one(
             uow_factory(), senders, clock(), max_attempts, lease_start() + lease, handled
         )
         failed.extend(lapsed)
+        opted_out.extend(stopped)
         handled.update(lapsed)
+        handled.update(stopped)
         if claim is None:
             break
         handled.add(claim.message_id)
@@ -194,7 +207,9 @@ def deliver_pending(
         else:
             _record_failure(uow_factory(), claim, problem, clock(), status=OutboxStatus.PENDING)
             retrying.append(claim.message_id)
-    return DeliveryReport(tuple(sent), tuple(retrying), tuple(failed), tuple(unknown))
+    return DeliveryReport(
+        tuple(sent), tuple(retrying), tuple(failed), tuple(unknown), tuple(opted_out)
+    )
 
 
 def _claim_one(
@@ -204,20 +219,30 @@ def _claim_one(
     max_attempts: int,
     lease_until: datetime,
     skip: set[int],
-) -> tuple[_Claim | None, list[int]]:
+) -> tuple[_Claim | None, list[int], list[int]]:
     """Mark the next due message as being sent, in a committed transaction, and return it.
 
-    Also returns the ids of lapsed claims given up on (out of attempts) on the way.
+    Also returns the ids of lapsed claims given up on (out of attempts) on the way, and of
+    texts to numbers that opted out, marked failed instead of claimed.
     Concurrent deliverers claim different messages (queries.due_messages_for_update).
     """
     with uow:
         lapsed: list[int] = []
+        stopped: list[int] = []
         claim: _Claim | None = None
         while claim is None:
-            rows = queries.due_messages_for_update(uow, kinds, now, 1, skip=skip)
+            rows = queries.due_messages_for_update(uow, kinds, now, 1, skip=[*skip, *stopped])
             if not rows:
                 break
             [row] = rows
+            if row.kind == SMS and _opted_out(uow, row.recipient):
+                # Read now, not when it was queued: a STOP since then holds. Never retried,
+                # and a later START does not bring it back (it was stopped when it was due).
+                row.status = OutboxStatus.FAILED
+                row.last_error = OPTED_OUT
+                stopped.append(row.id)
+                uow.session.flush()
+                continue
             if row.status is OutboxStatus.SENDING:
                 # Its deliverer claimed it and never said how the send went.
                 row.last_error = _with_note(
@@ -244,7 +269,12 @@ def _claim_one(
                 answer_lost_before=(row.last_error or "").startswith(ANSWER_LOST),
             )
         uow.commit()
-    return claim, lapsed
+    return claim, lapsed, stopped
+
+
+def _opted_out(uow: UnitOfWork, recipient: str) -> bool:
+    number = consent_number(recipient)
+    return number is not None and consent_queries.is_opted_out(uow, number)
 
 
 def _with_note(previous: str | None, note: str) -> str:

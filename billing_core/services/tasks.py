@@ -58,10 +58,13 @@ def billing_tasks(
         if not senders:
             return "no sender configured (IVR_SMS_FROM, IVR_SMTP_HOST); nothing sent"
         report = deliver_pending(core.unit_of_work, senders, now=now, batch=batch)
-        return (
+        line = (
             f"sent: {len(report.sent)}, to retry: {len(report.retrying)}, "
             f"failed: {len(report.failed)}"
         )
+        if report.opted_out:
+            line += f", not sent (recipient opted out): {len(report.opted_out)}"
+        return line
 
     def reconcile(now: datetime) -> str:
         report = core_as_of(core, now).reconcile(older_than=RECONCILE_OLDER_THAN)
