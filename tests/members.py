@@ -7,6 +7,7 @@ from datetime import date
 from billing_core.adapters.models import MedicalBill, Member, PremiumInvoice
 from billing_core.core import BillingCore
 from billing_core.domain.members import CoverageType
+from billing_core.domain.preferences import Delivery, MessageKind
 
 
 def add_member(
@@ -23,8 +24,13 @@ def add_member(
     premiums: list[tuple[date, int, int]] = (),
     phone: str | None = None,
     email: str | None = None,
+    texts: bool = False,
 ) -> int:
-    """Add a member; bills are (number, service date, facility, amount, paid, due date)."""
+    """Add a member; bills are (number, service date, facility, amount, paid, due date).
+
+    texts: the member agreed to texts at the phone and chose receipts and payment
+    problems by email and text.
+    """
     now = core.clock.now()
     digest = core.hasher.mrn(mrn)
     with core.unit_of_work() as uow:
@@ -70,4 +76,15 @@ def add_member(
             )
         uow.session.add(member)
         uow.commit()
-        return member.id
+        member_id = member.id
+    if texts:
+        agree_to_texts(core, member_id)
+    return member_id
+
+
+def agree_to_texts(core: BillingCore, member_id: int) -> None:
+    """Have the member agree to texts and choose receipts and payment problems by text too."""
+    core.agree_to_texts(member_id, text="I agree to texts.", channel="phone")
+    both = Delivery.BOTH if core.message_preferences(member_id).email else Delivery.TEXT
+    for kind in (MessageKind.PAYMENT_CONFIRMATION, MessageKind.PAYMENT_PROBLEM):
+        core.choose_delivery(member_id, kind, both, channel="phone")

@@ -18,11 +18,19 @@ from billing_core.adapters.models import (
     PaperlessEnrollment,
     TextAgreement,
 )
+from billing_core.adapters.queries import consent as consent_queries
 from billing_core.adapters.queries import preferences as queries
 from billing_core.adapters.unit_of_work import UnitOfWork
 from billing_core.domain.exceptions import BillingError, MemberNotFound
-from billing_core.domain.preferences import Delivery, MessageKind, delivery_for
+from billing_core.domain.preferences import (
+    DEFAULT_DELIVERY,
+    Delivery,
+    MessageKind,
+    delivery_for,
+)
+from billing_core.domain.text_keywords import ConsentChannel, ConsentStatus
 from billing_core.services import audit, receipts
+from billing_core.services.text_consent import consent_number
 
 
 class PreferenceNotAllowed(BillingError):
@@ -83,9 +91,26 @@ def read(uow: UnitOfWork, member_id: int) -> Preferences:
 
 
 def texts_allowed(uow: UnitOfWork, member: Member) -> bool:
-    """Whether the member may be texted at the phone on file: they agreed to it there."""
+    """Whether the member may be texted at the phone on file: they agreed to it there, and
+    the number has not opted out (STOP) since."""
     phone = usable_phone(member)
-    return phone is not None and queries.text_agreement(uow, member.id, phone) is not None
+    if phone is None or queries.text_agreement(uow, member.id, phone) is None:
+        return False
+    number = consent_number(phone)
+    return number is not None and not consent_queries.is_opted_out(uow, number)
+
+
+def addresses(uow: UnitOfWork, member: Member, kind: MessageKind) -> tuple[str | None, str | None]:
+    """Where a message of this kind may go: (phone, email) as the member chose, None where not.
+
+    A phone only where the member chose texts for the kind and agreed to texts; an email
+    only where they chose email and have a usable address.
+    """
+    stored = queries.preference(uow, member.id, kind.value)
+    delivery = Delivery(stored.delivery) if stored is not None else DEFAULT_DELIVERY
+    phone = usable_phone(member) if delivery.by_text and texts_allowed(uow, member) else None
+    email = usable_email(member) if delivery.by_email else None
+    return phone, email
 
 
 def agree_to_texts(
@@ -103,6 +128,17 @@ def agree_to_texts(
         phone = usable_phone(member)
         if phone is None:
             raise PreferenceNotAllowed(PreferenceNotAllowed.NO_PHONE)
+        number = consent_number(phone)
+        if number is not None:
+            # Agreeing on a call is also a START: texts to the number flow again.
+            consent_queries.record_consent(
+                uow,
+                number=number,
+                status=ConsentStatus.OPTED_IN,
+                keyword=None,
+                channel=ConsentChannel.PHONE,
+                at=now,
+            )
         uow.session.add(
             TextAgreement(
                 member_id=member.id,

@@ -11,7 +11,8 @@ from billing_core.adapters.queries.payments import IN_FLIGHT
 from billing_core.adapters.unit_of_work import UnitOfWork
 from billing_core.domain.exceptions import MemberNotFound
 from billing_core.domain.payments import PaymentStatus
-from billing_core.services import audit, outbox, receipts
+from billing_core.domain.preferences import MessageKind
+from billing_core.services import audit, outbox, preferences, receipts
 from billing_core.services.payment_values import PaymentOutcome
 
 PROCESSING_ERROR = "processing_error"
@@ -70,10 +71,11 @@ def settle(
             # how it ended. The dedupe keys send each notice once, whichever path fails it.
             member = member_of(uow, payment.member_id)
             notice = receipts.receipt_for(payment, member, paid_at=now)
+            phone, email = preferences.addresses(uow, member, MessageKind.PAYMENT_PROBLEM)
             outbox.enqueue_all(
                 uow,
                 receipts.not_taken_messages(
-                    notice, payment_id=payment.id, phone=member.phone, email=member.email
+                    notice, payment_id=payment.id, phone=phone, email=email
                 ),
                 now=now,
             )
@@ -108,11 +110,12 @@ def _caller_not_told(uow: UnitOfWork, payment: Payment, before: PaymentStatus, b
 def _queue_receipts(
     uow: UnitOfWork, payment: Payment, now: datetime, receipt_phone: str | None
 ) -> None:
-    """Queue a text and an email receipt, to the phone given for it or the one on file."""
+    """Queue the receipts the member chose (email, text, both), or a text to the phone given."""
     member = member_of(uow, payment.member_id)
     receipt = receipts.receipt_for(payment, member, paid_at=now)
+    phone, email = preferences.addresses(uow, member, MessageKind.PAYMENT_CONFIRMATION)
     messages = receipts.receipt_messages(
-        receipt, payment_id=payment.id, phone=receipt_phone or member.phone, email=member.email
+        receipt, payment_id=payment.id, phone=receipt_phone or phone, email=email
     )
     outbox.enqueue_all(uow, messages, now=now)
 

@@ -31,10 +31,10 @@ from billing_core.adapters.models import Member, OutboxMessage, OutboxStatus
 from billing_core.adapters.senders.smtp import SmtpSender
 from billing_core.adapters.senders.twilio_sms import TwilioSmsSender
 from billing_core.domain.payments import PaymentRequestInvalid, PaymentTarget
-from billing_core.services import outbox, payments
+from billing_core.services import outbox, payments, receipts
 from billing_core.services.outbox import EMAIL, SMS, OutgoingMessage, SendError
 from billing_core.services.payments import PaymentRequest
-from tests.members import add_member
+from tests.members import add_member, agree_to_texts
 
 PHONE = "+15105550123"
 EMAIL_ADDRESS = "ana.tester@example.org"
@@ -210,10 +210,13 @@ def member_id(core) -> int:
 
 
 def set_contact(core, member_id: int, *, phone=None, email=None, language="en") -> None:
+    """Put the contacts on file; a member with a phone agreed to texts on it."""
     with core.unit_of_work() as uow:
         member = uow.session.get(Member, member_id)
         member.phone, member.email, member.language = phone, email, language
         uow.commit()
+    if phone is not None and receipts.is_e164(phone):
+        agree_to_texts(core, member_id)
 
 
 def card(member_id: int, amount: int = 12000, *, outcome="success", **extra) -> PaymentRequest:

@@ -570,6 +570,7 @@ def test_a_payment_left_unknown_that_never_went_through_is_reported_to_the_membe
         mrn="44440001",
         birth_date=date(1970, 1, 1),
         phone="+15105550123",
+        texts=True,
         bills=[("B-1", date(2026, 9, 1), "Clinic", 9000, 0, date(2026, 12, 31))],
     )
     gateway = LostAnswer(core.session_factory, core.clock)

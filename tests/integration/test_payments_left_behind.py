@@ -19,7 +19,7 @@ from billing_core.adapters.models import CallSession, Member, OutboxMessage, Pay
 from billing_core.domain.payments import PaymentStatus, PaymentTarget
 from billing_core.services import payments
 from billing_core.services.payments import PaymentRequest
-from tests.members import add_member
+from tests.members import add_member, agree_to_texts
 
 PHONE = "+15105550123"
 EMAIL_ADDRESS = "ana.tester@example.org"
@@ -38,6 +38,8 @@ def member(core, *, language: str = "en", phone=PHONE, email=EMAIL_ADDRESS) -> i
         row = uow.session.get(Member, member_id)
         row.phone, row.email, row.language = phone, email, language
         uow.commit()
+    if phone is not None:
+        agree_to_texts(core, member_id)
     return member_id
 
 
