@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
@@ -30,6 +31,7 @@ from billing_core.domain.text_keywords import ConsentChannel, ConsentStatus, Key
 from billing_core.services import (
     accounts,
     autopay,
+    documents,
     identification,
     payments,
     plan_export,
@@ -521,3 +523,34 @@ class BillingCore:
     def plan_batches(self, as_of: datetime) -> list[MemberRange]:
         """The member id ranges of a plans run, each with an installment due by then."""
         return plans.run_batches(self.unit_of_work(), as_of, self.autopay_batch_size)
+
+    def request_document(
+        self,
+        member_id: int,
+        kind: str,
+        year: int | None = None,
+        *,
+        channel: str,
+        call_sid: str | None = None,
+    ) -> documents.DocumentRequested:
+        """Send a statement or letter as a PDF: emailed, else queued for mail; audited.
+
+        kind is a DocumentKind value; year is a tax letter's (default: last year). Raises
+        DocumentNotDeliverable (reason no_email_or_address) when neither is on file.
+        """
+        return documents.request_document(
+            self.unit_of_work,
+            member_id=member_id,
+            kind=kind,
+            year=year,
+            channel=channel,
+            call_sid=call_sid,
+            regions=self.regions,
+            now=self.clock.now(),
+        )
+
+    def export_print(self, since: date, directory: Path) -> documents.PrintExport:
+        """Write the documents queued for mail since the day, with their manifest, for printing."""
+        return documents.export_print(
+            self.unit_of_work(), since=since, directory=directory, now=self.clock.now()
+        )

@@ -1,5 +1,5 @@
 """The `ivr` command for operators: database, billing feed, regions, payments, receipts, calls,
-identification lock-outs, text consent.
+identification lock-outs, text consent, mailed documents.
 
 The simulator's commands (`ivr call`, `ivr calls coverage|to-script|replay`, `ivr demo`)
 come from the ivr_sim package, which FlaskGroup loads from the `flask.commands` entry
@@ -11,6 +11,7 @@ from __future__ import annotations
 import getpass
 import logging
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -26,7 +27,20 @@ from ivr.jobs import receipt_senders
 
 def register(app: Flask) -> None:
     """Add the operator commands to the app's command line."""
-    for group in (db, billing, regions, calls, payments, plans, outbox, identity, texts, jobs):
+    groups = (
+        db,
+        billing,
+        regions,
+        calls,
+        payments,
+        plans,
+        outbox,
+        documents,
+        identity,
+        texts,
+        jobs,
+    )
+    for group in groups:
         app.cli.add_command(group)
 
 
@@ -198,6 +212,37 @@ def outbox_deliver(batch: int) -> None:
     if report.opted_out:
         line += f", not sent (recipient opted out): {len(report.opted_out)}"
     click.echo(line)
+
+
+@click.group()
+def documents() -> None:
+    """Members' statements and letters."""
+
+
+@documents.command("export-print")
+@click.option(
+    "--since",
+    "since",
+    required=True,
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="first day (UTC) a document was asked for to include it (YYYY-MM-DD)",
+)
+@click.option(
+    "--output",
+    "-o",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    help="directory for the PDFs and the manifest (default: the current one)",
+)
+@with_appcontext
+def documents_export_print(since, directory: Path) -> None:
+    """Write the documents queued for mail since a day, and their manifest, for printing."""
+    export = current_app.extensions["billing"].export_print(since.date(), directory)
+    click.echo(
+        f"documents: {len(export.document_ids)} ({export.newly_exported} not exported before); "
+        f"manifest: {export.manifest}"
+    )
 
 
 @click.group()

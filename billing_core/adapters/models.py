@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     UniqueConstraint,
     false,
@@ -83,6 +84,12 @@ class Member(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     language: Mapped[str] = mapped_column(String(8), default="en")
     monthly_premium_cents: Mapped[int | None] = mapped_column(BigInteger)
+    # Where paper is mailed, as the billing feed gives it; all empty when none is on file.
+    address_line1: Mapped[str | None] = mapped_column(String(100))
+    address_line2: Mapped[str | None] = mapped_column(String(100))
+    address_city: Mapped[str | None] = mapped_column(String(60))
+    address_state: Mapped[str | None] = mapped_column(String(2))
+    address_zip: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -304,6 +311,10 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     provider_reference: Mapped[str | None] = mapped_column(String(100))
+    # The document an email carries as its one attachment; empty for every other message.
+    document_id: Mapped[int | None] = mapped_column(
+        ForeignKey("document_requests.id", name="fk_outbox_messages_document_id")
+    )
 
 
 class TextConsent(Base):
@@ -587,3 +598,35 @@ class PaperlessEnrollment(Base):
     terms_text: Mapped[str] = mapped_column(String(4000))
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_channel: Mapped[str | None] = mapped_column(String(20))
+
+
+class DocumentRequest(Base):
+    """A statement or letter a member asked for: the PDF as made then, and where it goes.
+
+    The PDF is kept, not made again when it is sent or printed: it shows the balances and
+    payments of the moment it was asked for, a retried email or a second print run gives
+    the very same document, and the row is the record of what the member was sent.
+    """
+
+    __tablename__ = "document_requests"
+    __table_args__ = (Index("ix_document_requests_delivery_created", "delivery", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    # The calendar year of a tax letter; empty for the other kinds.
+    year: Mapped[int | None] = mapped_column(Integer)
+    language: Mapped[str] = mapped_column(String(8))
+    # "email" (queued in the outbox with it attached) or "mail" (for the print vendor).
+    delivery: Mapped[str] = mapped_column(String(10))
+    member_name: Mapped[str] = mapped_column(String(201))
+    # The mailing address lines as they were when it was asked for (mail only).
+    mail_address: Mapped[list[str] | None] = mapped_column(JSON)
+    file_name: Mapped[str] = mapped_column(String(80))
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    pages: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(20))
+    call_sid: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # First written out for the print vendor; a later export of the same days writes it again.
+    exported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

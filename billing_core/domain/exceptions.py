@@ -43,3 +43,19 @@ class AmountTooLarge(KeyedAmountInvalid):
 
 class AmountZero(KeyedAmountInvalid):
     """Nothing to pay: the amount keyed is zero."""
+
+
+class DocumentNotDeliverable(BillingError):
+    """A statement or letter cannot be sent: `reason` says why (no_email_or_address)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class DocumentRequestInvalid(BillingError, ValueError):
+    """A document asked for wrongly: `reason` names it (unknown_kind, bad_year, year_not_used)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

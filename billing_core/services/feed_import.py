@@ -71,6 +71,11 @@ _MEMBER_COLUMNS = (
     "email",
     "language",
     "monthly_premium_cents",
+    "address_line1",
+    "address_line2",
+    "address_city",
+    "address_state",
+    "address_zip",
 )
 # "feed_paid_cents" is what the billing system last said was paid; "paid_cents" adds the
 # payments this line took that the billing system had not seen yet.
@@ -208,6 +213,11 @@ def _member_values(record: MemberRecord, digest: str, hasher: IdentityHasher) ->
         "email": record.email,
         "language": record.language,
         "monthly_premium_cents": record.monthly_premium_cents,
+        "address_line1": record.address_line1,
+        "address_line2": record.address_line2,
+        "address_city": record.address_city,
+        "address_state": record.address_state,
+        "address_zip": record.address_zip,
     }
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -45,14 +45,28 @@ _ERROR_LENGTH = 200
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file an email carries: a member's statement or letter, as a PDF."""
+
+    file_name: str
+    content: bytes = field(repr=False)
+    content_type: str = "application/pdf"
+
+
+@dataclass(frozen=True)
 class OutgoingMessage:
-    """One text or email as a sender gets it: plain values, no database row."""
+    """One text or email as a sender gets it: plain values, no database row.
+
+    An email may carry one attachment (a queued message refers to its document, which is
+    read when the message is sent); a text never does.
+    """
 
     kind: str
     recipient: str
     body: str
     dedupe_key: str
     subject: str | None = None
+    attachment: Attachment | None = None
 
 
 class SendError(Exception):
@@ -103,8 +117,13 @@ class _Claim:
     answer_lost_before: bool = False
 
 
-def enqueue(uow: UnitOfWork, message: OutgoingMessage, *, now: datetime) -> bool:
-    """Add the message to the caller's transaction; False if its dedupe key is already queued."""
+def enqueue(
+    uow: UnitOfWork, message: OutgoingMessage, *, now: datetime, document_id: int | None = None
+) -> bool:
+    """Add the message to the caller's transaction; False if its dedupe key is already queued.
+
+    With document_id, the email is sent with that document's PDF attached.
+    """
     return queries.insert_message(
         uow,
         {
@@ -113,6 +132,7 @@ def enqueue(uow: UnitOfWork, message: OutgoingMessage, *, now: datetime) -> bool
             "subject": message.subject,
             "body": message.body,
             "dedupe_key": message.dedupe_key,
+            "document_id": document_id,
         },
         now=now,
     )
@@ -256,6 +276,10 @@ def _claim_one(
             row.status = OutboxStatus.SENDING
             row.attempts += 1
             row.next_attempt_at = lease_until
+            attachment = None
+            if row.document_id is not None:
+                file_name, content = queries.document_file(uow, row.document_id)
+                attachment = Attachment(file_name, content)
             claim = _Claim(
                 row.id,
                 row.attempts,
@@ -265,6 +289,7 @@ def _claim_one(
                     body=row.body,
                     dedupe_key=row.dedupe_key,
                     subject=row.subject,
+                    attachment=attachment,
                 ),
                 answer_lost_before=(row.last_error or "").startswith(ANSWER_LOST),
             )

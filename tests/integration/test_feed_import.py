@@ -191,7 +191,7 @@ def test_a_bad_file_is_rejected_whole_and_writes_nothing(core, tmp_path):
     good_rows = EXAMPLE_CSV.read_text()
     bad = tmp_path / "feed.csv"
     # The bad row is last, after good members, bills and premiums.
-    bad_row = "bill,20000002,,,,,,,,,,,CO-9,2026-10-11,Lab,Dr. Ortiz,12.345,,2026-12-20,\n"
+    bad_row = "bill,20000002,,,,,,,,,,,,,,,,CO-9,2026-10-11,Lab,Dr. Ortiz,12.345,,2026-12-20,\n"
     bad.write_text(good_rows + bad_row)
 
     with pytest.raises(FeedRejected) as rejected:

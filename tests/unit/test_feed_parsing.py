@@ -497,3 +497,62 @@ def test_a_negative_amount_is_named_as_negative():
         parse_money("-0.01")
     with pytest.raises(ValueError, match="must not be negative"):
         parse_money(-1)
+
+
+# --- mailing addresses -------------------------------------------------------------------
+
+
+def test_a_member_s_mailing_address_is_read_with_the_state_in_capitals(regions):
+    (luis,) = parse_feed_document(
+        {"members": [example()["members"][1]]}, regions=regions, today=TODAY
+    )
+    assert (luis.address_line1, luis.address_line2) == ("4820 Fallstaff Road", "Apt 2B")
+    assert (luis.address_city, luis.address_state, luis.address_zip) == (
+        "Baltimore",
+        "MD",
+        "21215",
+    )
+    (ana,) = parse_feed_document(
+        {"members": [member(address_line1="1 Main St", address_city="Oakland",
+                            address_state="ca", address_zip="94612-1234")]},
+        regions=regions,
+        today=TODAY,
+    )  # fmt: skip
+    assert (ana.address_state, ana.address_zip, ana.address_line2) == ("CA", "94612-1234", None)
+
+
+def test_a_member_without_an_address_is_read_with_none(regions):
+    (ana,) = parse_feed_document({"members": [member()]}, regions=regions, today=TODAY)
+    assert ana.address_line1 is None and ana.address_zip is None
+
+
+def test_part_of_a_mailing_address_is_refused_naming_each_part_it_lacks(regions):
+    problems = problems_of({"members": [member(address_line2="Apt 4")]}, regions)
+    assert problems == [
+        "members[0].address_line1: is required",
+        "members[0].address_city: is required",
+        "members[0].address_state: is required",
+        "members[0].address_zip: is required",
+    ]
+
+
+def test_a_bad_zip_code_or_state_in_an_address_is_refused(regions):
+    address = {"address_line1": "1 Main St", "address_city": "Oakland"}
+    problems = problems_of(
+        {"members": [member(**address, address_state="C4", address_zip="9461")]}, regions
+    )
+    assert problems == [
+        "members[0].address_state: not a two-letter state code: 'C4'",
+        "members[0].address_zip: not a ZIP code (12345 or 12345-6789): '9461'",
+    ]
+
+
+def test_a_csv_member_row_carries_its_mailing_address(regions):
+    row = {**CSV_MEMBER, "address_line1": "1 Main St", "address_city": "Oakland",
+           "address_state": "CA", "address_zip": "94612"}  # fmt: skip
+    (ana,) = parse_feed(csv_text(row), format="csv", regions=regions, today=TODAY)
+    assert (ana.address_line1, ana.address_city, ana.address_zip) == (
+        "1 Main St",
+        "Oakland",
+        "94612",
+    )

@@ -15,7 +15,13 @@ from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po
 
 from billing_core.adapters import translations
-from billing_core.services import autopay_notices, plan_notices, receipts, scheduled_notices
+from billing_core.services import (
+    autopay_notices,
+    documents,
+    plan_notices,
+    receipts,
+    scheduled_notices,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = translations.TRANSLATIONS_DIR / "messages.pot"
@@ -32,10 +38,10 @@ def msgids(catalog: Catalog) -> set[str]:
 
 
 def extracted_messages() -> set[str]:
-    """What `make catalog` extracts from the receipts and autopay notices (`-k N_`), in memory."""
+    """What `make catalog` extracts from receipts, notices and documents (`-k N_`), in memory."""
     return {
         message
-        for module in (receipts, autopay_notices, scheduled_notices, plan_notices)
+        for module in (receipts, autopay_notices, scheduled_notices, plan_notices, documents)
         for _line, message, _comments, _context in extract_from_file(
             "python", module.__file__, keywords={"N_": None}
         )
@@ -73,8 +79,9 @@ def test_the_spanish_catalog_is_used_and_english_needs_none():
     assert spanish.gettext("your premium") == "su prima"
     assert spanish.gettext("{method} ending in {last4}") == "{method} terminada en {last4}"
     assert translations.translations("en").gettext("your premium") == "your premium"
+    # A brand's name, and "Total", are written the same in Spanish.
     for english in extracted_messages():
-        assert spanish.gettext(english) != english or english == "{brand}"
+        assert spanish.gettext(english) != english or english in ("{brand}", "Total")
 
 
 def test_every_placeholder_of_the_english_is_kept_in_the_spanish():

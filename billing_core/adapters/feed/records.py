@@ -19,7 +19,8 @@ FeedFormat = Literal["json", "csv"]
 
 MEMBER_FIELDS = tuple(
     "mrn birth_date first_name last_name region state coverage_type phone email language"
-    " monthly_premium bills premiums".split()
+    " monthly_premium address_line1 address_line2 address_city address_state address_zip"
+    " bills premiums".split()
 )
 BILL_FIELDS = tuple(
     "bill_number date_of_service facility provider amount paid due_date disputed".split()
@@ -46,11 +47,18 @@ NAME_LENGTH = 100
 PLACE_LENGTH = 200
 BILL_NUMBER_LENGTH = 40
 EMAIL_LENGTH = 254
+ADDRESS_LINE_LENGTH = 100
+CITY_LENGTH = 60
+# The fields of a mailing address, and those it cannot do without.
+ADDRESS_FIELDS = ("address_line1", "address_line2", "address_city", "address_state", "address_zip")
+ADDRESS_REQUIRED = ("address_line1", "address_city", "address_state", "address_zip")
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 ISO_MONTH = re.compile(r"\d{4}-\d{2}")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 BILL_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
+ZIP_CODE = re.compile(r"\d{5}(?:-\d{4})?")
+US_STATE = re.compile(r"[A-Z]{2}")
 
 
 # The usual ways of writing a US number: formatted here, as phonenumbers would, because
@@ -108,6 +116,12 @@ class MemberRecord:
     monthly_premium_cents: int | None
     bills: tuple[BillRecord, ...] = ()
     premiums: tuple[PremiumRecord, ...] = ()
+    # The mailing address: all empty, or at least line 1, city, state and ZIP code.
+    address_line1: str | None = None
+    address_line2: str | None = None
+    address_city: str | None = None
+    address_state: str | None = None
+    address_zip: str | None = None
 
     @property
     def mrn_last4(self) -> str:

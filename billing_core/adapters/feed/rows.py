@@ -18,8 +18,12 @@ from pydantic import BaseModel, ConfigDict, SkipValidation, ValidationInfo, mode
 from pydantic import field_validator as checks
 
 from billing_core.adapters.feed.records import (
+    ADDRESS_FIELDS,
+    ADDRESS_LINE_LENGTH,
+    ADDRESS_REQUIRED,
     BILL_NUMBER,
     BILL_NUMBER_LENGTH,
+    CITY_LENGTH,
     EARLIEST_BIRTH_DATE,
     EMAIL,
     EMAIL_LENGTH,
@@ -28,6 +32,8 @@ from billing_core.adapters.feed.records import (
     MRN_DIGITS,
     NAME_LENGTH,
     PLACE_LENGTH,
+    US_STATE,
+    ZIP_CODE,
     BillRecord,
     MemberRecord,
     PremiumRecord,
@@ -289,8 +295,22 @@ class MemberRow(_Row):
     email: str | None = None
     language: str | None = None
     monthly_premium: int | None = None
+    address_line1: str | None = None
+    address_line2: str | None = None
+    address_city: str | None = None
+    address_state: str | None = None
+    address_zip: str | None = None
     bills: SkipValidation[tuple[BillRecord, ...] | None] = None
     premiums: SkipValidation[tuple[PremiumRecord, ...] | None] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _address_given(cls, data: Any, info: ValidationInfo) -> Any:
+        # Any part of a mailing address makes its other needed parts required.
+        if isinstance(data, Mapping):
+            given = any(_raw(data.get(name)) is not _ABSENT for name in ADDRESS_FIELDS)
+            info.context["address_given"] = given
+        return data
 
     @checks("mrn", mode="before")
     @classmethod
@@ -424,6 +444,37 @@ class MemberRow(_Row):
             )
         return premium
 
+    @checks("address_line1", "address_line2", mode="before")
+    @classmethod
+    def _address_lines(cls, value: Any, info: ValidationInfo) -> str | None:
+        return _text(info, value, max_length=ADDRESS_LINE_LENGTH, required=_address_needs(info))
+
+    @checks("address_city", mode="before")
+    @classmethod
+    def _address_city(cls, value: Any, info: ValidationInfo) -> str | None:
+        return _text(info, value, max_length=CITY_LENGTH, required=_address_needs(info))
+
+    @checks("address_state", mode="before")
+    @classmethod
+    def _address_state(cls, value: Any, info: ValidationInfo) -> str | None:
+        state = _text(info, value, max_length=2, required=_address_needs(info))
+        if state is not None and not US_STATE.fullmatch(state.upper()):
+            _fail(info, "address_state", f"not a two-letter state code: {_shown(state)}")
+            return None
+        return state.upper() if state is not None else None
+
+    @checks("address_zip", mode="before")
+    @classmethod
+    def _address_zip(cls, value: Any, info: ValidationInfo) -> str | None:
+        raw = _raw(value)
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            value = f"{raw:05d}"  # a JSON number loses a ZIP code's leading zero
+        code = _text(info, value, max_length=10, required=_address_needs(info))
+        if code is not None and not ZIP_CODE.fullmatch(code):
+            _fail(info, "address_zip", f"not a ZIP code (12345 or 12345-6789): {_shown(code)}")
+            return None
+        return code
+
     @checks("bills", mode="before")
     @classmethod
     def _bills(cls, value: Any, info: ValidationInfo) -> tuple[BillRecord, ...] | None:
@@ -448,6 +499,11 @@ class MemberRow(_Row):
                 )
             return None if entries else ()
         return _children(info, entries, "premiums", PremiumRow)
+
+
+def _address_needs(info: ValidationInfo) -> bool:
+    """Whether this address field must be given: the address has other parts and needs it."""
+    return info.field_name in ADDRESS_REQUIRED and bool(info.context.get("address_given"))
 
 
 def _entries(info: ValidationInfo, raw: Any) -> list[Any] | None:
@@ -521,4 +577,9 @@ def checked_member(
         monthly_premium_cents=row.monthly_premium,
         bills=row.bills,
         premiums=row.premiums,
+        address_line1=row.address_line1,
+        address_line2=row.address_line2,
+        address_city=row.address_city,
+        address_state=row.address_state,
+        address_zip=row.address_zip,
     )

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from billing_core.adapters.db import upsert_insert
-from billing_core.adapters.models import OutboxMessage, OutboxStatus
+from billing_core.adapters.models import DocumentRequest, OutboxMessage, OutboxStatus
 from billing_core.adapters.unit_of_work import UnitOfWork
 
 
@@ -75,3 +75,13 @@ def finish_claim(uow: UnitOfWork, message_id: int, attempts: int, values: dict[s
         .values(**values)
     )
     return result.rowcount == 1
+
+
+def document_file(uow: UnitOfWork, document_id: int) -> tuple[str, bytes]:
+    """The file name and PDF of the document an email carries."""
+    row = uow.session.execute(
+        select(DocumentRequest.file_name, DocumentRequest.pdf).where(
+            DocumentRequest.id == document_id
+        )
+    ).one()
+    return row.file_name, bytes(row.pdf)

@@ -112,7 +112,7 @@ class SmtpSender:
         return email["Message-ID"]
 
     def build(self, message: OutgoingMessage) -> EmailMessage:
-        """The email as it is sent; its Message-ID is derived from the dedupe key alone."""
+        """The email as it is sent, attachment and all; its Message-ID comes from the dedupe key."""
         email = EmailMessage()
         email["From"] = self._sender_address
         email["To"] = message.recipient
@@ -121,4 +121,13 @@ class SmtpSender:
         # The same message sent twice carries the same Message-ID, so the repeat is visible.
         email["Message-ID"] = f"<{_NOT_ATEXT.sub('.', message.dedupe_key)}@{self._domain}>"
         email.set_content(message.body)
+        if message.attachment is not None:
+            # The body stays the first, plain-text part; the file follows it (multipart/mixed).
+            maintype, _, subtype = message.attachment.content_type.partition("/")
+            email.add_attachment(
+                message.attachment.content,
+                maintype=maintype,
+                subtype=subtype,
+                filename=message.attachment.file_name,
+            )
         return email
