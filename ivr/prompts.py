@@ -364,7 +364,25 @@ class Prompt(enum.StrEnum):
     PLAN_PAID_OFF = N_("Your payment plan is paid off.")
 
     # Statements, paperless billing and notices
+    DOCUMENTS_STATEMENTS = N_("For statements and letters, press 1.")
     DOCUMENTS_PAPERLESS = N_("For paperless billing, press 2.")
+    DOC_PREMIUM_STATEMENT = N_("For a premium statement, press 1.")
+    DOC_BILL_STATEMENT = N_("For a statement of your medical bills, press 2.")
+    DOC_PAYMENT_HISTORY = N_("For a letter listing your payments of the last 13 months, press 3.")
+    DOC_TAX_LETTER = N_("For a letter of your {year} premium payments, for your taxes, press 4.")
+    DOC_NAME_PREMIUM_STATEMENT = N_("premium statement")
+    DOC_NAME_BILL_STATEMENT = N_("medical bill statement")
+    DOC_NAME_PAYMENT_HISTORY = N_("payment history letter")
+    DOC_NAME_TAX_LETTER = N_("tax letter")
+    DOC_EMAILED = N_("We will email your {document} to the address we have on file.")
+    DOC_MAILED = N_(
+        "We will mail your {document} to the address we have on file. "
+        "It should arrive in 7 to 10 days."
+    )
+    DOC_NOT_DELIVERABLE = N_(
+        "We have no email or mailing address for you, so we cannot send it. "
+        "A billing specialist can add one."
+    )
     DOCUMENTS_NOTICES = N_("To choose how we send you notices, press 3.")
     PAPERLESS_IS_ON = N_("Paperless billing is on: your statements come by email.")
     PAPERLESS_TURN_OFF = N_("To turn paperless billing off and get statements by mail, press 1.")
@@ -389,6 +407,7 @@ class Prompt(enum.StrEnum):
         "By email and text, press 3. To stop them, press 4."
     )
     NOTICE_SAVED = N_("We will send {kind} {delivery}.")
+    NOTICE_STOPPED = N_("We will not send you {kind}.")
     NOTICE_NO_EMAIL = N_("We have no email address for you, so we cannot send them by email.")
     NOTICE_NO_PHONE = N_("We have no mobile number for you, so we cannot send them by text.")
     TEXT_CONSENT = N_(

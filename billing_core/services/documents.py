@@ -28,6 +28,7 @@ from billing_core.adapters.pdf_documents import PdfDocument, PdfTable
 from billing_core.adapters.print_manifest import ManifestRow, manifest_csv
 from billing_core.adapters.queries import accounts as account_queries
 from billing_core.adapters.queries import documents as queries
+from billing_core.adapters.queries import preferences as preference_queries
 from billing_core.adapters.translations import translations
 from billing_core.adapters.unit_of_work import UnitOfWork
 from billing_core.domain.documents import (
@@ -142,15 +143,19 @@ class PrintExport:
     newly_exported: int
 
 
-def preferred_delivery(member: Member) -> Delivery | None:
-    """Where the member's documents go: email, mail, or None when neither is possible."""
-    # Members have no recorded choice between email and paper yet. When one is recorded
-    # (paperless on or off), read it here: email only for a member who chose email, else
-    # mail. Until then a usable email on file means email.
-    if member.email and _EMAIL.fullmatch(member.email.strip()):
+def preferred_delivery(uow: UnitOfWork, member: Member) -> Delivery | None:
+    """Where the member's documents go: email, mail, or None when neither is possible.
+
+    A paperless member's go by email; the others' by mail, or by email when there is no
+    mailing address on file but an email address.
+    """
+    email = member.email and _EMAIL.fullmatch(member.email.strip())
+    if email and preference_queries.open_paperless(uow, member.id) is not None:
         return Delivery.EMAIL
     if mailing_address(member):
         return Delivery.MAIL
+    if email:
+        return Delivery.EMAIL
     return None
 
 
@@ -198,7 +203,7 @@ def request_document(
         region = regions.get(member.region_key)
         today = region.local_time(now).date()
         year = _checked_year(document_kind, year, today)
-        delivery = preferred_delivery(member)
+        delivery = preferred_delivery(uow, member)
         if delivery is None:
             audit.record(
                 uow,

@@ -158,9 +158,12 @@ def keep(turn: Turn, kind: MessageKind, delivery: Delivery) -> VoiceResponse:
         )
     except PreferenceNotAllowed as refused:
         return go(turn, ask_delivery, turn.say(REFUSALS[refused.reason]))
-    said = turn.say(
-        Prompt.NOTICE_SAVED,
-        kind=Fragment(KIND_NAMES[kind]),
-        delivery=Fragment(DELIVERY_NAMES[delivery]),
-    )
+    if delivery is Delivery.NONE:
+        said = turn.say(Prompt.NOTICE_STOPPED, kind=Fragment(KIND_NAMES[kind]))
+    else:
+        said = turn.say(
+            Prompt.NOTICE_SAVED,
+            kind=Fragment(KIND_NAMES[kind]),
+            delivery=Fragment(DELIVERY_NAMES[delivery]),
+        )
     return go(turn, menu, said)
