@@ -487,6 +487,24 @@ def global_key(turn: Turn, digits: str, repeat_step: Step) -> VoiceResponse | No
     return None
 
 
+def agreed(turn: Turn, where: str, asked: Step, *, declined: Step) -> VoiceResponse | None:
+    """Take the answer to "press 1 to accept, 2 to go back": None when the caller pressed 1.
+
+    Otherwise the answer for it: 2 goes to `declined`, silence and other keys as at any
+    prompt (asked again, the keys that work everywhere, or "not one of the choices").
+    """
+    digits = answered(turn)
+    if not digits:
+        return no_answer(turn, where, asked)
+    if digits == "2":
+        done(turn, where)
+        return go(turn, declined)
+    if digits != "1":
+        return global_key(turn, digits, asked) or retry(turn, where, asked, Prompt.NOT_A_CHOICE)
+    done(turn, where)
+    return None
+
+
 def done(turn: Turn, where: str) -> None:
     """The caller got past a step: their earlier tries there no longer count."""
     turn.call.clear_failures(where)

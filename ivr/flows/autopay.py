@@ -21,6 +21,7 @@ from ivr.flows.pay import parse_amount
 from ivr.kernel import (
     MAIN_MENU,
     Turn,
+    agreed,
     answered,
     ask,
     done,
@@ -196,18 +197,10 @@ def terms_answer(turn: Turn) -> VoiceResponse:
     method = methods.chosen(turn, turn.call.autopay)
     if method is None:
         return go(turn, choose_method)
-    digits = answered(turn)
-    if not digits:
-        return no_answer(turn, "autopay_terms", terms)
-    if digits == "2":
-        # Declined: a new card or account captured for these terms is not kept.
-        done(turn, "autopay_terms")
-        return go(turn, choose_method)
-    if digits != "1":
-        return global_key(turn, digits, terms) or retry(
-            turn, "autopay_terms", terms, Prompt.NOT_A_CHOICE
-        )
-    done(turn, "autopay_terms")
+    # Declined (2): a new card or account captured for these terms is not kept.
+    answer = agreed(turn, "autopay_terms", terms, declined=choose_method)
+    if answer is not None:
+        return answer
     call = turn.call
     draft, call.autopay = call.autopay, AutopayDraft()
     try:

@@ -8,7 +8,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from billing_core.domain.preferences import KINDS, Delivery, MessageKind
 from billing_core.services.preferences import PreferenceNotAllowed
 from ivr.call_state import NoticesDraft
-from ivr.kernel import Turn, answered, ask, done, global_key, go, no_answer, retry, step
+from ivr.kernel import Turn, agreed, answered, ask, done, global_key, go, no_answer, retry, step
 from ivr.prompts import Prompt
 from ivr.speech import Digits, Fragment
 
@@ -129,17 +129,9 @@ def consent_answer(turn: Turn) -> VoiceResponse:
     phone = turn.billing.message_preferences(call.member_id).phone
     if draft.kind is None or draft.delivery is None or phone is None:
         return go(turn, menu)
-    digits = answered(turn)
-    if not digits:
-        return no_answer(turn, "text_consent", text_consent)
-    if digits == "2":
-        done(turn, "text_consent")
-        return go(turn, ask_delivery)
-    if digits != "1":
-        return global_key(turn, digits, text_consent) or retry(
-            turn, "text_consent", text_consent, Prompt.NOT_A_CHOICE
-        )
-    done(turn, "text_consent")
+    answer = agreed(turn, "text_consent", text_consent, declined=ask_delivery)
+    if answer is not None:
+        return answer
     turn.billing.agree_to_texts(
         call.member_id,
         text=turn.voice.text(Prompt.TEXT_CONSENT, **consent_values(turn, phone)),

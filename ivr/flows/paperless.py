@@ -6,7 +6,19 @@ from flask import Blueprint
 from twilio.twiml.voice_response import VoiceResponse
 
 from billing_core.services.preferences import PaperlessTerms, PreferenceNotAllowed
-from ivr.kernel import MAIN_MENU, Turn, answered, ask, done, global_key, go, no_answer, retry, step
+from ivr.kernel import (
+    MAIN_MENU,
+    Turn,
+    agreed,
+    answered,
+    ask,
+    done,
+    global_key,
+    go,
+    no_answer,
+    retry,
+    step,
+)
 from ivr.prompts import Prompt
 
 bp = Blueprint("paperless", __name__, url_prefix="/voice/paperless")
@@ -37,17 +49,9 @@ def terms_prompt(turn: Turn):
 @step(bp, "/accept", member=True, answer=True)
 def accept(turn: Turn) -> VoiceResponse:
     """On 1, turn paperless on under the terms read; on 2, back to the main menu."""
-    digits = answered(turn)
-    if not digits:
-        return no_answer(turn, "paperless_terms", overview)
-    if digits == "2":
-        done(turn, "paperless_terms")
-        return go(turn, MAIN_MENU)
-    if digits != "1":
-        return global_key(turn, digits, overview) or retry(
-            turn, "paperless_terms", overview, Prompt.NOT_A_CHOICE
-        )
-    done(turn, "paperless_terms")
+    answer = agreed(turn, "paperless_terms", overview, declined=MAIN_MENU)
+    if answer is not None:
+        return answer
     call = turn.call
     terms = PaperlessTerms(
         text=turn.voice.text(Prompt.PAPERLESS_TERMS, payee=turn.billing.regions.plan_name),

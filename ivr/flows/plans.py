@@ -25,6 +25,7 @@ from ivr.flows import capture, methods, pay
 from ivr.kernel import (
     MAIN_MENU,
     Turn,
+    agreed,
     answered,
     ask,
     done,
@@ -263,17 +264,9 @@ def terms_answer(turn: Turn) -> VoiceResponse:
     method = methods.chosen(turn, draft)
     if method is None or draft.request_key is None:
         return go(turn, choose_method)
-    digits = answered(turn)
-    if not digits:
-        return no_answer(turn, "plan_terms", terms)
-    if digits == "2":
-        done(turn, "plan_terms")
-        return go(turn, choose_method)
-    if digits != "1":
-        return global_key(turn, digits, terms) or retry(
-            turn, "plan_terms", terms, Prompt.NOT_A_CHOICE
-        )
-    done(turn, "plan_terms")
+    answer = agreed(turn, "plan_terms", terms, declined=choose_method)
+    if answer is not None:
+        return answer
     values = terms_values(turn, method)
     if values is None:
         turn.call.plan = PlanDraft()
@@ -480,17 +473,9 @@ def confirm_ahead_answer(turn: Turn) -> VoiceResponse:
     call, draft = turn.call, turn.call.plan
     if draft.plan_id is None or draft.request_key is None or draft.ahead_cents is None:
         return go(turn, plan_menu)
-    digits = answered(turn)
-    if not digits:
-        return no_answer(turn, "plan_ahead", confirm_ahead)
-    if digits == "2":
-        done(turn, "plan_ahead")
-        return go(turn, plan_menu)
-    if digits != "1":
-        return global_key(turn, digits, confirm_ahead) or retry(
-            turn, "plan_ahead", confirm_ahead, Prompt.NOT_A_CHOICE
-        )
-    done(turn, "plan_ahead")
+    answer = agreed(turn, "plan_ahead", confirm_ahead, declined=plan_menu)
+    if answer is not None:
+        return answer
     status = turn.billing.plan_status(call.member_id)
     if status is None or status.status != ACTIVE:
         return go(turn, overview)
