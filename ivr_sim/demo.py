@@ -44,6 +44,7 @@ def _member(
     monthly_premium: str | None = None,
     bills: Sequence[dict[str, str]] = (),
     premiums: Sequence[dict[str, str]] = (),
+    address: tuple[str, str, str, str] | None = None,
 ) -> dict[str, Any]:
     first_name, last_name = name.split(" ", 1)
     member: dict[str, Any] = {
@@ -60,6 +61,10 @@ def _member(
     }
     if monthly_premium is not None:
         member["monthly_premium"] = monthly_premium
+    if address is not None:
+        # A mailing address: statements and letters are mailed unless paperless is on.
+        keys = ("address_line1", "address_city", "address_state", "address_zip")
+        member.update(zip(keys, address, strict=True))
     member["bills"] = list(bills)
     member["premiums"] = list(premiums)
     return member
@@ -128,6 +133,7 @@ _DEMO_MEMBERS: tuple[dict[str, Any], ...] = (
                   provider="Dr. Ken Brooks", amount="95.00", paid="0.00", due="2026-12-18"),
         ],
         premiums=[_premium("2026-12", "689.25", paid="689.25"), _premium("2027-01", "689.25")],
+        address=("1450 Peachtree Street NE", "Atlanta", "GA", "30309"),
     ),
     _member(
         "10000005", "1992-06-21", "Keoni Kahale", region="hi", state="HI",
@@ -182,7 +188,10 @@ DEMO_PURPOSES: dict[str, str] = {
     "10000001": "A bill partly paid and the January premium; December premium already paid.",
     "10000002": "Spanish-speaking Medicare member.",
     "10000003": "Employer group (bills only, no premium); three medical bills.",
-    "10000004": "COBRA member: a bill and the January premium.",
+    "10000004": (
+        "COBRA member: a bill and the January premium; a mailing address on file, so "
+        "statements are mailed (unless paperless)."
+    ),
     "10000005": "Individual–Exchange member (binder payment goes through the exchange).",
     "10000006": "Maryland: the January premium is due on January 1.",
     "10000007": "Virginia: the January premium is due on December 31.",
