@@ -480,7 +480,13 @@ class BillingCore:
         )
 
     def agree_to_texts(
-        self, member_id: int, *, text: str, channel: str, call_sid: str | None = None
+        self,
+        member_id: int,
+        *,
+        text: str,
+        channel: str,
+        call_sid: str | None = None,
+        caller_number: str | None = None,
     ) -> None:
         """Record the member's consent to texts at the phone on file (TCPA), as accepted."""
         preferences.agree_to_texts(
@@ -490,6 +496,7 @@ class BillingCore:
             channel=channel,
             call_sid=call_sid,
             now=self.clock.now(),
+            caller_number=caller_number,
         )
 
     def paperless_on(self, member_id: int, terms: preferences.PaperlessTerms) -> bool:

@@ -163,6 +163,8 @@ class NoticesDraft(_Part):
 
     kind: str | None = None
     delivery: str | None = None
+    # The last 4 digits of the phone the consent to texts was read for.
+    phone_last4: str | None = None
 
 
 class ScheduledDraft(_Part):

@@ -20,7 +20,7 @@ from werkzeug.exceptions import HTTPException
 
 from billing_core.core import BillingCore
 from billing_core.domain.regions import Region, normalize_phone_number
-from billing_core.domain.text_keywords import KeywordAction, parse_keyword
+from billing_core.domain.text_keywords import KeywordAction, keyword_of
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ def incoming_message() -> Response:
         log.info("text %s: the sender is not a phone number; ignored", sid)
         return _twiml(response)
     region, _relay = core.regions.for_dialed_number(request.form.get("To"))
-    keyword = parse_keyword(request.form.get("Body"))
+    keyword = keyword_of(request.form.get("Body"), request.form.get("OptOutType"))
     if keyword is None:
         if core.texts_stopped(sender):
             log.info("text %s: no keyword, from a number that opted out; no reply", sid)

@@ -402,6 +402,7 @@ class Prompt(enum.StrEnum):
     )
     PAPERLESS_TURNED_OFF = N_("Paperless billing is off. Your statements will come by mail.")
     NOTICE_KIND_OPTION = N_("For {kind}, sent {delivery}, press {key}.")
+    NOTICE_KIND_OFF = N_("For {kind}, not sent now, press {key}.")
     NOTICE_ASK_DELIVERY = N_(
         "How should we send {kind}? By email, press 1. By text, press 2. "
         "By email and text, press 3. To stop them, press 4."
@@ -415,6 +416,10 @@ class Prompt(enum.StrEnum):
         "{payee} at the number ending in {last4}. Message and data rates may apply. Reply "
         "STOP to stop them, or HELP for help. To agree, press 1. To go back, press 2."
     )
+    TEXTS_STOPPED_THERE = N_(
+        "Texts to the number ending in {last4} were stopped by a STOP reply from it. To get "
+        "them again, text START to this number from that phone."
+    )
     KIND_BILL_READY = N_("notices that a bill is ready")
     KIND_DUE_SOON = N_("reminders before a due date")
     KIND_AUTOPAY_UPCOMING = N_("reminders of an automatic payment")
@@ -424,7 +429,6 @@ class Prompt(enum.StrEnum):
     DELIVERY_EMAIL = N_("by email")
     DELIVERY_TEXT = N_("by text")
     DELIVERY_BOTH = N_("by email and text")
-    DELIVERY_NONE = N_("not at all")
 
     # Billing specialist
     TRANSFERRING = N_("Please hold while we connect you to a billing specialist.")

@@ -72,3 +72,21 @@ def parse_keyword(body: str | None) -> Keyword | None:
     word = _SPACES.sub(" ", text.strip()).upper()
     action = _ACTIONS.get(word)
     return Keyword(word, action) if action is not None else None
+
+
+# What Twilio's Advanced Opt-Out says a message was (its OptOutType parameter), which
+# counts before the app's own reading of the body: a keyword configured there, in any
+# language, is one here too.
+_OPT_OUT_TYPES = {
+    "STOP": KeywordAction.OPT_OUT,
+    "START": KeywordAction.OPT_IN,
+    "HELP": KeywordAction.HELP,
+}
+
+
+def keyword_of(body: str | None, opt_out_type: str | None) -> Keyword | None:
+    """The keyword a texted message is: as Twilio classified it, else as the body reads."""
+    action = _OPT_OUT_TYPES.get((opt_out_type or "").strip().upper())
+    if action is not None:
+        return Keyword((opt_out_type or "").strip().upper(), action)
+    return parse_keyword(body)

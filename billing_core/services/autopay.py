@@ -44,8 +44,17 @@ from billing_core.domain.payments import (
     PaymentStatus,
     PaymentTarget,
 )
+from billing_core.domain.preferences import MessageKind
 from billing_core.domain.regions import RegionCatalog
-from billing_core.services import audit, autopay_notices, outbox, payments, receipts, wallet
+from billing_core.services import (
+    audit,
+    autopay_notices,
+    outbox,
+    payments,
+    preferences,
+    receipts,
+    wallet,
+)
 from billing_core.services.outbox import EMAIL, SMS
 from billing_core.services.run_reports import Combined
 
@@ -847,8 +856,17 @@ def _notice_expiring(uow, member, enrollment, method, regions, now) -> None:
     )
 
 
+# The notices that tell of a payment problem, which follow the member's choices; the
+# others (the authorization's copy, its amounts) are the law's and always go.
+_PROBLEMS = frozenset({"failed", "over_maximum", "expiring", "method_removed"})
+
+
 def _queue(uow, member: Member, kind: str, dedupe_key: str, now: datetime, **fields) -> bool:
-    to = autopay_notices.Addressee(member.first_name, member.language, member.phone, member.email)
+    chosen = MessageKind.PAYMENT_PROBLEM if kind in _PROBLEMS else None
+    phone, email = preferences.notice_contacts(uow, member, chosen)
+    if chosen is not None and phone is None and email is None:
+        return False  # the member chose not to get these, or cannot be reached as chosen
+    to = autopay_notices.Addressee(member.first_name, member.language, phone, email)
     message = autopay_notices.notice(kind, to, dedupe_key=dedupe_key, **fields)
     if message is None:
         log.warning("autopay: member %s has no email or phone for the %s notice", member.id, kind)

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from billing_core.adapters.gateways.base import GatewayError, GatewayTimeout, PaymentGateway
 from billing_core.adapters.ledger_csv import ledger_csv
 from billing_core.adapters.models import Member, Payment
+from billing_core.adapters.queries import consent as consent_queries
 from billing_core.adapters.queries import payments as queries
 from billing_core.adapters.queries import plans as plan_queries
 from billing_core.adapters.unit_of_work import UnitOfWork
@@ -50,6 +51,7 @@ from billing_core.services.settlement import (
     outcome,
     settle,
 )
+from billing_core.services.text_consent import consent_number
 
 # The payment values and the reconcile job are part of this module's interface.
 __all__ = [
@@ -355,24 +357,28 @@ def text_receipt(
     """Queue a text receipt of a settled payment to a phone the member asked for.
 
     Returns False when the payment is not the member's or not settled, or the number
-    cannot take a text. The member's phone on file already gets one: asking again for
-    that number queues nothing new.
+    cannot take a text or has opted out (STOP). Asked for, the text is queued whatever
+    the member's preferences, once: to the phone on file under the receipt's own key (so
+    a receipt the preferences queued is not sent twice), to another number under its own.
     """
     if not receipts.is_e164(phone):
         return False
+    number = consent_number(phone)
     with uow:
+        if number is None or consent_queries.is_opted_out(uow, number):
+            return False
         payment = queries.member_payment_by_confirmation(uow, member_id, confirmation_number)
         if payment is None or payment.status is not PaymentStatus.SUCCEEDED:
             return False
         member = member_of(uow, member_id)
-        if phone != member.phone:
-            receipt = receipts.receipt_for(payment, member, paid_at=payment.settled_at or now)
-            message = outbox.OutgoingMessage(
-                kind=outbox.SMS,
-                recipient=phone,
-                body=receipts.sms_text(receipt),
-                dedupe_key=f"{receipts.receipt_dedupe_key(payment.id, outbox.SMS)}:caller",
-            )
-            outbox.enqueue(uow, message, now=now)
-            uow.commit()
+        key = receipts.receipt_dedupe_key(payment.id, outbox.SMS)
+        receipt = receipts.receipt_for(payment, member, paid_at=payment.settled_at or now)
+        message = outbox.OutgoingMessage(
+            kind=outbox.SMS,
+            recipient=phone,
+            body=receipts.sms_text(receipt),
+            dedupe_key=key if phone == member.phone else f"{key}:caller",
+        )
+        outbox.enqueue(uow, message, now=now)
+        uow.commit()
         return True

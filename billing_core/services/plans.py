@@ -50,8 +50,9 @@ from billing_core.domain.plans import (
     lapses,
     options,
 )
+from billing_core.domain.preferences import MessageKind
 from billing_core.domain.regions import RegionCatalog
-from billing_core.services import audit, outbox, payments, plan_notices, wallet
+from billing_core.services import audit, outbox, payments, plan_notices, preferences, wallet
 from billing_core.services.autopay import NewMethod
 from billing_core.services.payment_values import PaymentOutcome, PaymentRequest
 from billing_core.services.run_reports import Combined
@@ -743,7 +744,11 @@ def _owed(uow: UnitOfWork, plan: PaymentPlan) -> int:
 
 
 def _notify(uow, member: Member, plan: PaymentPlan, kind: str, key: str, now, **fields) -> None:
-    to = plan_notices.Addressee(member.first_name, member.language, member.phone, member.email)
+    # A missed installment and a lapse are payment problems: they follow the member's choice.
+    phone, email = preferences.addresses(uow, member, MessageKind.PAYMENT_PROBLEM)
+    if phone is None and email is None:
+        return
+    to = plan_notices.Addressee(member.first_name, member.language, phone, email)
     message = plan_notices.notice(
         kind,
         to,

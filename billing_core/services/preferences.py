@@ -113,6 +113,17 @@ def addresses(uow: UnitOfWork, member: Member, kind: MessageKind) -> tuple[str |
     return phone, email
 
 
+def notice_contacts(
+    uow: UnitOfWork, member: Member, kind: MessageKind | None
+) -> tuple[str | None, str | None]:
+    """The (phone, email) a notice of this kind may use; kind None: a notice the law
+    requires (an authorization's written copy, a change of its amount), sent whatever the
+    member chose, to the contacts on file."""
+    if kind is None:
+        return member.phone, member.email
+    return addresses(uow, member, kind)
+
+
 def agree_to_texts(
     uow: UnitOfWork,
     *,
@@ -121,16 +132,20 @@ def agree_to_texts(
     channel: str,
     call_sid: str | None,
     now: datetime,
+    caller_number: str | None = None,
 ) -> None:
-    """Record the member's consent to texts at the phone on file, in the words accepted."""
+    """Record the member's consent to texts at the phone on file, in the words accepted.
+
+    Agreeing on a call made from that very phone is also a START for it; from another
+    phone it is not: a STOP texted from the number stands until the number says START.
+    """
     with uow:
         member = _member(uow, member_id)
         phone = usable_phone(member)
         if phone is None:
             raise PreferenceNotAllowed(PreferenceNotAllowed.NO_PHONE)
         number = consent_number(phone)
-        if number is not None:
-            # Agreeing on a call is also a START: texts to the number flow again.
+        if number is not None and consent_number(caller_number or "") == number:
             consent_queries.record_consent(
                 uow,
                 number=number,

@@ -35,6 +35,7 @@ from billing_core.domain.payments import (
     TargetNotPayable,
     new_confirmation_number,
 )
+from billing_core.domain.preferences import MessageKind
 from billing_core.domain.regions import RegionCatalog
 from billing_core.domain.scheduled import (
     ScheduledStatus,
@@ -43,7 +44,7 @@ from billing_core.domain.scheduled import (
     check_pay_date,
     latest_pay_date,
 )
-from billing_core.services import audit, outbox, payments, scheduled_notices
+from billing_core.services import audit, outbox, payments, preferences, scheduled_notices
 from billing_core.services.payment_values import PaymentRequest, check_request
 from billing_core.services.run_reports import Combined
 
@@ -591,7 +592,11 @@ def _method_removed(uow: UnitOfWork, row: ScheduledPayment) -> bool:
 
 def _queue(uow, *, member_id: int, kind: str, row: ScheduledPayment, now, amount=None) -> bool:
     member = _member(uow, member_id)
-    to = scheduled_notices.Addressee(member.first_name, member.language, member.phone, member.email)
+    chosen = MessageKind.PAYMENT_PROBLEM if kind == "failed" else MessageKind.PAYMENT_CONFIRMATION
+    phone, email = preferences.addresses(uow, member, chosen)
+    if phone is None and email is None:
+        return False  # the member chose not to get these, or cannot be reached as chosen
+    to = scheduled_notices.Addressee(member.first_name, member.language, phone, email)
     message = scheduled_notices.notice(
         kind,
         to,

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint
-from twilio.twiml.voice_response import VoiceResponse
+from twilio.twiml.voice_response import Say, VoiceResponse
 
-from billing_core.domain.preferences import KINDS, Delivery, MessageKind
-from billing_core.services.preferences import PreferenceNotAllowed
+from billing_core.domain.preferences import KINDS, Delivery, MessageKind, channels
+from billing_core.services.preferences import PreferenceNotAllowed, Preferences
 from ivr.call_state import NoticesDraft
 from ivr.kernel import Turn, agreed, answered, ask, done, global_key, go, no_answer, retry, step
 from ivr.prompts import Prompt
@@ -27,7 +27,6 @@ DELIVERY_NAMES = {
     Delivery.EMAIL: Prompt.DELIVERY_EMAIL,
     Delivery.TEXT: Prompt.DELIVERY_TEXT,
     Delivery.BOTH: Prompt.DELIVERY_BOTH,
-    Delivery.NONE: Prompt.DELIVERY_NONE,
 }
 # The keys of the delivery question, in the order it says them.
 DELIVERY_KEYS = {"1": Delivery.EMAIL, "2": Delivery.TEXT, "3": Delivery.BOTH, "4": Delivery.NONE}
@@ -37,6 +36,21 @@ REFUSALS = {
 }
 
 
+# A delivery as it works out: the channels it reaches, back as a delivery.
+_REACHED = {
+    ("email", "sms"): Delivery.BOTH,
+    ("email",): Delivery.EMAIL,
+    ("sms",): Delivery.TEXT,
+    (): Delivery.NONE,
+}
+
+
+def effective(chosen: Preferences, delivery: Delivery) -> Delivery:
+    """How a kind is really sent: texts only with consent and no STOP, email with an address."""
+    reached = channels(delivery, email_ok=chosen.email is not None, text_ok=chosen.texts_agreed)
+    return _REACHED[reached]
+
+
 def kind_name(kind: str | None) -> Fragment:
     return Fragment(KIND_NAMES[MessageKind(kind or MessageKind.BILL_READY)])
 
@@ -44,19 +58,26 @@ def kind_name(kind: str | None) -> Fragment:
 @step(bp, "", member=True)
 def menu(turn: Turn) -> VoiceResponse:
     """Say how each kind of notice is sent now, a key for each to change it."""
-    chosen = turn.billing.message_preferences(turn.call.member_id).choices
+    chosen = turn.billing.message_preferences(turn.call.member_id)
     turn.call.notices = NoticesDraft()
     options = [
-        turn.say(
-            Prompt.NOTICE_KIND_OPTION,
-            kind=Fragment(KIND_NAMES[kind]),
-            delivery=Fragment(DELIVERY_NAMES[chosen[kind]]),
-            key=str(key),
-        )
+        kind_option(turn, kind, effective(chosen, chosen.choices[kind]), key)
         for key, kind in enumerate(KINDS, start=1)
     ]
     options.append(turn.say(Prompt.MENU_BACK))
     return ask(turn, options, kind_answer, num_digits=1)
+
+
+def kind_option(turn: Turn, kind: MessageKind, delivery: Delivery, key: int) -> Say:
+    """One kind of notice as it is sent now, with its key."""
+    if delivery is Delivery.NONE:
+        return turn.say(Prompt.NOTICE_KIND_OFF, kind=Fragment(KIND_NAMES[kind]), key=str(key))
+    return turn.say(
+        Prompt.NOTICE_KIND_OPTION,
+        kind=Fragment(KIND_NAMES[kind]),
+        delivery=Fragment(DELIVERY_NAMES[delivery]),
+        key=str(key),
+    )
 
 
 @step(bp, "/kind", member=True, answer=True)
@@ -114,6 +135,7 @@ def text_consent(turn: Turn) -> VoiceResponse:
     phone = turn.billing.message_preferences(turn.call.member_id).phone
     if phone is None or turn.call.notices.delivery is None:
         return go(turn, ask_delivery)
+    turn.call.notices.phone_last4 = phone[-4:]
     prompts = [turn.say(Prompt.TEXT_CONSENT, **consent_values(turn, phone))]
     return ask(turn, prompts, consent_answer, num_digits=1)
 
@@ -132,17 +154,24 @@ def consent_answer(turn: Turn) -> VoiceResponse:
     answer = agreed(turn, "text_consent", text_consent, declined=ask_delivery)
     if answer is not None:
         return answer
+    if phone[-4:] != draft.phone_last4:
+        return go(turn, text_consent)  # the phone on file changed since: read it again
     turn.billing.agree_to_texts(
         call.member_id,
         text=turn.voice.text(Prompt.TEXT_CONSENT, **consent_values(turn, phone)),
         channel="phone",
         call_sid=call.call_sid,
+        caller_number=turn.form.get("From"),
     )
-    return keep(turn, MessageKind(draft.kind), Delivery(draft.delivery))
+    said = []
+    if not turn.billing.message_preferences(call.member_id).texts_agreed:
+        # The number itself said STOP, and this call is not from it: its START is needed.
+        said.append(turn.say(Prompt.TEXTS_STOPPED_THERE, last4=Digits(phone[-4:])))
+    return keep(turn, MessageKind(draft.kind), Delivery(draft.delivery), *said)
 
 
-def keep(turn: Turn, kind: MessageKind, delivery: Delivery) -> VoiceResponse:
-    """Store the choice and say it; back to the list of notices."""
+def keep(turn: Turn, kind: MessageKind, delivery: Delivery, *before: Say) -> VoiceResponse:
+    """Store the choice and say it (after what `before` says); back to the list of notices."""
     call = turn.call
     try:
         turn.billing.choose_delivery(
@@ -158,4 +187,4 @@ def keep(turn: Turn, kind: MessageKind, delivery: Delivery) -> VoiceResponse:
             kind=Fragment(KIND_NAMES[kind]),
             delivery=Fragment(DELIVERY_NAMES[delivery]),
         )
-    return go(turn, menu, said)
+    return go(turn, menu, *before, said)

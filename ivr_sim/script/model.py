@@ -127,7 +127,17 @@ class RunJob:
     line: int | None
 
 
-ScriptItem = CallSpec | Advance | RunJob
+@dataclass(frozen=True)
+class TextMessage:
+    """A text message sent to one of the plan's numbers between calls (STOP, START, HELP)."""
+
+    sender: str
+    to: str
+    body: str
+    line: int | None
+
+
+ScriptItem = CallSpec | Advance | RunJob | TextMessage
 
 
 @dataclass(frozen=True)

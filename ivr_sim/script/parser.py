@@ -28,6 +28,7 @@ from ivr_sim.script.model import (
     RunJob,
     ScriptItem,
     Step,
+    TextMessage,
 )
 from ivr_sim.script.pay_entry import pay_values
 from ivr_sim.script.values import number_value
@@ -118,6 +119,8 @@ class _Parser:
                 items.append(Advance(self.duration(item["advance"], item_line), item_line))
             elif isinstance(item, LineDict) and set(item) == {"run"}:
                 items.append(RunJob(self.job(item["run"], item_line), item_line))
+            elif isinstance(item, LineDict) and set(item) == {"text"}:
+                items.append(self.text_message(item["text"], defaults, item_line))
             elif isinstance(item, LineDict):
                 items.append(self.call(item, defaults, top=False))
             else:
@@ -125,6 +128,19 @@ class _Parser:
                     f"each of {where} is a call (with steps), advance or run", item_line
                 )
         return items
+
+    def text_message(self, raw: Any, defaults: dict[str, Any], line: int) -> TextMessage:
+        """A `text: {body, from, to}` item: from and to default to the script's from and dial."""
+        if not isinstance(raw, dict) or not isinstance(raw.get("body"), str):
+            raise self.fail("text takes {body: ..., from: ..., to: ...} (body required)", line)
+        unknown = set(raw) - {"body", "from", "to"}
+        if unknown:
+            raise self.fail(f"text takes body, from and to, not {', '.join(sorted(unknown))}", line)
+        sender = str(raw.get("from") or defaults.get("from") or "")
+        to = str(raw.get("to") or defaults.get("dial") or "")
+        if not sender or not to:
+            raise self.fail("text needs from and to (or the script's from and dial)", line)
+        return TextMessage(sender, to, raw["body"], line)
 
     def job(self, value: Any, line: int) -> str:
         if value not in JOBS:

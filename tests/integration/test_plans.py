@@ -18,6 +18,7 @@ from billing_core.adapters.models import (
 )
 from billing_core.domain.payments import PaymentStatus
 from billing_core.domain.plans import BillExclusion, PlanNotAllowed
+from tests.members import agree_to_texts
 from tests.plan_helpers import (
     DEC_27_NOON,
     DEC_28_NOON,
@@ -306,6 +307,7 @@ def test_spanish_speaking_members_get_the_copy_and_a_missed_payment_in_spanish_b
     with core.unit_of_work() as uow:
         uow.session.get(Member, member_id).language = "es"
         uow.commit()
+    agree_to_texts(core, member_id)  # the notices of a problem go by text, as agreed
     plan = set_up(core, member_id)
     [copy] = messages(core, f"plan-copy:{plan.plan_id}:")
     assert copy.kind == "sms" and "plan de pagos" in copy.body and WORDS in copy.body

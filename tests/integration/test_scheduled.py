@@ -21,7 +21,7 @@ from billing_core.domain.payments import AchAuthorization, PaymentStatus, Paymen
 from billing_core.domain.scheduled import PayDateNotAllowed, charge_key
 from billing_core.services.scheduled import ScheduleRequest
 from tests.integration.test_jobs import jobs_app, sender  # noqa: F401 - fixtures
-from tests.members import add_member
+from tests.members import add_member, agree_to_texts
 
 DUE = date(2026, 12, 20)
 DEC_10 = date(2026, 12, 10)
@@ -359,6 +359,7 @@ def test_spanish_speaking_members_are_told_in_spanish_and_by_text_without_an_ema
     with core.unit_of_work() as uow:
         uow.session.get(Member, member_id).language = "es"
         uow.commit()
+    agree_to_texts(core, member_id)  # the notices of a problem go by text, as agreed
     scheduled_id = core.schedule_payment(request(member_id)).scheduled_id
     _pay_elsewhere(core, member_id, 12000)
     core.run_scheduled(DEC_10_NOON)

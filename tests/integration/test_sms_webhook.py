@@ -23,7 +23,15 @@ NCAL_LINE = "+18773659900"  # Northern California's pay line
 UNLISTED = "+18005550100"  # a number of the plan's that no region lists
 
 
-def text(client, body: str, *, sender: str = SENDER, to: str = NCAL_LINE, token=AUTH_TOKEN):
+def text(
+    client,
+    body: str,
+    *,
+    sender: str = SENDER,
+    to: str = NCAL_LINE,
+    token=AUTH_TOKEN,
+    **extra: str,
+):
     params = {
         "MessageSid": "SM" + uuid.uuid4().hex,
         "AccountSid": "AC" + "0" * 32,
@@ -31,6 +39,7 @@ def text(client, body: str, *, sender: str = SENDER, to: str = NCAL_LINE, token=
         "To": to,
         "Body": body,
         "NumMedia": "0",
+        **extra,
     }
     signature = sign(token, PUBLIC_BASE_URL + "/sms", params)
     return client.post("/sms", data=params, headers={SIGNATURE_HEADER: signature})
@@ -76,6 +85,13 @@ def test_stop_opts_the_number_out_and_leaves_the_confirmation_to_twilio(client, 
         clock.now(),
     )
     assert core.texts_stopped(SENDER)
+
+
+def test_a_keyword_twilio_s_advanced_opt_out_classified_counts_in_any_language(client, core):
+    assert replies(text(client, "PARAR", OptOutType="STOP")) == []
+    assert core.texts_stopped(SENDER)
+    text(client, "COMENZAR", OptOutType="START")
+    assert not core.texts_stopped(SENDER)
 
 
 def test_start_opts_the_number_back_in(client, core):
