@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from billing_core.adapters.ledger_csv import safe_cell
+
 # Address lines beyond the name: street, a second street line, "City, ST 12345".
 ADDRESS_LINES = 3
 MANIFEST_COLUMNS = (
@@ -40,7 +42,8 @@ def manifest_csv(rows: Iterable[ManifestRow]) -> str:
     for row in rows:
         lines = (list(row.address) + [""] * ADDRESS_LINES)[:ADDRESS_LINES]
         created = row.created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        writer.writerow(
-            [row.document_id, row.kind, row.file_name, row.member_name, *lines, row.pages, created]
-        )
+        # Names and addresses come from the billing feed: a cell starting "=" must not run
+        # as a formula in the print vendor's spreadsheet.
+        text = [safe_cell(value) for value in (row.member_name, *lines)]
+        writer.writerow([row.document_id, row.kind, row.file_name, *text, row.pages, created])
     return out.getvalue()
