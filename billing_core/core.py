@@ -27,17 +27,20 @@ from billing_core.domain.payments import AchAuthorization, PaymentTarget
 from billing_core.domain.plans import PlanRulebook
 from billing_core.domain.preferences import Delivery, MessageKind
 from billing_core.domain.regions import RegionCatalog
+from billing_core.domain.reminders import ReminderRules
 from billing_core.domain.text_keywords import ConsentChannel, ConsentStatus, Keyword
 from billing_core.services import (
     accounts,
     autopay,
     documents,
+    email_opt_out,
     identification,
     payments,
     plan_export,
     plan_servicing,
     plans,
     preferences,
+    reminders,
     scheduled,
     text_consent,
     wallet,
@@ -63,6 +66,8 @@ class BillingCore:
     autopay_batch_size: int = 500
     # The limits of the payment plans offered, per region where it differs.
     plan_rules: PlanRulebook = field(default_factory=PlanRulebook)
+    # How far ahead reminders go, and the quiet hours they keep.
+    reminder_rules: ReminderRules = field(default_factory=ReminderRules)
     session_factory: sessionmaker = field(init=False)
 
     def __post_init__(self) -> None:
@@ -530,6 +535,29 @@ class BillingCore:
     def plan_batches(self, as_of: datetime) -> list[MemberRange]:
         """The member id ranges of a plans run, each with an installment due by then."""
         return plans.run_batches(self.unit_of_work(), as_of, self.autopay_batch_size)
+
+    def run_reminders(
+        self, as_of: datetime | None = None, members: MemberRange | None = None
+    ) -> reminders.RunReport:
+        """Queue the reminders due as of then (bill ready, due soon, autopay, plan), once each."""
+        return reminders.run_reminders(
+            self.unit_of_work,
+            as_of=as_of or self.clock.now(),
+            regions=self.regions,
+            rules=self.reminder_rules,
+            notice_days=self.autopay_notice_days,
+            members=members,
+        )
+
+    def reminder_batches(self) -> list[MemberRange]:
+        """The member id ranges of a reminders run."""
+        return reminders.run_batches(self.unit_of_work(), self.autopay_batch_size)
+
+    def unsubscribe_email(self, address_digest: str, *, channel: str) -> bool:
+        """Stop reminders and notices to the address a signed link names; False if already."""
+        return email_opt_out.unsubscribe(
+            self.unit_of_work(), address_digest, channel=channel, now=self.clock.now()
+        )
 
     def request_document(
         self,

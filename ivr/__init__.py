@@ -16,7 +16,7 @@ from billing_core.core import BillingCore
 from billing_core.domain.clock import SystemClock
 from billing_core.domain.identity import IdentityHasher
 from billing_core.services.identification import LockoutPolicy
-from ivr import calls, cli, config, jobs, messaging, recording
+from ivr import calls, cli, config, jobs, messaging, recording, unsubscribe
 from ivr.call_state import CallStore
 from ivr.flows import (
     agent,
@@ -108,6 +108,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         autopay_notice_days=app.config["IVR_AUTOPAY_CHANGE_NOTICE_DAYS"],
         autopay_batch_size=app.config["IVR_AUTOPAY_BATCH_SIZE"],
         plan_rules=config.plan_rulebook(app.config, regions),
+        reminder_rules=config.reminder_rules(app.config),
     )
     languages = load_languages({"en": app.config["IVR_VOICE_EN"], "es": app.config["IVR_VOICE_ES"]})
     app.extensions["billing"] = core
@@ -135,6 +136,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(flow.bp)
     calls.NOT_CALLS.add(messaging.bp.name)
     messaging.install(app)
+    calls.NOT_WEBHOOKS.add(unsubscribe.bp.name)
+    unsubscribe.install(app)
     capture.ach_parameters(app.config)  # a malformed value stops the start-up, not a call
     unbound = [exit.name for exit in (*EXITS, *capture.EXITS, *pay.EXITS) if not exit.bound]
     if unbound:

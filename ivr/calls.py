@@ -22,6 +22,9 @@ _CALL_SID = re.compile(r"[A-Za-z0-9]{1,64}")
 STATUS_ENDPOINT = "status.call_status"
 # Blueprints whose webhooks belong to no call (incoming texts): signature only, no call state.
 NOT_CALLS: set[str] = set()
+# Blueprints that are no webhook at all (pages a browser or mail program opens): no
+# signature, no call state, and a failure is a plain error page, not TwiML.
+NOT_WEBHOOKS: set[str] = set()
 
 
 def install(app: Flask, services: Services) -> None:
@@ -37,6 +40,8 @@ def _services() -> Services:
 
 
 def _before_webhook():
+    if request.blueprint in NOT_WEBHOOKS:
+        return None
     require_twilio_signature()
     if request.blueprint in NOT_CALLS:
         return None
@@ -102,6 +107,9 @@ def _after_webhook(response):
 def _on_failure(error: Exception):
     if isinstance(error, HTTPException):
         return error
+    if request.blueprint in NOT_WEBHOOKS:
+        log.exception("%s failed at %s", type(error).__name__, request.path)
+        return "Something went wrong; please try again later.", 500
     # The caller hears an apology and a way to a person; the log gets what failed, never
     # what the caller entered (the form is not logged, and the engine hides SQL parameters).
     log.exception(

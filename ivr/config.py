@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from contextvars import ContextVar
+from datetime import time
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -26,6 +27,7 @@ from pydantic_settings import (
 from billing_core.domain.money import parse_money
 from billing_core.domain.plans import PlanRulebook, PlanRules
 from billing_core.domain.regions import RegionCatalog
+from billing_core.domain.reminders import QuietHours, ReminderRules
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Data the package ships: found in an installed wheel as in a checkout.
@@ -61,7 +63,7 @@ class IvrSettings(BaseSettings):
         "DATABASE_URL IVR_TWILIO_AUTH_TOKEN IVR_IDENTITY_KEY IVR_REGIONS_FILE IVR_VOICE_EN"
         " IVR_VOICE_ES IVR_GATEWAY IVR_PAY_CONNECTOR IVR_RECEIPT_FROM IVR_WEBSITE"
         " IVR_LOG_LEVEL IVR_SPEECH_MODEL IVR_PLAN_MIN_BALANCE IVR_PLAN_TERMS"
-        " IVR_PLAN_MIN_INSTALLMENT IVR_SMS_OPT_OUT_REPLIES".split()
+        " IVR_PLAN_MIN_INSTALLMENT IVR_SMS_OPT_OUT_REPLIES IVR_QUIET_HOURS".split()
     )
 
     DATABASE_URL: str = ""  # empty: the SQLite file in the instance folder
@@ -116,6 +118,11 @@ class IvrSettings(BaseSettings):
     IVR_PLAN_MIN_INSTALLMENT: str = "25.00"
     IVR_PLAN_MAX_BILL_AGE_DAYS: int = 365
     IVR_PLAN_MISSED_TO_LAPSE: int = 2
+    # Reminders: days ahead of a due date or a charge, and the hours they are never sent in.
+    IVR_REMINDER_DUE_SOON_DAYS: int = 5
+    IVR_REMINDER_AUTOPAY_DAYS: int = 3
+    IVR_REMINDER_PLAN_DAYS: int = 3
+    IVR_QUIET_HOURS: str = "21:00-08:00"
 
     @classmethod
     def settings_customise_sources(
@@ -167,6 +174,23 @@ def from_environment(environ: Mapping[str, str], instance_path: str) -> dict[str
     if not values["DATABASE_URL"]:
         values["DATABASE_URL"] = f"sqlite:///{Path(instance_path) / 'ivr.sqlite3'}"
     return values
+
+
+def reminder_rules(settings: Mapping[str, Any]) -> ReminderRules:
+    """The reminders' days ahead and quiet hours; a bad value stops the start-up, named."""
+    days = {
+        name: _above_zero(settings, f"IVR_REMINDER_{name.upper()}")
+        for name in ("due_soon_days", "autopay_days", "plan_days")
+    }
+    raw = str(settings["IVR_QUIET_HOURS"])
+    try:
+        start, end = (time.fromisoformat(part.strip()) for part in raw.split("-"))
+        quiet = QuietHours(start, end)
+    except ValueError:
+        raise RuntimeError(
+            f"IVR_QUIET_HOURS must be two times like 21:00-08:00, not {raw!r}"
+        ) from None
+    return ReminderRules(quiet=quiet, **days)
 
 
 def plan_rulebook(settings: Mapping[str, Any], regions: RegionCatalog) -> PlanRulebook:

@@ -19,6 +19,7 @@ from procrastinate import App
 from billing_core.adapters.jobs import JobDefinition, LocalWorker, make_job_app
 from billing_core.services.outbox import EMAIL, SMS
 from billing_core.services.tasks import billing_tasks
+from ivr.unsubscribe import links
 
 PURGE_CALLS = "purge-calls"
 
@@ -109,5 +110,6 @@ def receipt_senders(settings) -> dict:
             password=settings["IVR_SMTP_PASSWORD"] or None,
             use_tls=settings["IVR_SMTP_STARTTLS"],
             sender_address=settings["IVR_RECEIPT_FROM"],
+            unsubscribe_links=links(settings),
         )
     return senders

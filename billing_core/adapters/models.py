@@ -315,6 +315,24 @@ class OutboxMessage(Base):
     document_id: Mapped[int | None] = mapped_column(
         ForeignKey("document_requests.id", name="fk_outbox_messages_document_id")
     )
+    # A reminder's member's time zone: it is never sent in their quiet hours (9 pm to 8 am).
+    quiet_zone: Mapped[str | None] = mapped_column(String(40))
+    # Set on an email its recipient may unsubscribe from: the language of its footer.
+    unsubscribe_language: Mapped[str | None] = mapped_column(String(8))
+
+
+class EmailOptOut(Base):
+    """An email address that unsubscribed: reminders and notices are no longer sent to it.
+
+    Kept by a digest of the address (as the signed link carries it), not the address.
+    """
+
+    __tablename__ = "email_opt_outs"
+
+    address_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    opted_out_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # "link" (the page the email links to) or "one-click" (a mail program's button).
+    channel: Mapped[str] = mapped_column(String(20))
 
 
 class TextConsent(Base):

@@ -36,3 +36,12 @@ class IdentityHasher:
 def normalize_mrn(mrn: str) -> str:
     """Keep the digits only; an MRN is the same however it was punctuated."""
     return "".join(ch for ch in str(mrn) if ch.isdigit())
+
+
+def address_digest(address: str) -> str:
+    """An email address as unsubscribe records and links name it: SHA-256 of it, lower-cased.
+
+    Not keyed: the link that carries it is signed, and the address is not a secret, only
+    kept out of logs and URLs.
+    """
+    return hashlib.sha256(address.strip().lower().encode()).hexdigest()

@@ -86,7 +86,7 @@ def notice(
         return None
     language = to.language if to.language in LOCALES else receipts.DEFAULT_LANGUAGE
     words = _translated(language)
-    body = words[f"{kind}_body"].format(**_fields(language, fields))
+    body = words[f"{kind}_body"].format(**format_fields(language, fields))
     subject = None
     if channel == EMAIL:
         subject = words[f"{kind}_subject"]
@@ -100,7 +100,8 @@ def notice(
     )
 
 
-def _fields(language: str, fields: dict[str, object]) -> dict[str, str]:
+def format_fields(language: str, fields: dict[str, object]) -> dict[str, str]:
+    """The fields of a notice in words of the language: amounts, months, dates, methods."""
     locale = LOCALES[language]
     out: dict[str, str] = {}
     for name, value in fields.items():

@@ -11,7 +11,13 @@ emails carry the dedupe key as Message-ID, so the receiving side can deduplicate
 
 A text is never sent to a number that has opted out (texted STOP): that is read when the
 text is claimed, not when it was queued, so a receipt queued before the STOP is not sent
-after it. It is marked failed, "recipient opted out", and not retried.
+after it. It is marked failed, "recipient opted out", and not retried. An email the
+recipient may unsubscribe from (unsubscribe_language set) is likewise not sent to an
+address that unsubscribed.
+
+A message queued with a quiet zone (a reminder) is never sent in the quiet hours of that
+time zone: claimed then, it waits, untried, for the hours to end. That holds for its
+retries too, and for a run that was late.
 """
 
 from __future__ import annotations
@@ -20,13 +26,16 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from billing_core.adapters.models import OutboxStatus
 from billing_core.adapters.queries import consent as consent_queries
 from billing_core.adapters.queries import outbox as queries
 from billing_core.adapters.unit_of_work import UnitOfWork
+from billing_core.domain.reminders import QuietHours
+from billing_core.services.email_opt_out import is_unsubscribed
 from billing_core.services.text_consent import consent_number
 
 log = logging.getLogger(__name__)
@@ -42,6 +51,8 @@ ANSWER_LOST = "answer lost, may have been delivered"
 # The error text of a text left unsent because its number opted out.
 OPTED_OUT = "recipient opted out"
 _ERROR_LENGTH = 200
+# 9 pm to 8 am: when no reminder is sent.
+QUIET_HOURS = QuietHours()
 
 
 @dataclass(frozen=True)
@@ -58,7 +69,9 @@ class OutgoingMessage:
     """One text or email as a sender gets it: plain values, no database row.
 
     An email may carry one attachment (a queued message refers to its document, which is
-    read when the message is sent); a text never does.
+    read when the message is sent); a text never does. unsubscribe_language: the email
+    may be unsubscribed from, and its sender adds the link (List-Unsubscribe) in that
+    language.
     """
 
     kind: str
@@ -67,6 +80,7 @@ class OutgoingMessage:
     dedupe_key: str
     subject: str | None = None
     attachment: Attachment | None = None
+    unsubscribe_language: str | None = None
 
 
 class SendError(Exception):
@@ -98,7 +112,9 @@ class DeliveryReport:
 
     unknown: the provider's answer was lost twice after it may have taken the message
     (status UNKNOWN); such a message is not retried again.
-    opted_out: texts not sent because their number opted out (status FAILED, never retried).
+    opted_out: texts not sent because their number opted out, and emails because their
+    address unsubscribed (status FAILED, never retried).
+    deferred: reminders due in their recipient's quiet hours, left for the morning.
     """
 
     sent: tuple[int, ...] = ()
@@ -106,6 +122,7 @@ class DeliveryReport:
     failed: tuple[int, ...] = ()
     unknown: tuple[int, ...] = ()
     opted_out: tuple[int, ...] = ()
+    deferred: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -118,12 +135,20 @@ class _Claim:
 
 
 def enqueue(
-    uow: UnitOfWork, message: OutgoingMessage, *, now: datetime, document_id: int | None = None
+    uow: UnitOfWork,
+    message: OutgoingMessage,
+    *,
+    now: datetime,
+    document_id: int | None = None,
+    quiet_zone: tzinfo | None = None,
+    quiet: QuietHours = QUIET_HOURS,
 ) -> bool:
     """Add the message to the caller's transaction; False if its dedupe key is already queued.
 
-    With document_id, the email is sent with that document's PDF attached.
+    With document_id, the email is sent with that document's PDF attached. With
+    quiet_zone (the member's time zone), it is not sent in the quiet hours there.
     """
+    due = now if quiet_zone is None else quiet.next_allowed(now, quiet_zone)
     return queries.insert_message(
         uow,
         {
@@ -133,8 +158,11 @@ def enqueue(
             "body": message.body,
             "dedupe_key": message.dedupe_key,
             "document_id": document_id,
+            "quiet_zone": None if quiet_zone is None else str(quiet_zone),
+            "unsubscribe_language": message.unsubscribe_language,
         },
         now=now,
+        due=due,
     )
 
 
@@ -157,6 +185,7 @@ def deliver_pending(
     max_attempts: int = 8,
     lease: timedelta = CLAIM_LEASE,
     clock: Callable[[], datetime] | None = None,
+    quiet: QuietHours = QUIET_HOURS,
 ) -> DeliveryReport:
     """Send up to `batch` messages that are due, each once; failures wait longer, then fail.
 
@@ -187,15 +216,16 @@ def deliver_pending(
     failed: list[int] = []
     unknown: list[int] = []
     opted_out: list[int] = []
+    deferred: list[int] = []
     handled: set[int] = set()
     while len(handled) < batch:
-        claim, lapsed, stopped = _claim_one(
-            uow_factory(), senders, clock(), max_attempts, lease_start() + lease, handled
+        claim, passed = _claim_one(
+            uow_factory(), senders, clock(), max_attempts, lease_start() + lease, handled, quiet
         )
-        failed.extend(lapsed)
-        opted_out.extend(stopped)
-        handled.update(lapsed)
-        handled.update(stopped)
+        failed.extend(passed.lapsed)
+        opted_out.extend(passed.stopped)
+        deferred.extend(passed.deferred)
+        handled.update(passed.all())
         if claim is None:
             break
         handled.add(claim.message_id)
@@ -228,8 +258,25 @@ def deliver_pending(
             _record_failure(uow_factory(), claim, problem, clock(), status=OutboxStatus.PENDING)
             retrying.append(claim.message_id)
     return DeliveryReport(
-        tuple(sent), tuple(retrying), tuple(failed), tuple(unknown), tuple(opted_out)
+        tuple(sent),
+        tuple(retrying),
+        tuple(failed),
+        tuple(unknown),
+        tuple(opted_out),
+        tuple(deferred),
     )
+
+
+@dataclass
+class _Passed:
+    """The due messages a claim passed over: given up on, not to be sent, not yet."""
+
+    lapsed: list[int] = field(default_factory=list)
+    stopped: list[int] = field(default_factory=list)
+    deferred: list[int] = field(default_factory=list)
+
+    def all(self) -> list[int]:
+        return [*self.lapsed, *self.stopped, *self.deferred]
 
 
 def _claim_one(
@@ -239,30 +286,39 @@ def _claim_one(
     max_attempts: int,
     lease_until: datetime,
     skip: set[int],
-) -> tuple[_Claim | None, list[int], list[int]]:
+    quiet: QuietHours,
+) -> tuple[_Claim | None, _Passed]:
     """Mark the next due message as being sent, in a committed transaction, and return it.
 
-    Also returns the ids of lapsed claims given up on (out of attempts) on the way, and of
-    texts to numbers that opted out, marked failed instead of claimed.
+    Also returns the ids passed over on the way: lapsed claims given up on (out of
+    attempts), messages to recipients who opted out (marked failed instead of claimed),
+    and reminders in their quiet hours (put off, untried, to the hours' end).
     Concurrent deliverers claim different messages (queries.due_messages_for_update).
     """
     with uow:
-        lapsed: list[int] = []
-        stopped: list[int] = []
+        passed = _Passed()
         claim: _Claim | None = None
         while claim is None:
-            rows = queries.due_messages_for_update(uow, kinds, now, 1, skip=[*skip, *stopped])
+            rows = queries.due_messages_for_update(uow, kinds, now, 1, skip=[*skip, *passed.all()])
             if not rows:
                 break
             [row] = rows
-            if row.kind == SMS and _opted_out(uow, row.recipient):
+            if _opted_out(uow, row):
                 # Read now, not when it was queued: a STOP since then holds. Never retried,
                 # and a later START does not bring it back (it was stopped when it was due).
                 row.status = OutboxStatus.FAILED
                 row.last_error = OPTED_OUT
-                stopped.append(row.id)
+                passed.stopped.append(row.id)
                 uow.session.flush()
                 continue
+            if row.quiet_zone is not None:
+                allowed = quiet.next_allowed(now, ZoneInfo(row.quiet_zone))
+                if allowed > now:
+                    # Untried: its attempts stay as they are (a lapsed claim keeps its own).
+                    row.next_attempt_at = allowed
+                    passed.deferred.append(row.id)
+                    uow.session.flush()
+                    continue
             if row.status is OutboxStatus.SENDING:
                 # Its deliverer claimed it and never said how the send went.
                 row.last_error = _with_note(
@@ -270,7 +326,7 @@ def _claim_one(
                 )
                 if row.attempts >= max_attempts:
                     row.status = OutboxStatus.FAILED
-                    lapsed.append(row.id)
+                    passed.lapsed.append(row.id)
                     uow.session.flush()
                     continue
             row.status = OutboxStatus.SENDING
@@ -290,16 +346,20 @@ def _claim_one(
                     dedupe_key=row.dedupe_key,
                     subject=row.subject,
                     attachment=attachment,
+                    unsubscribe_language=row.unsubscribe_language,
                 ),
                 answer_lost_before=(row.last_error or "").startswith(ANSWER_LOST),
             )
         uow.commit()
-    return claim, lapsed, stopped
+    return claim, passed
 
 
-def _opted_out(uow: UnitOfWork, recipient: str) -> bool:
-    number = consent_number(recipient)
-    return number is not None and consent_queries.is_opted_out(uow, number)
+def _opted_out(uow: UnitOfWork, row) -> bool:
+    """A text to a number that said STOP, or an optional email to an unsubscribed address."""
+    if row.kind == SMS:
+        number = consent_number(row.recipient)
+        return number is not None and consent_queries.is_opted_out(uow, number)
+    return row.unsubscribe_language is not None and is_unsubscribed(uow, row.recipient)
 
 
 def _with_note(previous: str | None, note: str) -> str:

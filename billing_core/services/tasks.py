@@ -21,6 +21,7 @@ from billing_core.domain.autopay import MemberRange
 from billing_core.services.autopay import RunReport
 from billing_core.services.outbox import Sender, deliver_pending
 from billing_core.services.plans import RunReport as PlansReport
+from billing_core.services.reminders import RunReport as RemindersReport
 from billing_core.services.scheduled import RunReport as ScheduledReport
 
 OUTBOX = "outbox"
@@ -28,6 +29,7 @@ RECONCILE = "reconcile"
 AUTOPAY = "autopay"
 SCHEDULED = "scheduled"
 PLANS = "plans"
+REMINDERS = "reminders"
 # Payments younger than this are left to the call still taking them.
 RECONCILE_OLDER_THAN = timedelta(minutes=10)
 
@@ -52,18 +54,22 @@ def core_as_of(core: BillingCore, now: datetime) -> BillingCore:
 def billing_tasks(
     core: BillingCore, senders: Mapping[str, Sender], *, batch: int = 50
 ) -> list[JobDefinition]:
-    """The outbox, reconcile, autopay, scheduled and plans tasks for this core and senders."""
+    """The outbox, reconcile, autopay, scheduled, plans and reminders tasks of this core."""
 
     def deliver(now: datetime) -> str:
         if not senders:
             return "no sender configured (IVR_SMS_FROM, IVR_SMTP_HOST); nothing sent"
-        report = deliver_pending(core.unit_of_work, senders, now=now, batch=batch)
+        report = deliver_pending(
+            core.unit_of_work, senders, now=now, batch=batch, quiet=core.reminder_rules.quiet
+        )
         line = (
             f"sent: {len(report.sent)}, to retry: {len(report.retrying)}, "
             f"failed: {len(report.failed)}"
         )
         if report.opted_out:
             line += f", not sent (recipient opted out): {len(report.opted_out)}"
+        if report.deferred:
+            line += f", waiting for the end of quiet hours: {len(report.deferred)}"
         return line
 
     def reconcile(now: datetime) -> str:
@@ -103,6 +109,16 @@ def billing_tasks(
     def plans_line(reports: list[PlansReport]) -> str:
         return PlansReport.combined(reports).line()
 
+    def reminders_split(now: datetime) -> list[BatchKey]:
+        return [(batch.first, batch.stop) for batch in core.reminder_batches()]
+
+    def reminders_batch(now: datetime, key: BatchKey) -> RemindersReport:
+        first, stop = key
+        return core.run_reminders(now, MemberRange(first, stop))
+
+    def reminders_line(reports: list[RemindersReport]) -> str:
+        return RemindersReport.combined(reports).line()
+
     return [
         JobDefinition(
             name=OUTBOX,
@@ -139,5 +155,14 @@ def billing_tasks(
             Batches(split=plans_split, run=plans_batch, combine=plans_line),
             # As autopay: 12:00 UTC is the same calendar day in every US region.
             cron="0 12 * * *",
+        ),
+        batched_job(
+            REMINDERS,
+            f"queue the reminders due (bill ready, due soon, autopay and plan installments "
+            f"coming up), each once, outside quiet hours "
+            f"(one job per {core.autopay_batch_size} member ids)",
+            Batches(split=reminders_split, run=reminders_batch, combine=reminders_line),
+            # Hourly: each member is reminded in the first run after their quiet hours end.
+            cron="30 * * * *",
         ),
     ]

@@ -169,10 +169,12 @@ def test_every_task_has_a_schedule_and_retries(jobs_app):
         "autopay",
         "scheduled",
         "plans",
+        "reminders",
         "purge-calls",
         "retry-stalled",
     }
     assert "0 12 * * *" in lines["autopay"]
+    assert "30 * * * *" in lines["reminders"]
     assert "0 12 * * *" in lines["scheduled"]
     assert "0 12 * * *" in lines["plans"]
     assert "* * * * *" in lines["outbox"]
@@ -238,7 +240,7 @@ def test_jobs_run_refuses_a_time_without_a_zone_and_an_unknown_task(jobs_app):
     assert "give a time zone" in result.output
     result = runner.invoke(args=["jobs", "run", "no-such-task"])
     assert result.exit_code == 2
-    tasks = "outbox, reconcile, autopay, scheduled, plans, purge-calls"
+    tasks = "outbox, reconcile, autopay, scheduled, plans, reminders, purge-calls"
     assert f"the tasks are: {tasks}" in result.output
 
 

@@ -20,6 +20,7 @@ from billing_core.services import (
     documents,
     plan_notices,
     receipts,
+    reminder_notices,
     scheduled_notices,
 )
 
@@ -41,7 +42,14 @@ def extracted_messages() -> set[str]:
     """What `make catalog` extracts from receipts, notices and documents (`-k N_`), in memory."""
     return {
         message
-        for module in (receipts, autopay_notices, scheduled_notices, plan_notices, documents)
+        for module in (
+            receipts,
+            autopay_notices,
+            scheduled_notices,
+            plan_notices,
+            reminder_notices,
+            documents,
+        )
         for _line, message, _comments, _context in extract_from_file(
             "python", module.__file__, keywords={"N_": None}
         )

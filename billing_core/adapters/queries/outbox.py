@@ -13,8 +13,11 @@ from billing_core.adapters.models import DocumentRequest, OutboxMessage, OutboxS
 from billing_core.adapters.unit_of_work import UnitOfWork
 
 
-def insert_message(uow: UnitOfWork, values: dict[str, Any], *, now: datetime) -> bool:
-    """Add a PENDING message due now; False (and no error) if its dedupe key is already queued."""
+def insert_message(
+    uow: UnitOfWork, values: dict[str, Any], *, now: datetime, due: datetime | None = None
+) -> bool:
+    """Add a PENDING message due now (or at `due`); False (and no error) if its dedupe key is
+    already queued."""
     insert = upsert_insert(uow.session)
     result = uow.session.execute(
         insert(OutboxMessage)
@@ -22,7 +25,7 @@ def insert_message(uow: UnitOfWork, values: dict[str, Any], *, now: datetime) ->
             **values,
             status=OutboxStatus.PENDING,
             attempts=0,
-            next_attempt_at=now,
+            next_attempt_at=due or now,
             created_at=now,
         )
         # A conflict must not abort the caller's transaction (it may be settling a payment).

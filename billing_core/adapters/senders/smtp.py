@@ -3,6 +3,11 @@
 A retry of an outbox message carries the same Message-ID, so the receiving side can
 deduplicate it. A timeout after the message's text was sent is reported as unknown
 (the server may have accepted it), not as a plain failure to be retried again and again.
+
+An email its recipient may unsubscribe from (a reminder) ends with the way to do it, in
+the member's language: the signed link when the app's public address is configured (also
+as List-Unsubscribe, with List-Unsubscribe-Post for mail programs' one-click button,
+RFC 8058), else the phone.
 """
 
 from __future__ import annotations
@@ -13,7 +18,9 @@ import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 
+from billing_core.adapters.unsubscribe_links import UnsubscribeLinks
 from billing_core.services.outbox import OutgoingMessage, SendError
+from billing_core.services.reminder_notices import unsubscribe_footer
 
 # Characters a Message-ID's left part may hold (RFC 5322 dot-atom text).
 _NOT_ATEXT = re.compile(r"[^A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]")
@@ -58,6 +65,7 @@ class SmtpSender:
         use_tls: bool = False,
         sender_address: str,
         timeout_seconds: float = 30,
+        unsubscribe_links: UnsubscribeLinks | None = None,
     ) -> None:
         domain = parseaddr(sender_address)[1].rpartition("@")[2]
         if not domain:
@@ -70,6 +78,7 @@ class SmtpSender:
         self._sender_address = sender_address
         self._domain = domain
         self._timeout = timeout_seconds
+        self._links = unsubscribe_links
 
     def send(self, message: OutgoingMessage) -> str:
         """Send one email (STARTTLS first when use_tls); return its Message-ID."""
@@ -120,7 +129,17 @@ class SmtpSender:
         email["Date"] = formatdate(usegmt=True)
         # The same message sent twice carries the same Message-ID, so the repeat is visible.
         email["Message-ID"] = f"<{_NOT_ATEXT.sub('.', message.dedupe_key)}@{self._domain}>"
-        email.set_content(message.body)
+        body = message.body
+        if message.unsubscribe_language is not None:
+            link = None
+            if self._links is not None:
+                link = self._links.link(message.recipient, message.unsubscribe_language)
+                email["List-Unsubscribe"] = f"<{link}>"
+                email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+            body = (
+                f"{body.rstrip()}\n\n--\n{unsubscribe_footer(message.unsubscribe_language, link)}\n"
+            )
+        email.set_content(body)
         if message.attachment is not None:
             # The body stays the first, plain-text part; the file follows it (multipart/mixed).
             maintype, _, subtype = message.attachment.content_type.partition("/")
