@@ -66,9 +66,7 @@ _PAGE_WORDS = {
         "Done: this address will get no more reminder emails from us. Receipts and notices "
         "you chose by phone, and copies the law requires, are still sent."
     ),
-    "invalid": N_(
-        "This link is not valid. To stop reminder emails, call the number on your bill."
-    ),
+    "invalid": N_("This link is not valid. To stop reminder emails, call the number on your bill."),
 }
 
 
