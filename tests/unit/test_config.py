@@ -55,3 +55,25 @@ def test_the_process_environment_is_read_when_no_mapping_is_given(monkeypatch):
     monkeypatch.setenv("IVR_PAY_TIMEOUT", "12")
     assert config.IvrSettings().IVR_PAY_TIMEOUT == 12
     assert config.from_environment(config.current_environment(), "i")["IVR_PAY_TIMEOUT"] == 12
+
+
+def test_reminders_go_five_three_and_three_days_ahead_and_keep_9_pm_to_8_am_by_default():
+    rules = config.reminder_rules(config.from_environment({}, "/srv/instance"))
+    assert (rules.due_soon_days, rules.autopay_days, rules.plan_days) == (5, 3, 3)
+    assert (rules.quiet.start.hour, rules.quiet.end.hour) == (21, 8)
+
+
+def test_the_reminder_settings_are_read_and_a_bad_one_stops_the_start_up_by_name():
+    settings = config.from_environment(
+        {"IVR_REMINDER_DUE_SOON_DAYS": "7", "IVR_QUIET_HOURS": "20:30 - 09:00"}, "/srv"
+    )
+    rules = config.reminder_rules(settings)
+    assert rules.due_soon_days == 7
+    assert (rules.quiet.start.isoformat(), rules.quiet.end.isoformat()) == ("20:30:00", "09:00:00")
+    for name, value in (
+        ("IVR_QUIET_HOURS", "9pm to 8am"),
+        ("IVR_QUIET_HOURS", "21:00-21:00"),
+        ("IVR_REMINDER_PLAN_DAYS", "0"),
+    ):
+        with pytest.raises(RuntimeError, match=name):
+            config.reminder_rules(config.from_environment({name: value}, "/srv"))
