@@ -35,6 +35,7 @@ from billing_core.services import (
     documents,
     email_opt_out,
     identification,
+    payment_lifecycle,
     payments,
     plan_export,
     plan_servicing,
@@ -68,6 +69,8 @@ class BillingCore:
     plan_rules: PlanRulebook = field(default_factory=PlanRulebook)
     # How far ahead reminders go, and the quiet hours they keep.
     reminder_rules: ReminderRules = field(default_factory=ReminderRules)
+    # The fee recorded on a returned bank debit, for the billing system to post (0: none).
+    returned_item_fee_cents: int = 0
     session_factory: sessionmaker = field(init=False)
 
     def __post_init__(self) -> None:
@@ -149,6 +152,44 @@ class BillingCore:
 
     def reconcile(self, **options) -> payments.ReconcileReport:
         return payments.reconcile(self.unit_of_work, self.gateway, now=self.clock.now(), **options)
+
+    def follow_bank_debits(self) -> payment_lifecycle.DebitReport:
+        """Record the bank debits that settled or came back since the last look."""
+        return payment_lifecycle.follow_bank_debits(
+            self.unit_of_work,
+            self.gateway,
+            now=self.clock.now(),
+            returned_item_fee_cents=self.returned_item_fee_cents,
+        )
+
+    def refund_payment(
+        self,
+        confirmation_number: str,
+        amount_cents: int | None = None,
+        *,
+        by: str,
+        another: bool = False,
+    ) -> payment_lifecycle.GivenBack:
+        """Refund part or the rest of a settled payment through the gateway, once; audited."""
+        return payment_lifecycle.refund(
+            self.unit_of_work,
+            self.gateway,
+            confirmation_number=confirmation_number,
+            amount_cents=amount_cents,
+            by=by,
+            now=self.clock.now(),
+            another=another,
+        )
+
+    def void_payment(self, confirmation_number: str, *, by: str) -> payment_lifecycle.GivenBack:
+        """Cancel a payment that has not settled, in full, once; audited."""
+        return payment_lifecycle.void(
+            self.unit_of_work,
+            self.gateway,
+            confirmation_number=confirmation_number,
+            by=by,
+            now=self.clock.now(),
+        )
 
     def recent_payments(self, member_id: int, **options) -> tuple[payments.PaymentLine, ...]:
         return payments.recent_payments(

@@ -109,6 +109,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         autopay_batch_size=app.config["IVR_AUTOPAY_BATCH_SIZE"],
         plan_rules=config.plan_rulebook(app.config, regions),
         reminder_rules=config.reminder_rules(app.config),
+        returned_item_fee_cents=config.returned_item_fee(app.config),
     )
     languages = load_languages({"en": app.config["IVR_VOICE_EN"], "es": app.config["IVR_VOICE_ES"]})
     app.extensions["billing"] = core

@@ -19,6 +19,7 @@ from flask.cli import with_appcontext
 
 from billing_core.adapters.migrate import upgrade as migrate
 from billing_core.domain.exceptions import FeedRejected
+from billing_core.domain.money import format_amount, parse_money
 from billing_core.domain.text_keywords import ConsentChannel, ConsentStatus
 from billing_core.services.feed_import import import_feed, load_feed_file
 from billing_core.services.outbox import deliver_pending
@@ -135,7 +136,7 @@ def export_payments(since, output) -> None:
 
 @click.group()
 def payments() -> None:
-    """Settle payments."""
+    """Settle payments; refund and void them."""
 
 
 @payments.command("reconcile")
@@ -157,6 +158,71 @@ def payments_reconcile(older_than_minutes: int) -> None:
     )
     for number in report.unsettled:
         click.echo(f"  still open: {number}")
+    click.echo(current_app.extensions["billing"].follow_bank_debits().line())
+
+
+_REFUNDED_BY = click.option(
+    "--by", "by", default=None, help="who asks, for the audit log (default: the OS user)"
+)
+
+
+@payments.command("refund")
+@click.argument("confirmation")
+@click.option("--amount", default=None, help="dollars to refund, e.g. 25.00 [default: the rest]")
+@click.option("--another", is_flag=True, help="make one more refund of an amount refunded before")
+@_REFUNDED_BY
+@with_appcontext
+def payments_refund(confirmation: str, amount: str | None, another: bool, by: str | None) -> None:
+    """Refund a settled payment, in full or in part, through the gateway; once; audited."""
+    from billing_core.services.payment_lifecycle import RefundRefused
+
+    cents = None
+    if amount is not None:
+        try:
+            cents = parse_money(amount)
+        except ValueError as bad:
+            raise click.BadParameter(str(bad), param_hint="--amount") from None
+    try:
+        done = current_app.extensions["billing"].refund_payment(
+            confirmation, cents, by=by or _operator(), another=another
+        )
+    except RefundRefused as refused:
+        raise click.ClickException(f"not refunded: {refused.reason}") from None
+    _report_given_back(done)
+
+
+@payments.command("void")
+@click.argument("confirmation")
+@_REFUNDED_BY
+@with_appcontext
+def payments_void(confirmation: str, by: str | None) -> None:
+    """Cancel a payment that has not settled, in full, through the gateway; once; audited."""
+    from billing_core.services.payment_lifecycle import RefundRefused
+
+    try:
+        done = current_app.extensions["billing"].void_payment(confirmation, by=by or _operator())
+    except RefundRefused as refused:
+        raise click.ClickException(f"not voided: {refused.reason}") from None
+    _report_given_back(done)
+
+
+def _report_given_back(done) -> None:
+    what = "refund" if done.kind == "refund" else "void"
+    amount = format_amount(done.amount_cents, "en")
+    if done.status == "done":
+        again = " (already made: nothing more was given back)" if done.repeated else ""
+        where = f"{done.confirmation_number}: done, {done.gateway_reference}"
+        click.echo(f"{what} of {amount} on {where}{again}")
+    elif done.status == "pending":
+        raise click.ClickException(
+            f"{what} of {amount} on {done.confirmation_number}: the gateway did not answer; "
+            "run the same command again to finish it (it will not be made twice)"
+        )
+    else:
+        raise click.ClickException(
+            f"{what} of {amount} on {done.confirmation_number}: refused by the gateway: "
+            f"{done.failure_reason}"
+        )
 
 
 @click.group()

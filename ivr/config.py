@@ -63,7 +63,8 @@ class IvrSettings(BaseSettings):
         "DATABASE_URL IVR_TWILIO_AUTH_TOKEN IVR_IDENTITY_KEY IVR_REGIONS_FILE IVR_VOICE_EN"
         " IVR_VOICE_ES IVR_GATEWAY IVR_PAY_CONNECTOR IVR_RECEIPT_FROM IVR_WEBSITE"
         " IVR_LOG_LEVEL IVR_SPEECH_MODEL IVR_PLAN_MIN_BALANCE IVR_PLAN_TERMS"
-        " IVR_PLAN_MIN_INSTALLMENT IVR_SMS_OPT_OUT_REPLIES IVR_QUIET_HOURS".split()
+        " IVR_PLAN_MIN_INSTALLMENT IVR_SMS_OPT_OUT_REPLIES IVR_QUIET_HOURS"
+        " IVR_RETURNED_ITEM_FEE".split()
     )
 
     DATABASE_URL: str = ""  # empty: the SQLite file in the instance folder
@@ -123,6 +124,8 @@ class IvrSettings(BaseSettings):
     IVR_REMINDER_AUTOPAY_DAYS: int = 3
     IVR_REMINDER_PLAN_DAYS: int = 3
     IVR_QUIET_HOURS: str = "21:00-08:00"
+    # Recorded on a returned bank debit for the billing system to post; 0.00: none.
+    IVR_RETURNED_ITEM_FEE: str = "0.00"
 
     @classmethod
     def settings_customise_sources(
@@ -174,6 +177,18 @@ def from_environment(environ: Mapping[str, str], instance_path: str) -> dict[str
     if not values["DATABASE_URL"]:
         values["DATABASE_URL"] = f"sqlite:///{Path(instance_path) / 'ivr.sqlite3'}"
     return values
+
+
+def returned_item_fee(settings: Mapping[str, Any]) -> int:
+    """The returned-item fee in cents; a bad amount stops the start-up, named."""
+    raw = str(settings["IVR_RETURNED_ITEM_FEE"])
+    try:
+        cents = parse_money(raw)
+    except ValueError as bad:
+        raise RuntimeError(f"IVR_RETURNED_ITEM_FEE must be an amount like 25.00: {bad}") from None
+    if cents < 0:
+        raise RuntimeError(f"IVR_RETURNED_ITEM_FEE cannot be below 0.00, not {raw!r}")
+    return cents
 
 
 def reminder_rules(settings: Mapping[str, Any]) -> ReminderRules:

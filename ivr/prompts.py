@@ -162,6 +162,9 @@ class Prompt(enum.StrEnum):
     PAY_LATER_OPTION = N_("To pay on a later date instead, press 5.")
     PAYMENT_CANCELED = N_("Your payment was canceled. Nothing was charged.")
     PAYMENT_SUCCEEDED = N_("Your payment of {amount} is complete.")
+    PAYMENT_SUBMITTED = N_(
+        "Your bank payment of {amount} is submitted. It usually takes 1 to 3 business days."
+    )
     CONFIRMATION_NUMBER = N_("Your confirmation number is {number}.")
     PAYMENT_CONFIRMING = N_(
         "We are still confirming your payment of {amount}. It will not be taken twice. "
@@ -236,6 +239,10 @@ class Prompt(enum.StrEnum):
     )
     RECENT_PAYMENT_PENDING = N_(
         "On {date}, {amount} toward {target}, with {method}, still being confirmed. "
+        "Confirmation number {number}."
+    )
+    RECENT_PAYMENT_GIVEN_BACK = N_(
+        "On {date}, {amount} toward {target}, with {method}, returned or refunded. "
         "Confirmation number {number}."
     )
     RECENT_AGAIN = N_("To hear your payments again, press star.")

@@ -184,6 +184,64 @@ class Payment(Base):
         ForeignKey("payment_plans.id", name="fk_payments_plan_id"), index=True
     )
     plan_installment: Mapped[int | None] = mapped_column(Integer)
+    # A bank debit sent back: its NACHA return code, and the returned-item fee it incurred.
+    return_code: Mapped[str | None] = mapped_column(String(4))
+    returned_item_fee_cents: Mapped[int | None] = mapped_column(BigInteger)
+    # What refunds have given back so far (the whole amount once REFUNDED).
+    refunded_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
+class PaymentEvent(Base):
+    """A change of a payment's status, as it happened: the ledger's record of its life.
+
+    Never changed once written, so an export of a window of time gives the same rows
+    however often it is made.
+    """
+
+    __tablename__ = "payment_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    # The money the change moved: the payment's amount, or a refund's.
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    return_code: Mapped[str | None] = mapped_column(String(4))
+    refund_id: Mapped[int | None] = mapped_column(ForeignKey("refunds.id"))
+
+
+class Refund(Base):
+    """A refund or void asked of the gateway: recorded before it is asked, finished after."""
+
+    __tablename__ = "refunds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
+    # The same request again (a repeated command) is this row, not a second refund.
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    kind: Mapped[str] = mapped_column(String(10))  # refund, void
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    # pending (asked, no answer yet), done, failed (the gateway refused: nothing moved)
+    status: Mapped[str] = mapped_column(String(10))
+    gateway_reference: Mapped[str | None] = mapped_column(String(100))
+    failure_reason: Mapped[str | None] = mapped_column(String(200))
+    requested_by: Mapped[str] = mapped_column(String(60))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PaymentReversal(Base):
+    """Money a payment gave back to one bill or premium month: returned, voided, refunded."""
+
+    __tablename__ = "payment_reversals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
+    refund_id: Mapped[int | None] = mapped_column(ForeignKey("refunds.id"))
+    bill_id: Mapped[int | None] = mapped_column(ForeignKey("medical_bills.id"))
+    premium_invoice_id: Mapped[int | None] = mapped_column(ForeignKey("premium_invoices.id"))
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class IdentityGuard(Base):
@@ -259,6 +317,20 @@ class SandboxCharge(Base):
     outcome: Mapped[str] = mapped_column(String(20))
     decline_code: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class SandboxRefund(Base):
+    """A refund or void made through the sandbox gateway."""
+
+    __tablename__ = "sandbox_refunds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    reference: Mapped[str] = mapped_column(String(40), unique=True)
+    charge_reference: Mapped[str] = mapped_column(String(40), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class SavedPaymentMethod(Base):

@@ -18,10 +18,40 @@ CONFIRMATION_DIGITS = 10
 
 
 class PaymentStatus(enum.StrEnum):
+    """Where a payment stands.
+
+    A card payment SUCCEEDED when the gateway took it. A bank debit is SUBMITTED when the
+    gateway accepted it, then SETTLED when the money arrived or RETURNED when the
+    member's bank sent it back (a NACHA return code says why), one to three business days
+    on. Before it settles a payment may be VOIDED; after, refunded (REFUNDED once in
+    full). A payment that went through counts against the balance until it is returned,
+    voided or refunded, which give the balance back.
+    """
+
     PENDING = "pending"
     SUCCEEDED = "succeeded"
+    SUBMITTED = "submitted"
+    SETTLED = "settled"
+    RETURNED = "returned"
+    VOIDED = "voided"
+    REFUNDED = "refunded"
     FAILED = "failed"
     UNKNOWN = "unknown"
+
+    @property
+    def went_through(self) -> bool:
+        """Whether the money was taken or is on its way: it pays what it was for."""
+        return self in WENT_THROUGH
+
+
+# The payments that count against the balance: taken (card), on its way or arrived (bank).
+WENT_THROUGH = (PaymentStatus.SUCCEEDED, PaymentStatus.SUBMITTED, PaymentStatus.SETTLED)
+# The payments whose money was given back in full: returned, voided, refunded.
+GIVEN_BACK = (PaymentStatus.RETURNED, PaymentStatus.VOIDED, PaymentStatus.REFUNDED)
+
+# The NACHA return codes a bank debit comes back with that the line tells members of; a
+# return with another code (or none) is told as "returned by your bank".
+RETURN_CODES = ("R01", "R02", "R03", "R04", "R08", "R10", "R16", "R20", "R29")
 
 
 class TargetKind(enum.StrEnum):

@@ -701,7 +701,7 @@ def _apply(uow, enrollment, member, month, due, number, payment, schedule, repor
     status = payment.status
     next_retry = None
     code = payment.failure_reason if status is PaymentStatus.FAILED else None
-    if status is PaymentStatus.SUCCEEDED:
+    if status.went_through:
         outcome = AttemptOutcome.SUCCEEDED
     elif status is PaymentStatus.FAILED:
         next_retry = schedule.next_retry(_retry_base(uow, member, month, due, now), number, code)

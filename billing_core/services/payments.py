@@ -368,7 +368,7 @@ def text_receipt(
         if number is None or consent_queries.is_opted_out(uow, number):
             return False
         payment = queries.member_payment_by_confirmation(uow, member_id, confirmation_number)
-        if payment is None or payment.status is not PaymentStatus.SUCCEEDED:
+        if payment is None or not payment.status.went_through:
             return False
         member = member_of(uow, member_id)
         key = receipts.receipt_dedupe_key(payment.id, outbox.SMS)

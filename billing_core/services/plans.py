@@ -343,7 +343,7 @@ def _record(uow_factory, plan_id: int, result: PaymentOutcome, key: str, now: da
         values: dict[str, object] = {"payment_id": _payment_id(uow, key), "updated_at": now}
         # A declined first installment is missed and the plan cancelled together, so no
         # run can take the plan for one that is still going.
-        values["status"] = PAID if result.status is PaymentStatus.SUCCEEDED else MISSED
+        values["status"] = PAID if result.status.went_through else MISSED
         if queries.change_installment_if(uow, first.id, [DUE], 1, values) and (
             result.status is PaymentStatus.FAILED
         ):
@@ -390,7 +390,7 @@ def learn_ahead(
         return None
     if payment.status in payment_queries.IN_FLIGHT:
         return None
-    if payment.status is PaymentStatus.SUCCEEDED:
+    if payment.status.went_through:
         values = {"status": PAID, "payment_id": payment.id, "updated_at": now}
         if queries.finish_ahead(uow, plan.id, key, values):
             close_if_done(uow, plan, now)
@@ -673,7 +673,7 @@ def _apply(uow, plan, row, member, payment, now, rules, schedule, report) -> Non
     """Record the settled answer of the installment's current try (once)."""
     values: dict[str, object] = {"payment_id": payment.id, "updated_at": now}
     next_try = None
-    if payment.status is PaymentStatus.SUCCEEDED:
+    if payment.status.went_through:
         values["status"] = PAID
     elif row.number == 1:
         # The first installment is the plan's start: a plan whose first did not go
@@ -688,7 +688,7 @@ def _apply(uow, plan, row, member, payment, now, rules, schedule, report) -> Non
             values["status"] = MISSED
     if not queries.settle_installment_if(uow, row.id, row.attempt, values):
         return
-    if payment.status is PaymentStatus.SUCCEEDED:
+    if payment.status.went_through:
         report.charged.append(payment.id)
         close_if_done(uow, plan, now)
         return

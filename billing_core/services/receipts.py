@@ -49,6 +49,18 @@ _ACCOUNT_TYPES = {
     "commercial-checking": N_("checking account"),
     "consumer-savings": N_("savings account"),
 }
+# What a member is told of a bank debit's NACHA return code.
+_RETURN_REASONS = {
+    "R01": N_("there were not enough funds in the account"),
+    "R02": N_("the account is closed"),
+    "R03": N_("the bank could not find the account"),
+    "R04": N_("the account number is not valid"),
+    "R08": N_("payment was stopped on it"),
+    "R10": N_("the account holder told the bank it was not authorized"),
+    "R16": N_("the account is frozen"),
+    "R20": N_("the account does not allow debits"),
+    "R29": N_("the business account holder told the bank it was not authorized"),
+}
 # The English of every receipt; other languages come from billing_core/translations.
 _WORDS = {
     "bill": N_("medical bill {bill}"),
@@ -56,6 +68,7 @@ _WORDS = {
     "premium": N_("your premium"),
     "plan": N_("your payment plan"),
     "card": N_("card"),
+    "greeting": N_("Hello {name},"),
     "card_brand": N_("{brand}"),
     "bank": N_("bank account"),
     "ending": N_("{method} ending in {last4}"),
@@ -64,11 +77,45 @@ _WORDS = {
         "Confirmation number: {confirmation}. Thank you."
     ),
     "subject": N_("Your payment receipt, confirmation {confirmation}"),
+    # A bank debit is submitted, not yet received: it settles in 1 to 3 business days.
+    "sms_bank": N_(
+        "Payment submitted: {amount} for {what}, from {method} on {date}. It usually takes "
+        "1 to 3 business days to reach us. Confirmation number: {confirmation}. Thank you."
+    ),
+    "subject_bank": N_("Your bank payment was submitted, confirmation {confirmation}"),
+    "email_bank": N_(
+        "Hello {name},\n\n"
+        "We submitted your bank payment. It usually takes 1 to 3 business days to reach "
+        "us; if your bank sends it back, we will tell you.\n\n"
+        "Amount: {amount}\n"
+        "Paid for: {what}\n"
+        "Paid from: {method}\n"
+        "Date: {date}\n"
+        "Confirmation number: {confirmation}\n\n"
+        "Thank you.\n"
+    ),
     "not_taken_sms": N_(
         "Your payment of {amount} for {what} (confirmation number {confirmation}) did not "
         "go through, and nothing was charged. Please pay again or call us."
     ),
     "not_taken_subject": N_("Your payment did not go through, confirmation {confirmation}"),
+    "returned_reason": N_("it was returned by your bank"),
+    "returned_subject": N_("Your bank payment was returned, confirmation {confirmation}"),
+    "returned_sms": N_(
+        "Your bank payment of {amount} for {what} (confirmation number {confirmation}) was "
+        "returned: {reason}. It is owed again.{fee} Please pay it or call the number on your bill."
+    ),
+    "returned_fee": N_(" A returned payment fee of {fee} applies."),
+    "refunded_subject": N_("Your refund, confirmation {confirmation}"),
+    "refunded_sms": N_(
+        "We refunded {refund} of your payment for {what} (confirmation number {confirmation}) "
+        "to {method}. It can take 5 to 10 business days to show."
+    ),
+    "voided_subject": N_("Your payment was cancelled, confirmation {confirmation}"),
+    "voided_sms": N_(
+        "Your payment of {amount} for {what} (confirmation number {confirmation}) was "
+        "cancelled before it was taken. Nothing was charged."
+    ),
     "not_taken_email": N_(
         "Hello {name},\n\n"
         "Your payment of {amount} for {what}, with {method}, did not go through, and "
@@ -156,17 +203,22 @@ def zone_for_state(state: str | None) -> tzinfo:
 
 def sms_text(receipt: Receipt) -> str:
     """The receipt as one text message."""
-    return _words(receipt)["sms"].format(**_fields(receipt))
+    return _words(receipt)[_kind("sms", receipt)].format(**_fields(receipt))
 
 
 def email_subject(receipt: Receipt) -> str:
     """The receipt email's subject line."""
-    return _words(receipt)["subject"].format(**_fields(receipt))
+    return _words(receipt)[_kind("subject", receipt)].format(**_fields(receipt))
 
 
 def email_body(receipt: Receipt) -> str:
     """The receipt email's plain-text body."""
-    return _words(receipt)["email"].format(**_fields(receipt))
+    return _words(receipt)[_kind("email", receipt)].format(**_fields(receipt))
+
+
+def _kind(part: str, receipt: Receipt) -> str:
+    """A bank debit's receipt says it was submitted; a card's, that it was received."""
+    return f"{part}_bank" if receipt.method_kind == "bank" else part
 
 
 def receipt_messages(
@@ -191,6 +243,53 @@ def receipt_messages(
                 subject=email_subject(receipt),
                 body=email_body(receipt),
                 dedupe_key=receipt_dedupe_key(payment_id, EMAIL),
+            )
+        )
+    return tuple(messages)
+
+
+def lifecycle_messages(
+    receipt: Receipt,
+    kind: str,
+    *,
+    dedupe_key: str,
+    phone: str | None,
+    email: str | None,
+    refund_cents: int = 0,
+    return_code: str | None = None,
+    fee_cents: int | None = None,
+) -> tuple[OutgoingMessage, ...]:
+    """What a member is told when a payment comes back: returned, refunded or voided.
+
+    The text's words are the email's too, after a greeting; each goes once per dedupe key.
+    """
+    words = _words(receipt)
+    fields = _fields(receipt)
+    reason = _RETURN_REASONS.get(return_code or "")
+    fields["reason"] = (
+        translations(receipt.language).gettext(reason) if reason else words["returned_reason"]
+    )
+    fields["fee"] = (
+        words["returned_fee"].format(fee=format_amount(fee_cents, receipt.language))
+        if fee_cents
+        else ""
+    )
+    fields["refund"] = format_amount(refund_cents, receipt.language)
+    text = words[f"{kind}_sms"].format(**fields)
+    messages = []
+    if phone and is_e164(phone):
+        messages.append(
+            OutgoingMessage(kind=SMS, recipient=phone, body=text, dedupe_key=f"{dedupe_key}:sms")
+        )
+    if email and _EMAIL.fullmatch(email.strip()):
+        greeting = words["greeting"].format(name=receipt.first_name)
+        messages.append(
+            OutgoingMessage(
+                kind=EMAIL,
+                recipient=email.strip(),
+                subject=words[f"{kind}_subject"].format(**fields),
+                body=f"{greeting}\n\n{text}\n",
+                dedupe_key=f"{dedupe_key}:email",
             )
         )
     return tuple(messages)

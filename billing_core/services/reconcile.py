@@ -62,7 +62,9 @@ def reconcile(
             # A recent timeout: the charge may still be landing; ask again next run.
             unsettled.append(confirmation)
             continue
-        settled.get(outcome.status, unsettled).append(confirmation)
+        # A bank debit accepted is SUBMITTED: it went through, as a card's SUCCEEDED did.
+        status = PaymentStatus.SUCCEEDED if outcome.status.went_through else outcome.status
+        settled.get(status, unsettled).append(confirmation)
     return ReconcileReport(
         succeeded=tuple(settled[PaymentStatus.SUCCEEDED]),
         failed=tuple(settled[PaymentStatus.FAILED]),

@@ -29,7 +29,6 @@ from billing_core.domain.payments import (
     AchAuthorization,
     AmountNotAllowed,
     MethodKind,
-    PaymentStatus,
     PaymentTarget,
     TargetKind,
     TargetNotPayable,
@@ -446,7 +445,7 @@ def _charge(uow_factory, gateway, scheduled_id, number, amount, as_of, schedule,
 def _apply(uow, row, member, payment, now, schedule, report) -> None:
     """Record the settled answer of the row's current try (once: a concurrent record wins)."""
     values: dict[str, object] = {"payment_id": payment.id, "updated_at": now}
-    if payment.status is PaymentStatus.SUCCEEDED:
+    if payment.status.went_through:
         values["status"] = ScheduledStatus.PAID.value
     else:
         code = payment.failure_reason

@@ -10,7 +10,7 @@ from billing_core.adapters.queries import payments as queries
 from billing_core.adapters.queries.payments import IN_FLIGHT
 from billing_core.adapters.unit_of_work import UnitOfWork
 from billing_core.domain.exceptions import MemberNotFound
-from billing_core.domain.payments import PaymentStatus
+from billing_core.domain.payments import MethodKind, PaymentStatus
 from billing_core.domain.preferences import MessageKind
 from billing_core.services import audit, outbox, preferences, receipts
 from billing_core.services.payment_values import PaymentOutcome
@@ -34,7 +34,8 @@ def settle(
     """Record what became of the charge, once: the payment row is locked while it changes.
 
     A payment that succeeds gets its receipts queued in the same transaction, so they are
-    sent if and only if the success is recorded.
+    sent if and only if the success is recorded. A bank debit the gateway accepted is
+    SUBMITTED, not SUCCEEDED: it settles, or comes back, days later (payment_lifecycle).
     """
     with uow:
         payment = queries.payment_for_update(uow, payment_id)
@@ -42,9 +43,13 @@ def settle(
         if result is not None and result.succeeded:
             # The gateway's word that money moved wins over anything recorded, even a
             # FAILED "not_charged" written while a slow charge was still landing.
-            if payment.status is not PaymentStatus.SUCCEEDED:
+            if payment.status in (*IN_FLIGHT, PaymentStatus.FAILED):
                 queries.credit_allocations(uow, payment.id, now)
-                payment.status = PaymentStatus.SUCCEEDED
+                payment.status = (
+                    PaymentStatus.SUBMITTED
+                    if payment.method_kind == MethodKind.BANK
+                    else PaymentStatus.SUCCEEDED
+                )
                 payment.gateway_reference = result.reference
                 payment.failure_reason = None
                 payment.settled_at = now
@@ -81,6 +86,7 @@ def settle(
             )
         if payment.status is not before:
             payment.updated_at = now
+            queries.add_event(uow, payment, at=now)
             audit.record(
                 uow,
                 at=now,

@@ -73,10 +73,12 @@ def billing_tasks(
         return line
 
     def reconcile(now: datetime) -> str:
-        report = core_as_of(core, now).reconcile(older_than=RECONCILE_OLDER_THAN)
+        at = core_as_of(core, now)
+        report = at.reconcile(older_than=RECONCILE_OLDER_THAN)
+        debits = at.follow_bank_debits()
         return (
             f"succeeded: {len(report.succeeded)}, failed: {len(report.failed)}, "
-            f"still open: {len(report.unsettled)}"
+            f"still open: {len(report.unsettled)}; {debits.line()}"
         )
 
     def autopay_split(now: datetime) -> list[BatchKey]:
@@ -128,7 +130,8 @@ def billing_tasks(
         ),
         JobDefinition(
             name=RECONCILE,
-            summary="settle PENDING and UNKNOWN payments from the gateway's records",
+            summary="settle PENDING and UNKNOWN payments from the gateway's records, and "
+            "record the bank debits that settled or were returned",
             run=reconcile,
             cron="*/5 * * * *",
         ),

@@ -489,7 +489,7 @@ def after_payment(turn: Turn, outcome: PaymentOutcome, method: Method | None) ->
             amount=outcome.amount_cents,
         )
     )
-    if outcome.status is PaymentStatus.SUCCEEDED and method is not None and not method.saved:
+    if outcome.status.went_through and method is not None and not method.saved:
         # Offered after the confirmation number, so saving costs no one time before paying.
         turn.call.pay.unsaved_method = method
     return go(turn, finished)
@@ -527,8 +527,11 @@ def finished(turn: Turn) -> VoiceResponse:
     if outcome is None:
         return go(turn, MAIN_MENU)
     amount = Money(outcome.amount)
-    succeeded = outcome.status == PaymentStatus.SUCCEEDED.value
-    if succeeded:
+    status = PaymentStatus(outcome.status)
+    succeeded = status.went_through
+    if status is PaymentStatus.SUBMITTED:
+        lead = [turn.say(Prompt.PAYMENT_SUBMITTED, amount=amount)]
+    elif succeeded:
         lead = [turn.say(Prompt.PAYMENT_SUCCEEDED, amount=amount)]
     else:
         lead = [turn.say(Prompt.PAYMENT_CONFIRMING, amount=amount)]
@@ -565,7 +568,7 @@ def finished_answer(turn: Turn) -> VoiceResponse:
             account_type=method.account_type,
         )
         return go(turn, finished, turn.say(Prompt.METHOD_SAVED, method=method_phrase(method)))
-    if digits == "1" and outcome.status == PaymentStatus.SUCCEEDED.value:
+    if digits == "1" and PaymentStatus(outcome.status).went_through:
         caller = turn.form.get("From", "")
         if turn.billing.text_receipt(turn.call.member_id, outcome.confirmation, caller):
             return go(turn, finished, turn.say(Prompt.RECEIPT_SENT))

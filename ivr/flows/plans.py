@@ -507,7 +507,7 @@ def confirm_ahead_answer(turn: Turn) -> VoiceResponse:
         reason = pay.DECLINE_PROMPTS.get(outcome.decline_code or "", Prompt.DECLINED)
         return go(turn, plan_menu, turn.say(reason))
     said = []
-    if payoff and outcome.status is PaymentStatus.SUCCEEDED:
+    if payoff and outcome.status.went_through:
         said.append(turn.say(Prompt.PLAN_PAID_OFF))
     call.plan = PlanDraft()
     return confirmation(turn, outcome, said)

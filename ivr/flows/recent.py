@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 from twilio.twiml.voice_response import Say, VoiceResponse
 
-from billing_core.domain.payments import PaymentStatus, TargetKind
+from billing_core.domain.payments import GIVEN_BACK, TargetKind
 from billing_core.services.payments import PaymentLine
 from ivr.call_state import Method
 from ivr.flows.info import after_page, page
@@ -45,11 +45,12 @@ def payment_sentence(turn: Turn, line: PaymentLine) -> Say:
         TargetKind.PLAN: Fragment(Prompt.PAYING_PLAN),
     }
     method = Method.as_recorded(line.method_kind, line.method_brand, line.method_last4)
-    prompt = (
-        Prompt.RECENT_PAYMENT
-        if line.status is PaymentStatus.SUCCEEDED
-        else Prompt.RECENT_PAYMENT_PENDING
-    )
+    if line.status.went_through:
+        prompt = Prompt.RECENT_PAYMENT
+    elif line.status in GIVEN_BACK:
+        prompt = Prompt.RECENT_PAYMENT_GIVEN_BACK
+    else:
+        prompt = Prompt.RECENT_PAYMENT_PENDING
     return turn.say(
         prompt,
         date=Day(turn.region.local_time(line.made_at).date()),

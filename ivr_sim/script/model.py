@@ -74,8 +74,8 @@ EXPECT_KEYS = frozenset(
         "never_heard",
     }
 )
-# The daily jobs a `run:` item between calls runs, as the job worker does.
-JOBS = ("plans", "autopay", "scheduled", "reconcile")
+# The jobs a `run:` item between calls runs, as the job worker does.
+JOBS = ("plans", "autopay", "scheduled", "reconcile", "reminders")
 # What a `plan:` expectation checks, and the plan statuses it knows (`none`: no plan at all).
 PLAN_KEYS = frozenset({"mrn", "status", "months", "paid", "left", "method_last4"})
 PLAN_STATUSES = ("active", "completed", "lapsed", "cancelled", "none")

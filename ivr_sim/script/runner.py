@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 from billing_core.domain.clock import ManualClock
 from billing_core.domain.regions import normalize_phone_number
 from billing_core.services.feed_import import import_feed
-from billing_core.services.tasks import RECONCILE_OLDER_THAN
 from ivr_sim.call import Call
 from ivr_sim.errors import SimError
 from ivr_sim.ids import new_sid
@@ -20,6 +19,7 @@ from ivr_sim.script.channels import AppChannel
 from ivr_sim.script.members import member_records, members_document
 from ivr_sim.script.model import (
     FALLBACK_PATH,
+    JOBS,
     SCRIPT_SUFFIXES,
     STATUS_PATH,
     VOICE_PATH,
@@ -103,19 +103,11 @@ class ScriptRunner:
             raise ValueError(f"the Messaging webhook answered {status}")
 
     def run_job(self, job: str) -> None:
-        """Run one daily job over every member once, at the clock's time, as the worker does."""
-        now = self.clock.now()
-        if job == "plans":
-            self.core.run_plans(as_of=now)
-        elif job == "autopay":
-            self.core.run_autopay(as_of=now)
-        elif job == "scheduled":
-            self.core.run_scheduled(as_of=now)
-        elif job == "reconcile":
-            # The worker leaves payments younger than this to the call still taking them.
-            self.core.reconcile(older_than=RECONCILE_OLDER_THAN)
-        else:
+        """Run one job over every member once, at the clock's time, as the worker does."""
+        if job not in JOBS:
             raise ValueError(f"no daily job {job!r}")
+        # The task itself, as the worker runs it: batches inline, the same code and reports.
+        self.app.extensions["jobs"].run_now(job, self.clock.now())
 
     def prepare(self, script: CallScript) -> None:
         """Empty the database (with wipe), set the clock and load the script's members."""

@@ -83,8 +83,10 @@ class StateChecks:
             payments = [(p.status.value, p.amount_cents) for p in uow.session.scalars(query)]
         status = wanted.get("status")
         if status is not None:
-            payments = [p for p in payments if p[0] == str(status).lower()]
-        what = f"{status} payments" if status else "payments"
+            # One status, or a list (a card's succeeded with a bank debit's submitted).
+            statuses = {str(one).lower() for one in as_list(status)}
+            payments = [p for p in payments if p[0] in statuses]
+        what = f"{'/'.join(map(str, as_list(status)))} payments" if status else "payments"
         if "count" in wanted and len(payments) != int(wanted["count"]):
             raise CheckFailed(f"{len(payments)} {what}, not {wanted['count']}")
         if "amounts" in wanted:

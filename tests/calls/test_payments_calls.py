@@ -170,7 +170,9 @@ def test_paying_all_bills_by_bank_reads_and_records_the_ach_authorization(twilio
         "questions about this payment, call (800) 218-1059."
     )
     call.press("1")
-    assert call.heard_since_input[0] == "Your payment of $280.00 is complete."
+    assert call.heard_since_input[0] == (
+        "Your bank payment of $280.00 is submitted. It usually takes 1 to 3 business days."
+    )
     assert balances(core, member) == ([], 41200)
     from billing_core.adapters.models import AchAuthorizationRecord
 

@@ -47,7 +47,9 @@ def test_a_relay_caller_answering_every_prompt_late_pays_by_card_and_bank(twilio
         call.press(keys, delay=LATE)
     call.pay_bank("110000000", "000123456789", delay=LATE)
     call.press("1", delay=LATE)
-    assert call.heard_since_input[0] == "Your payment of $200.00 is complete."
+    assert call.heard_since_input[0] == (
+        "Your bank payment of $200.00 is submitted. It usually takes 1 to 3 business days."
+    )
     assert no_timeouts(call) == 0
     summary = core.account_summary(member, channel="test")
     assert summary.medical_balance_cents == 0

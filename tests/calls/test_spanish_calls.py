@@ -79,7 +79,7 @@ def test_a_member_whose_record_says_spanish_is_served_in_spanish_after_identifyi
     call.pay_bank("110000000", "000123456789")
     assert not any(prompt.built_in for prompt in call.pay_prompts)
     call.press("1")
-    assert call.heard_since_input[0].startswith("Su pago de ")
+    assert call.heard_since_input[0].startswith("Su pago bancario de ")
     assert_all_spanish(says_after(call, identified))
 
 

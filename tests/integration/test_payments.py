@@ -167,7 +167,8 @@ def test_a_bank_payment_keeps_the_callers_authorization_with_it(core, gateway, m
     outcome = pay(
         core, gateway, bank(member_id, PaymentTarget.bill("B-100"), 4550, token=token, now=now)
     )
-    assert outcome.status is PaymentStatus.SUCCEEDED
+    # Submitted, not yet settled: it already pays the bill until it is returned.
+    assert outcome.status is PaymentStatus.SUBMITTED
     assert "B-100" not in bill_balances(core, member_id)
     with core.unit_of_work() as uow:
         record = uow.session.scalars(select(AchAuthorizationRecord)).one()

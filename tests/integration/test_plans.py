@@ -162,7 +162,7 @@ def test_a_bank_plan_debits_under_the_recorded_recurring_authorization(core):
     plan = set_up(
         core, member_id, method=bank(), authorization=accepted(core, kind="bank", last4="6789")
     )
-    assert plan.first.status is PaymentStatus.SUCCEEDED
+    assert plan.first.status is PaymentStatus.SUBMITTED
     [payment] = payments_of(core, member_id)
     [record] = rows(
         core, select(AchAuthorizationRecord).where(AchAuthorizationRecord.payment_id == payment.id)

@@ -81,11 +81,11 @@ def test_a_spanish_email_receipt_has_a_spanish_subject_and_body():
         ({"method_brand": None}, "paid with card ending in 4242"),
         (
             {"method_kind": "bank", "method_brand": "consumer-savings", "method_last4": "6789"},
-            "paid with savings account ending in 6789",
+            "from savings account ending in 6789",
         ),
         (
             {"method_kind": "bank", "method_brand": None, "method_last4": "6789"},
-            "paid with bank account ending in 6789",
+            "from bank account ending in 6789",
         ),
         ({"amount_cents": 5}, "Payment received: $0.05 for"),
     ],

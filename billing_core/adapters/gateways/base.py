@@ -22,6 +22,29 @@ class ChargeResult:
         return self.outcome == SUCCEEDED
 
 
+# What became of a bank debit the gateway accepted.
+CLEARING = "clearing"
+SETTLED = "settled"
+RETURNED = "returned"
+VOIDED = "voided"
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """A bank debit's fate: still clearing, settled, returned (with its NACHA code), voided."""
+
+    state: Literal["clearing", "settled", "returned", "voided"]
+    return_code: str | None = None
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    """A refund or void the gateway made: its reference and the amount given back."""
+
+    reference: str
+    amount_cents: int
+
+
 class GatewayError(Exception):
     """The gateway failed to process the charge; no money moved."""
 
@@ -47,4 +70,16 @@ class PaymentGateway(Protocol):
 
     def find_charge(self, idempotency_key: str) -> ChargeResult | None:
         """Return the result of the charge made with this key, or None if none was made."""
+        ...
+
+    def settlement(self, reference: str) -> Settlement:
+        """What became of the bank debit with this reference (the charge's)."""
+        ...
+
+    def refund(self, *, reference: str, amount_cents: int, idempotency_key: str) -> RefundResult:
+        """Give back part or all of a charge; the same key again refunds nothing more."""
+        ...
+
+    def void(self, *, reference: str, idempotency_key: str) -> RefundResult:
+        """Cancel a charge not yet settled, in full; GatewayError once it has settled."""
         ...

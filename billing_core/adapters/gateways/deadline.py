@@ -18,6 +18,8 @@ from billing_core.adapters.gateways.base import (
     GatewayError,
     GatewayTimeout,
     PaymentGateway,
+    RefundResult,
+    Settlement,
 )
 
 log = logging.getLogger(__name__)
@@ -55,7 +57,27 @@ class DeadlineGateway:
             raise GatewayTimeout(f"no answer within {self.seconds} s") from None
 
     def find_charge(self, idempotency_key: str) -> ChargeResult | None:
-        future = self._pool.submit(self.gateway.find_charge, idempotency_key)
+        return self._within(self.gateway.find_charge, idempotency_key)
+
+    # Refunds, voids and settlements run from jobs and commands, not inside a webhook; they
+    # are held to the same deadline so a hung gateway never hangs a job, and a refund whose
+    # answer is lost is asked again under the same idempotency key.
+    def settlement(self, reference: str) -> Settlement:
+        return self._within(self.gateway.settlement, reference)
+
+    def refund(self, *, reference: str, amount_cents: int, idempotency_key: str) -> RefundResult:
+        return self._within(
+            self.gateway.refund,
+            reference=reference,
+            amount_cents=amount_cents,
+            idempotency_key=idempotency_key,
+        )
+
+    def void(self, *, reference: str, idempotency_key: str) -> RefundResult:
+        return self._within(self.gateway.void, reference=reference, idempotency_key=idempotency_key)
+
+    def _within(self, call, *args, **kwargs):
+        future = self._pool.submit(call, *args, **kwargs)
         try:
             return future.result(timeout=self.seconds)
         except FutureTimeout:

@@ -13,22 +13,28 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from billing_core.adapters.db import make_session_factory, upsert_insert
 from billing_core.adapters.gateways.base import (
+    CLEARING,
     DECLINED,
+    RETURNED,
+    SETTLED,
     SUCCEEDED,
+    VOIDED,
     ChargeResult,
     GatewayError,
     GatewayTimeout,
+    RefundResult,
+    Settlement,
 )
-from billing_core.adapters.models import SandboxCharge
+from billing_core.adapters.models import SandboxCharge, SandboxRefund
 from billing_core.domain.clock import Clock
-from billing_core.domain.payments import luhn_valid
+from billing_core.domain.payments import RETURN_CODES, luhn_valid
 
 ERROR = "error"
 TIMEOUT = "timeout"
@@ -55,8 +61,12 @@ OUTCOMES: dict[str, SandboxOutcome] = {
         SandboxOutcome("no-account", DECLINED, "no_account"),
         SandboxOutcome("processing-error", ERROR),
         SandboxOutcome("timeout", TIMEOUT),
+        # Bank debits the gateway accepts and the member's bank sends back on settlement.
+        *(SandboxOutcome(f"return-{code.lower()}", SUCCEEDED) for code in RETURN_CODES),
     )
 }
+# A bank debit settles, or comes back, this many business days after it is made.
+CLEARING_BUSINESS_DAYS = 2
 
 # Test card number -> (brand, outcome). Any other valid card number is declined.
 TEST_CARDS: dict[str, tuple[str, str]] = {
@@ -81,13 +91,17 @@ TEST_BANK_ACCOUNTS: dict[str, str] = {
     "000222222227": "insufficient-funds",
     "000333333335": "timeout",
     "000444444440": "processing-error",
+    # Accepted, then returned with the NACHA code: 000000000101 is R01, ... 000000000129 R29.
+    **{f"0000000001{code[1:]}": f"return-{code.lower()}" for code in RETURN_CODES},
 }
 UNKNOWN_BANK_OUTCOME = "no-account"
 
 # The values Twilio <Pay> accepts for bankAccountType.
 BANK_ACCOUNT_TYPES = ("consumer-checking", "consumer-savings", "commercial-checking")
 
-_TOKEN = re.compile(r"(?P<kind>b?tok)_sandbox_(?P<slug>[a-z-]+)_(?P<last4>\d{4})(?:_[a-z0-9]+)?")
+_TOKEN = re.compile(
+    r"(?P<kind>b?tok)_sandbox_(?P<slug>[a-z0-9-]+?)_(?P<last4>\d{4})(?:_[a-z0-9]+)?"
+)
 
 
 @dataclass(frozen=True)
@@ -254,11 +268,119 @@ class SandboxGateway:
             charge = _find(session, idempotency_key)
             return None if charge is None else _result(charge)
 
+    def settlement(self, reference: str) -> Settlement:
+        """A bank debit clears for two business days, then settles or is returned."""
+        with self._sessions() as session:
+            charge = _by_reference(session, reference)
+            if charge is None:
+                raise GatewayError("no such sandbox charge")
+            if _voided(session, reference):
+                return Settlement(VOIDED)
+            if not _cleared(charge.created_at, self._clock.now()):
+                return Settlement(CLEARING)
+            slug = _TOKEN.fullmatch(charge.token)["slug"]
+            if slug.startswith("return-"):
+                return Settlement(RETURNED, slug.removeprefix("return-").upper())
+            return Settlement(SETTLED)
+
+    def refund(self, *, reference: str, amount_cents: int, idempotency_key: str) -> RefundResult:
+        """Give back up to what is left of the charge, once per key."""
+        return self._give_back("refund", reference, amount_cents, idempotency_key)
+
+    def void(self, *, reference: str, idempotency_key: str) -> RefundResult:
+        """Cancel the whole charge while it has not settled (a bank debit still clearing, a
+        card charge the day it was made)."""
+        with self._sessions() as session:
+            charge = _by_reference(session, reference)
+            if charge is None:
+                raise GatewayError("no such sandbox charge")
+            amount = charge.amount_cents
+            if _cleared(charge.created_at, self._clock.now(), days=1 if _is_card(charge) else None):
+                if _find_refund(session, idempotency_key) is None:
+                    raise GatewayError("the charge has settled: refund it instead")
+        return self._give_back("void", reference, amount, idempotency_key)
+
+    def _give_back(
+        self, kind: str, reference: str, amount_cents: int, idempotency_key: str
+    ) -> RefundResult:
+        if amount_cents <= 0:
+            raise GatewayError("amount must be a positive number of cents")
+        with self._sessions() as session, session.begin():
+            existing = _find_refund(session, idempotency_key)
+            if existing is not None:
+                return RefundResult(existing.reference, existing.amount_cents)
+            charge = _by_reference(session, reference)
+            if charge is None or charge.outcome != SUCCEEDED:
+                raise GatewayError("no such sandbox charge")
+            given = sum(
+                session.scalars(
+                    select(SandboxRefund.amount_cents).where(
+                        SandboxRefund.charge_reference == reference
+                    )
+                )
+            )
+            if amount_cents > charge.amount_cents - given:
+                raise GatewayError("more than is left of the charge")
+            inserted = session.execute(
+                upsert_insert(session)(SandboxRefund)
+                .values(
+                    idempotency_key=idempotency_key,
+                    reference=f"re_sandbox_{secrets.token_hex(8)}",
+                    charge_reference=reference,
+                    kind=kind,
+                    amount_cents=amount_cents,
+                    created_at=self._clock.now(),
+                )
+                .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            )
+            # Inserted, or another process asked under this key a moment ago: the same row.
+            del inserted
+            existing = _find_refund(session, idempotency_key)
+            return RefundResult(existing.reference, existing.amount_cents)
+
 
 def _find(session: Session, idempotency_key: str) -> SandboxCharge | None:
     return session.scalars(
         select(SandboxCharge).where(SandboxCharge.idempotency_key == idempotency_key)
     ).one_or_none()
+
+
+def _by_reference(session: Session, reference: str) -> SandboxCharge | None:
+    return session.scalars(
+        select(SandboxCharge).where(SandboxCharge.reference == reference)
+    ).one_or_none()
+
+
+def _find_refund(session: Session, idempotency_key: str) -> SandboxRefund | None:
+    return session.scalars(
+        select(SandboxRefund).where(SandboxRefund.idempotency_key == idempotency_key)
+    ).one_or_none()
+
+
+def _voided(session: Session, reference: str) -> bool:
+    return (
+        session.scalars(
+            select(SandboxRefund.id).where(
+                SandboxRefund.charge_reference == reference, SandboxRefund.kind == "void"
+            )
+        ).first()
+        is not None
+    )
+
+
+def _is_card(charge: SandboxCharge) -> bool:
+    return charge.token.startswith("tok_")
+
+
+def _cleared(made: datetime, now: datetime, *, days: int | None = None) -> bool:
+    """Whether the business days a charge takes to settle have passed (weekends skipped)."""
+    day = made.date()
+    left = CLEARING_BUSINESS_DAYS if days is None else days
+    while left:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            left -= 1
+    return now.date() >= day
 
 
 def _replay(charge: SandboxCharge, token: str, amount_cents: int) -> ChargeResult:

@@ -4,6 +4,12 @@ A charge creates and confirms a PaymentIntent off-session with the payment's
 idempotency key both as Stripe's Idempotency-Key header (so a repeated request is
 answered from Stripe's record, never charged again) and in the intent's metadata (so
 find_charge can look the intent up later by searching for it).
+
+A bank debit (us_bank_account) is "processing" until it settles: the charge is taken as
+submitted, and settlement() reads the intent later: succeeded is settled, back to
+requires_payment_method is returned, with Stripe's failure code mapped to NACHA's.
+Refunds go through Stripe's Refunds API under the refund's idempotency key. Stripe cannot
+cancel a confirmed intent, so a void is refused: refund it once it has settled.
 """
 
 from __future__ import annotations
@@ -13,16 +19,31 @@ from typing import Any
 import stripe
 
 from billing_core.adapters.gateways.base import (
+    CLEARING,
     DECLINED,
+    RETURNED,
+    SETTLED,
     SUCCEEDED,
     ChargeResult,
     GatewayError,
     GatewayTimeout,
+    RefundResult,
+    Settlement,
 )
 
 METADATA_KEY = "idempotency_key"
 # Statuses in which money may still move: neither succeeded nor declined yet.
 _STILL_MOVING = frozenset({"processing", "requires_capture"})
+# Stripe's failure codes of a returned bank debit, as NACHA's return codes.
+_NACHA = {
+    "insufficient_funds": "R01",
+    "account_closed": "R02",
+    "no_account": "R03",
+    "invalid_account_number": "R04",
+    "debit_not_authorized": "R10",
+    "bank_account_frozen": "R16",
+    "bank_account_restricted": "R20",
+}
 
 
 class ChargeStillProcessing(GatewayTimeout):
@@ -102,11 +123,43 @@ class StripeGateway:
                 return _result(intent)
         return _result(intents[0])
 
+    def settlement(self, reference: str) -> Settlement:
+        """What became of a bank debit: still processing, succeeded, or back from the bank."""
+        try:
+            intent = self._client.v1.payment_intents.retrieve(reference)
+        except stripe.StripeError as error:
+            raise _translate(error) from error
+        status = intent.get("status")
+        if status == "succeeded":
+            return Settlement(SETTLED)
+        if status == "processing":
+            return Settlement(CLEARING)
+        error = intent.get("last_payment_error") or {}
+        return Settlement(RETURNED, _NACHA.get(error.get("code") or ""))
+
+    def refund(self, *, reference: str, amount_cents: int, idempotency_key: str) -> RefundResult:
+        """Refund part or all of the intent's charge; the same key replays Stripe's answer."""
+        try:
+            refund = self._client.v1.refunds.create(
+                params={"payment_intent": reference, "amount": amount_cents},
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.StripeError as error:
+            raise _translate(error) from error
+        return RefundResult(refund.get("id"), int(refund.get("amount") or amount_cents))
+
+    def void(self, *, reference: str, idempotency_key: str) -> RefundResult:
+        """Refused: a confirmed intent cannot be cancelled at Stripe; refund it instead."""
+        raise GatewayError("stripe cannot void a confirmed payment: refund it once it settles")
+
 
 def _result(intent: Any) -> ChargeResult:
     """What a PaymentIntent's status means for the payment."""
     status = intent.get("status")
     if status == "succeeded":
+        return ChargeResult(SUCCEEDED, intent.get("id"))
+    if status == "processing" and "us_bank_account" in (intent.get("payment_method_types") or []):
+        # Accepted: the debit is on its way to the member's bank (settlement() follows it).
         return ChargeResult(SUCCEEDED, intent.get("id"))
     if status in _STILL_MOVING:
         raise ChargeStillProcessing(f"payment intent {intent.get('id')} is {status}")

@@ -14,7 +14,7 @@ from billing_core.adapters.models import (
     PremiumInvoice,
 )
 from billing_core.adapters.unit_of_work import UnitOfWork
-from billing_core.domain.payments import PaymentStatus
+from billing_core.domain.payments import WENT_THROUGH
 
 MAIL = "mail"
 
@@ -44,7 +44,7 @@ def premium_payments_between(
         .join(PremiumInvoice, PremiumInvoice.id == PaymentAllocation.premium_invoice_id)
         .where(
             Payment.member_id == member_id,
-            Payment.status == PaymentStatus.SUCCEEDED,
+            Payment.status.in_(WENT_THROUGH),
             Payment.created_at >= start,
             Payment.created_at < end,
         )

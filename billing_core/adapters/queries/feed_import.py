@@ -20,7 +20,7 @@ from billing_core.adapters.models import (
     PremiumInvoice,
 )
 from billing_core.adapters.unit_of_work import UnitOfWork
-from billing_core.domain.payments import PaymentStatus
+from billing_core.domain.payments import WENT_THROUGH
 
 MEMBERS = "members"
 BILLS = "bills"
@@ -108,7 +108,7 @@ def phone_paid_since(
             .join(Payment, Payment.id == PaymentAllocation.payment_id)
             .where(
                 column.in_(batch),
-                Payment.status == PaymentStatus.SUCCEEDED,
+                Payment.status.in_(WENT_THROUGH),
                 Payment.settled_at > as_of,
             )
             .group_by(column)

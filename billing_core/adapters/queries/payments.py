@@ -20,8 +20,11 @@ from billing_core.adapters.models import (
     Member,
     Payment,
     PaymentAllocation,
+    PaymentEvent,
+    PaymentReversal,
     PlanBill,
     PremiumInvoice,
+    Refund,
 )
 from billing_core.adapters.unit_of_work import UnitOfWork
 from billing_core.domain.payments import AchAuthorization, Allocation, ItemKind, PaymentStatus
@@ -260,3 +263,101 @@ def payments_created_since(uow: UnitOfWork, start: datetime) -> Iterator[tuple[P
         .execution_options(yield_per=1000)
     )
     yield from rows.tuples()
+
+
+def add_event(
+    uow: UnitOfWork,
+    payment: Payment,
+    *,
+    at: datetime,
+    status: PaymentStatus | None = None,
+    amount_cents: int | None = None,
+    refund_id: int | None = None,
+) -> None:
+    """Write the payment's status (or the change named) to its history, the ledger's."""
+    uow.session.add(
+        PaymentEvent(
+            payment_id=payment.id,
+            status=(status or payment.status).value,
+            amount_cents=payment.amount_cents if amount_cents is None else amount_cents,
+            at=at,
+            return_code=payment.return_code,
+            refund_id=refund_id,
+        )
+    )
+
+
+def give_back(
+    uow: UnitOfWork, payment: Payment, amount_cents: int, now: datetime, refund_id: int | None
+) -> int:
+    """Take up to `amount_cents` of the payment off what its bills and months show as paid,
+    the last allocated first; record each as a reversal; return how much was given back."""
+    session = uow.session
+    allocations = session.scalars(
+        select(PaymentAllocation)
+        .where(PaymentAllocation.payment_id == payment.id)
+        .order_by(PaymentAllocation.id.desc())
+    ).all()
+    reversed_by_item: dict[tuple[int | None, int | None], int] = {}
+    for bill_id, premium_id, cents in session.execute(
+        select(
+            PaymentReversal.bill_id,
+            PaymentReversal.premium_invoice_id,
+            PaymentReversal.amount_cents,
+        ).where(PaymentReversal.payment_id == payment.id)
+    ):
+        key = (bill_id, premium_id)
+        reversed_by_item[key] = reversed_by_item.get(key, 0) + cents
+    left = amount_cents
+    for allocation in allocations:
+        if left <= 0:
+            break
+        key = (allocation.bill_id, allocation.premium_invoice_id)
+        take = min(left, allocation.amount_cents - reversed_by_item.get(key, 0))
+        if take <= 0:
+            continue
+        table = MedicalBill if allocation.bill_id is not None else PremiumInvoice
+        item_id = (
+            allocation.bill_id if allocation.bill_id is not None else allocation.premium_invoice_id
+        )
+        session.execute(
+            update(table)
+            .where(table.id == item_id)
+            .values(paid_cents=table.paid_cents - take, updated_at=now)
+        )
+        session.add(
+            PaymentReversal(
+                payment_id=payment.id,
+                refund_id=refund_id,
+                bill_id=allocation.bill_id,
+                premium_invoice_id=allocation.premium_invoice_id,
+                amount_cents=take,
+                at=now,
+            )
+        )
+        left -= take
+    return amount_cents - left
+
+
+def submitted_debits(uow: UnitOfWork, gateway_name: str) -> list[tuple[int, str | None]]:
+    """(id, gateway reference) of the bank debits through this gateway still clearing."""
+    rows = uow.session.execute(
+        select(Payment.id, Payment.gateway_reference)
+        .where(Payment.gateway == gateway_name, Payment.status == PaymentStatus.SUBMITTED)
+        .order_by(Payment.id)
+    ).all()
+    return [tuple(row) for row in rows]
+
+
+def payment_by_confirmation(uow: UnitOfWork, confirmation_number: str) -> Payment | None:
+    return uow.session.scalars(
+        select(Payment).where(Payment.confirmation_number == confirmation_number)
+    ).one_or_none()
+
+
+def refunds_of(uow: UnitOfWork, payment_id: int) -> list[Refund]:
+    return list(
+        uow.session.scalars(
+            select(Refund).where(Refund.payment_id == payment_id).order_by(Refund.id)
+        ).all()
+    )

@@ -22,7 +22,7 @@ from billing_core.adapters.models import (
     PlanInstallment,
 )
 from billing_core.adapters.unit_of_work import UnitOfWork
-from billing_core.domain.payments import PaymentStatus
+from billing_core.domain.payments import WENT_THROUGH
 
 # Plans read, and their figures looked up, this many at a time.
 BATCH = 500
@@ -99,9 +99,7 @@ def installments_of(uow: UnitOfWork, plan_ids: Sequence[int]) -> dict[int, list[
 
 def payments_of(uow: UnitOfWork, plan_ids: Sequence[int]) -> dict[int, PlanPayments]:
     """Per plan: the sum of its succeeded payments, and when any of its payments last changed."""
-    succeeded = func.sum(
-        case((Payment.status == PaymentStatus.SUCCEEDED, Payment.amount_cents), else_=0)
-    )
+    succeeded = func.sum(case((Payment.status.in_(WENT_THROUGH), Payment.amount_cents), else_=0))
     rows = uow.session.execute(
         # max() keeps the column's type, so the time comes back UTC-aware on SQLite too.
         select(Payment.plan_id, func.coalesce(succeeded, 0), func.max(Payment.updated_at))

@@ -17,7 +17,7 @@ from billing_core.adapters.models import (
     SavedPaymentMethod,
 )
 from billing_core.adapters.unit_of_work import UnitOfWork
-from billing_core.domain.payments import PaymentStatus
+from billing_core.domain.payments import WENT_THROUGH
 
 ACTIVE = "active"
 DUE = "due"
@@ -289,7 +289,7 @@ def succeeded_payment_for(uow: UnitOfWork, plan_id: int, number: int) -> int | N
         .where(
             Payment.plan_id == plan_id,
             Payment.plan_installment == number,
-            Payment.status == PaymentStatus.SUCCEEDED,
+            Payment.status.in_(WENT_THROUGH),
         )
         .limit(1)
     ).one_or_none()
