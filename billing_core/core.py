@@ -43,6 +43,7 @@ from billing_core.services import (
     preferences,
     reminders,
     scheduled,
+    servicing,
     text_consent,
     wallet,
 )
@@ -189,6 +190,18 @@ class BillingCore:
             confirmation_number=confirmation_number,
             by=by,
             now=self.clock.now(),
+        )
+
+    def payment_details(self, confirmation_number: str, *, by: str) -> servicing.PaymentDetails:
+        """A payment by its confirmation number, masked, with its history; audited."""
+        return servicing.payment_details(
+            self.unit_of_work(), confirmation_number, by=by, now=self.clock.now()
+        )
+
+    def member_activity(self, mrn: str, *, by: str, days: int = 90) -> servicing.MemberActivity:
+        """A member's recent calls and payments, by MRN (never kept), masked; audited."""
+        return servicing.member_activity(
+            self.unit_of_work(), self.hasher.mrn(mrn), by=by, now=self.clock.now(), days=days
         )
 
     def recent_payments(self, member_id: int, **options) -> tuple[payments.PaymentLine, ...]:

@@ -34,6 +34,7 @@ def register(app: Flask) -> None:
         regions,
         calls,
         payments,
+        members,
         plans,
         outbox,
         documents,
@@ -189,6 +190,93 @@ def payments_refund(confirmation: str, amount: str | None, another: bool, by: st
     except RefundRefused as refused:
         raise click.ClickException(f"not refunded: {refused.reason}") from None
     _report_given_back(done)
+
+
+@payments.command("show")
+@click.argument("confirmation")
+@_REFUNDED_BY
+@with_appcontext
+def payments_show(confirmation: str, by: str | None) -> None:
+    """Show a payment by its confirmation number: whose (masked), what for, what became of it."""
+    from billing_core.services.servicing import NotFound
+
+    try:
+        details = current_app.extensions["billing"].payment_details(
+            confirmation, by=by or _operator()
+        )
+    except NotFound:
+        raise click.ClickException("no payment has this confirmation number") from None
+    for line in payment_lines(details):
+        click.echo(line)
+
+
+@click.group()
+def members() -> None:
+    """Look up a member's calls and payments (masked; audited)."""
+
+
+@members.command("show")
+@click.argument("mrn")
+@click.option("--days", default=90, show_default=True, type=click.IntRange(min=1))
+@_REFUNDED_BY
+@with_appcontext
+def members_show(mrn: str, days: int, by: str | None) -> None:
+    """A member's calls and payments of the last days, newest first, by MRN (not kept)."""
+    from billing_core.services.servicing import NotFound
+
+    try:
+        activity = current_app.extensions["billing"].member_activity(
+            mrn, by=by or _operator(), days=days
+        )
+    except NotFound:
+        raise click.ClickException("no member has this MRN") from None
+    click.echo(f"{activity.member}, region {activity.region}")
+    click.echo(f"calls in the last {days} days: {len(activity.calls)}")
+    for call in activity.calls:
+        click.echo(
+            f"  {call.started_at:%Y-%m-%d %H:%M} UTC  {call.call_sid}  {', '.join(call.actions)}"
+        )
+    click.echo(f"payments in the last {days} days: {len(activity.payments)}")
+    for details in activity.payments:
+        click.echo(
+            f"  {details.made_at:%Y-%m-%d} {details.confirmation_number} "
+            f"{format_amount(details.amount_cents, 'en')} {details.status} "
+            f"{details.target}, {details.method}, {details.channel}"
+        )
+
+
+def payment_lines(details) -> list[str]:
+    """A payment as `ivr payments show` prints it."""
+
+    def money(cents: int) -> str:
+        return format_amount(cents, "en")
+
+    lines = [
+        f"payment {details.confirmation_number}: {details.status}, {money(details.amount_cents)}",
+        f"  member: {details.member}",
+        f"  for: {details.target}; with: {details.method}",
+        f"  made: {details.made_at:%Y-%m-%d %H:%M} UTC by {details.channel}"
+        + (f", call {details.call_sid}" if details.call_sid else ""),
+        f"  gateway: {details.gateway} {details.gateway_reference or '-'}",
+    ]
+    if details.failure_reason:
+        lines.append(f"  declined: {details.failure_reason}")
+    if details.return_code:
+        fee = details.returned_item_fee_cents
+        lines.append(f"  returned: {details.return_code}" + (f", fee {money(fee)}" if fee else ""))
+    if details.refunded_cents:
+        lines.append(f"  refunded: {money(details.refunded_cents)}")
+    for change in details.history:
+        lines.append(
+            f"  {change.at:%Y-%m-%d %H:%M} UTC  {change.status} {money(change.amount_cents)}"
+            + (f" {change.return_code}" if change.return_code else "")
+        )
+    for refund in details.refunds:
+        lines.append(
+            f"  {refund.kind} {money(refund.amount_cents)} {refund.status}, "
+            f"asked by {refund.requested_by} {refund.at:%Y-%m-%d %H:%M} UTC"
+        )
+    return lines
 
 
 @payments.command("void")

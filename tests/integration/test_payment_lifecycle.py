@@ -313,3 +313,57 @@ def test_staff_refund_and_void_from_the_command_line_with_their_name_audited(cor
         assert event.detail["by"] == "maria" and event.detail["amount_cents"] == 1000
     voided = runner.invoke(args=["payments", "void", outcome.confirmation_number])
     assert voided.exit_code == 1 and "refund it instead" in voided.output
+
+
+# --- servicing --------------------------------------------------------------------------
+
+
+def test_staff_find_a_payment_by_its_number_with_its_history_masked_and_audited(
+    core, app, member_id
+):
+    outcome = core.pay(bank(member_id))
+    core.clock.set(TUESDAY)
+    core.follow_bank_debits()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["payments", "show", outcome.confirmation_number, "--by", "maria"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == f"payment {outcome.confirmation_number}: settled, $165.50"
+    assert "  member: Ana T. (MRN ending 0417)" in lines
+    assert "  for: all_bills; with: bank consumer-checking ending 6789" in lines
+    assert [line.split("UTC  ")[1] for line in lines if "UTC  " in line] == [
+        "submitted $165.50",
+        "settled $165.50",
+    ]
+    assert "20000417" not in result.output and "1975" not in result.output
+    assert runner.invoke(args=["payments", "show", "0000000000"]).exit_code == 1
+    with core.unit_of_work() as uow:
+        [event] = uow.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "staff_payment_viewed")
+        ).all()
+        assert event.detail["by"] == "maria" and event.member_id == member_id
+
+
+def test_staff_see_a_member_s_calls_and_payments_by_mrn_without_the_mrn_kept(core, app, member_id):
+    identified = core.identify(
+        mrn_digest=core.mrn_digest("20000417"),
+        birth_date=date(1975, 6, 30),
+        caller="+15105550123",
+        channel="phone",
+        call_sid="CA-servicing",
+    )
+    assert identified.member_id == member_id
+    first = core.pay(card(member_id, amount=4550))
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["members", "show", "20000417", "--by", "maria"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Ana T. (MRN ending 0417), region ncal")
+    # The call that identified the member, and the one that paid (the payment's own call).
+    assert "calls in the last 90 days: 2" in result.output
+    assert "CA-servicing  identified" in result.output
+    assert "CA-test  payment_started, payment_succeeded" in result.output
+    assert f"{first.confirmation_number} $45.50 succeeded all_bills, card visa ending 4242" in (
+        result.output
+    )
+    assert runner.invoke(args=["members", "show", "99999999"]).exit_code == 1
+    assert count(core, AuditEvent, AuditEvent.action == "staff_member_viewed") == 1
