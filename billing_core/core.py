@@ -13,6 +13,7 @@ from billing_core.adapters import translations
 from billing_core.adapters.db import make_session_factory
 from billing_core.adapters.gateways.base import PaymentGateway
 from billing_core.adapters.gateways.deadline import DeadlineGateway
+from billing_core.adapters.ledger_entries import entries_csv, entries_json
 from billing_core.adapters.unit_of_work import UnitOfWork
 from billing_core.domain.autopay import (
     DEFAULT_CHANGE_NOTICE_DAYS,
@@ -35,6 +36,7 @@ from billing_core.services import (
     documents,
     email_opt_out,
     identification,
+    ledger,
     payment_lifecycle,
     payments,
     plan_export,
@@ -509,6 +511,11 @@ class BillingCore:
             regions=self.regions,
             now=self.clock.now(),
         )
+
+    def export_ledger(self, since: datetime, file_format: str = "csv") -> str:
+        """Every payment change since the moment, one entry per bill or month, CSV or JSON."""
+        entries = ledger.entries_since(self.unit_of_work(), since)
+        return entries_json(entries) if file_format == "json" else entries_csv(entries)
 
     def export_plans(self, since: date | None = None, file_format: str = "csv") -> str:
         """The plans changed on or after `since` (None: every plan), as CSV or JSON."""

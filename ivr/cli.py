@@ -192,6 +192,25 @@ def payments_refund(confirmation: str, amount: str | None, another: bool, by: st
     _report_given_back(done)
 
 
+@payments.command("export-ledger")
+@click.option(
+    "--since",
+    "since",
+    required=True,
+    help="the first moment exported: an ISO date (midnight UTC) or a datetime with zone",
+)
+@click.option(
+    "--format", "file_format", type=click.Choice(["csv", "json"]), default="csv", show_default=True
+)
+@click.option("-o", "--output", type=click.File("w"), default="-")
+@with_appcontext
+def payments_export_ledger(since: str, file_format: str, output) -> None:
+    """Every payment change since then (submitted, settled, returned, refunded, voided),
+    one entry per bill or premium month, for the billing system to post."""
+    start = parse_as_of(since)
+    output.write(current_app.extensions["billing"].export_ledger(start, file_format))
+
+
 @payments.command("show")
 @click.argument("confirmation")
 @_REFUNDED_BY

@@ -144,7 +144,7 @@ class _Parser:
 
     def job(self, value: Any, line: int) -> str:
         if value not in JOBS:
-            raise self.fail(f"run takes a daily job: {', '.join(JOBS)}; not {value!r}", line)
+            raise self.fail(f"run takes a job: {', '.join(JOBS)}; not {value!r}", line)
         return value
 
     def call(self, raw: LineDict, defaults: dict[str, Any], *, top: bool) -> CallSpec:

@@ -367,3 +367,66 @@ def test_staff_see_a_member_s_calls_and_payments_by_mrn_without_the_mrn_kept(cor
     )
     assert runner.invoke(args=["members", "show", "99999999"]).exit_code == 1
     assert count(core, AuditEvent, AuditEvent.action == "staff_member_viewed") == 1
+
+
+# --- the ledger -------------------------------------------------------------------------
+
+
+def ledger(core, since=FRIDAY) -> list[dict[str, str]]:
+    import csv
+    import io
+
+    return list(csv.DictReader(io.StringIO(core.export_ledger(since))))
+
+
+def cents(text: str) -> int:
+    return round(float(text) * 100)
+
+
+def test_the_ledger_has_one_entry_per_bill_and_change_and_sums_to_what_payments_still_pay(
+    core, member_id
+):
+    card_payment = core.pay(card(member_id, amount=10000))  # B-100 in full, $54.50 of B-200
+    debit = core.pay(bank(member_id, outcome="return-r01", amount=6550, last4="0101"))
+    core.refund_payment(card_payment.confirmation_number, 2000, by="maria")
+    core.clock.set(TUESDAY)
+    core.follow_bank_debits()
+    entries = ledger(core)
+    by_payment: dict[str, list[tuple[str, str, int]]] = {}
+    for entry in entries:
+        by_payment.setdefault(entry["confirmation_number"], []).append(
+            (entry["change"], entry["bill_number"], cents(entry["amount"]))
+        )
+    assert by_payment[card_payment.confirmation_number] == [
+        ("succeeded", "B-100", 4550),
+        ("succeeded", "B-200", 5450),
+        ("refunded", "B-200", -2000),
+    ]
+    assert by_payment[debit.confirmation_number] == [
+        ("submitted", "B-200", 6550),
+        ("returned", "B-200", -6550),
+    ]
+    # What the payments still pay: $80.00 by card, nothing from the returned debit.
+    assert sum(cents(entry["amount"]) for entry in entries) == 8000
+    [returned] = [entry for entry in entries if entry["change"] == "returned"]
+    assert (returned["return_code"], returned["member_mrn_last4"]) == ("R01", "0417")
+    # The same window again: the same entries; a later window: only what came later.
+    assert ledger(core) == entries
+    assert [entry["change"] for entry in ledger(core, MONDAY)] == ["returned"]
+
+
+def test_the_ledger_in_json_lists_the_same_entries(core, member_id, app):
+    import json
+
+    core.pay(card(member_id, amount=4550))
+    result = app.test_cli_runner().invoke(
+        args=["payments", "export-ledger", "--since", "2026-11-27", "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    [entry] = json.loads(result.output)["entries"]
+    assert (entry["change"], entry["bill_number"], entry["amount"], entry["item"]) == (
+        "succeeded",
+        "B-100",
+        "45.50",
+        "bill",
+    )
