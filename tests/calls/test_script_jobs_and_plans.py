@@ -128,7 +128,8 @@ def test_each_daily_job_can_be_run_between_calls(job):
     [
         (
             "calls:\n  - steps: [hang-up]\n  - run: payroll\n",
-            "s.yaml:5: run takes a job: plans, autopay, scheduled, reconcile, reminders; not 'payroll'",
+            "s.yaml:5: run takes a job: plans, autopay, scheduled, reconcile, reminders; "
+            "not 'payroll'",
         ),
         ("before:\n  - run: autopays\n" + "steps: [hang-up]\n", "s.yaml:4: run takes a job"),
         (
