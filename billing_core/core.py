@@ -21,6 +21,7 @@ from billing_core.domain.autopay import (
     RetrySchedule,
 )
 from billing_core.domain.clock import Clock
+from billing_core.domain.events import Observer
 from billing_core.domain.identity import IdentityHasher
 from billing_core.domain.money import LOCALES
 from billing_core.domain.payments import AchAuthorization, PaymentTarget
@@ -68,6 +69,8 @@ class BillingCore:
     plan_rules: PlanRulebook = field(default_factory=PlanRulebook)
     # How far ahead reminders go, and the quiet hours they keep.
     reminder_rules: ReminderRules = field(default_factory=ReminderRules)
+    # Told of each payment settled and each identification, once committed (domain.events).
+    observers: list[Observer] = field(default_factory=list)
     session_factory: sessionmaker = field(init=False)
 
     def __post_init__(self) -> None:
@@ -82,7 +85,11 @@ class BillingCore:
             self.gateway = DeadlineGateway(self.gateway, self.gateway_deadline)
 
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.session_factory)
+        return UnitOfWork(self.session_factory, self.observers)
+
+    def observe(self, observer: Observer) -> None:
+        """Tell the observer of every event from now on: payments settled, identifications."""
+        self.observers.append(observer)
 
     def mrn_digest(self, mrn: str) -> str:
         return self.hasher.mrn(mrn)
