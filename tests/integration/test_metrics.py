@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 from datetime import date
 
 import pytest
@@ -12,6 +15,7 @@ from billing_core.adapters.jobs import Batches, JobDefinition, batched_job
 from billing_core.domain.events import PaymentSettled
 from billing_core.domain.payments import PaymentStatus, PaymentTarget
 from ivr.jobs import PURGE_CALLS
+from tests.conftest import ROOT
 from tests.integration.test_payments import BILLS, BIRTH, MRN, PREMIUMS, card
 from tests.members import add_member
 
@@ -203,3 +207,27 @@ def test_identifications_are_counted_by_result(app, billing):
     assert sample(app, "ivr_identifications_total", result="matched", channel="phone") == 1
     assert sample(app, "ivr_identifications_total", result="not_matched", channel="phone") == 3
     assert sample(app, "ivr_identifications_total", result="locked_out", channel="phone") == 1
+
+
+def test_in_multiprocess_mode_the_page_adds_up_every_process_on_the_host(
+    app, database_url, tmp_path, monkeypatch
+):
+    """Two processes (gunicorn workers, a job worker) count; any one's page shows both."""
+    folder = tmp_path / "prometheus"
+    folder.mkdir()
+    probe = (
+        "import sys; from ivr import create_app; "
+        "app = create_app({'TESTING': True, 'DATABASE_URL': sys.argv[1]}); "
+        f"app.extensions['jobs'].run_now({PURGE_CALLS!r}, app.extensions['billing'].clock.now())"
+    )
+    environment = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(folder)}
+    for _ in range(2):
+        subprocess.run(
+            [sys.executable, "-c", probe, database_url],
+            cwd=ROOT,
+            env=environment,
+            check=True,
+            capture_output=True,
+        )
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(folder))
+    assert sample(app, "ivr_job_runs_total", job=PURGE_CALLS, result="succeeded") == 2
