@@ -123,3 +123,13 @@ def test_an_unknown_log_format_stops_the_start_up(core, clock):
         create_app(
             {"TESTING": True, "ENGINE": core.engine, "CLOCK": clock, "IVR_LOG_FORMAT": "xml"}
         )
+
+
+def test_in_json_the_hosts_own_handlers_write_json_too(monkeypatch):
+    written = io.StringIO()
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [logging.StreamHandler(written)])
+    logs.configure("INFO", "json", testing=False)
+    assert len(root.handlers) == 1  # the host's handler, not a second one
+    logging.getLogger("ivr.flows.status").warning("call %s ended (%s)", "CA1", "busy")
+    assert json.loads(written.getvalue())["message"] == "call CA1 ended (busy)"
