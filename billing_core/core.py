@@ -22,6 +22,7 @@ from billing_core.domain.autopay import (
     RetrySchedule,
 )
 from billing_core.domain.clock import Clock
+from billing_core.domain.events import Observer
 from billing_core.domain.identity import IdentityHasher
 from billing_core.domain.money import LOCALES
 from billing_core.domain.payments import AchAuthorization, PaymentTarget
@@ -74,6 +75,8 @@ class BillingCore:
     reminder_rules: ReminderRules = field(default_factory=ReminderRules)
     # The fee recorded on a returned bank debit, for the billing system to post (0: none).
     returned_item_fee_cents: int = 0
+    # Told of each payment settled and each identification, once committed (domain.events).
+    observers: list[Observer] = field(default_factory=list)
     session_factory: sessionmaker = field(init=False)
 
     def __post_init__(self) -> None:
@@ -88,7 +91,11 @@ class BillingCore:
             self.gateway = DeadlineGateway(self.gateway, self.gateway_deadline)
 
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.session_factory)
+        return UnitOfWork(self.session_factory, self.observers)
+
+    def observe(self, observer: Observer) -> None:
+        """Tell the observer of every event from now on: payments settled, identifications."""
+        self.observers.append(observer)
 
     def mrn_digest(self, mrn: str) -> str:
         return self.hasher.mrn(mrn)

@@ -16,7 +16,7 @@ from billing_core.core import BillingCore
 from billing_core.domain.clock import SystemClock
 from billing_core.domain.identity import IdentityHasher
 from billing_core.services.identification import LockoutPolicy
-from ivr import calls, cli, config, jobs, messaging, recording, unsubscribe
+from ivr import calls, cli, config, health, jobs, logs, messaging, metrics, recording, unsubscribe
 from ivr.call_state import CallStore
 from ivr.flows import (
     agent,
@@ -131,11 +131,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # Tests and the simulator reword prompts by changing these in place.
     app.extensions["languages"] = services.languages
     app.extensions["translations"] = services.translations
+    # First, so that a webhook's time counts every other hook (the signature, the state).
+    metrics.install(app, calls.NOT_WEBHOOKS)
     calls.install(app, services)
     recording.install(app)
     for flow in FLOWS:
         app.register_blueprint(flow.bp)
     calls.NOT_CALLS.add(messaging.bp.name)
+    app.register_blueprint(health.bp)
+    calls.NOT_WEBHOOKS.add(health.bp.name)
     messaging.install(app)
     calls.NOT_WEBHOOKS.add(unsubscribe.bp.name)
     unsubscribe.install(app)
@@ -194,12 +198,8 @@ def _gateway(settings):
 
 
 def _configure_logging(app: Flask) -> None:
-    """Log the app's lines to stderr unless the host (gunicorn, a test) already set logging up.
+    """Log the app's lines to stderr, as text or JSON (IVR_LOG_FORMAT); see ivr.logs.
 
     Log lines name calls by CallSid and payments by id; what callers key in is never logged.
     """
-    level = getattr(logging, str(app.config["IVR_LOG_LEVEL"]).upper(), logging.INFO)
-    for name in ("ivr", "billing_core"):
-        logging.getLogger(name).setLevel(level)
-    if not logging.getLogger().handlers and not app.testing:
-        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(app.config["IVR_LOG_LEVEL"], app.config["IVR_LOG_FORMAT"], testing=app.testing)

@@ -215,6 +215,9 @@ class CallState(_Part):
     scheduled: ScheduledDraft = Field(default_factory=ScheduledDraft)
     plan: PlanDraft = Field(default_factory=PlanDraft)
     notices: NoticesDraft = Field(default_factory=NoticesDraft)
+    # How the call is going, for the count of calls by how they ended (ivr.metrics).
+    paid: bool = False
+    transferred: bool = False
 
     _call_sid: str = PrivateAttr(default="")
     _is_new: bool = PrivateAttr(default=True)

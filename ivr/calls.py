@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 from ivr.call_state import CallState
 from ivr.flows.fallback import apology, place_by_dialed_number
 from ivr.kernel import CALL_START, NEW_CALL_ENDPOINTS, Services, Turn, endpoint_of, reply
+from ivr.metrics import metrics
 from ivr.prompts import Prompt
 from ivr.security import require_twilio_signature
 
@@ -22,8 +23,8 @@ _CALL_SID = re.compile(r"[A-Za-z0-9]{1,64}")
 STATUS_ENDPOINT = "status.call_status"
 # Blueprints whose webhooks belong to no call (incoming texts): signature only, no call state.
 NOT_CALLS: set[str] = set()
-# Blueprints that are no webhook at all (pages a browser or mail program opens): no
-# signature, no call state, and a failure is a plain error page, not TwiML.
+# Blueprints that are no webhook at all (pages a browser or mail program opens, health
+# checks, metrics): no signature, no call state, and a failure is a plain error page.
 NOT_WEBHOOKS: set[str] = set()
 
 
@@ -110,6 +111,7 @@ def _on_failure(error: Exception):
     if request.blueprint in NOT_WEBHOOKS:
         log.exception("%s failed at %s", type(error).__name__, request.path)
         return "Something went wrong; please try again later.", 500
+    metrics().webhook_failures.labels(request.endpoint or "unmatched").inc()
     # The caller hears an apology and a way to a person; the log gets what failed, never
     # what the caller entered (the form is not logged, and the engine hides SQL parameters).
     log.exception(

@@ -68,7 +68,8 @@ def definitions(app: Flask) -> list[JobDefinition]:
 
 def install(app: Flask) -> Jobs:
     """Build the job engine from the app's configuration; start the local worker if asked."""
-    found = definitions(app)
+    # Their runs counted (ivr.metrics), whichever worker runs them, or `ivr jobs run`.
+    found = [app.extensions["metrics"].counted(definition) for definition in definitions(app)]
     jobs = Jobs(
         app=make_job_app(
             app.config["DATABASE_URL"],

@@ -29,6 +29,7 @@ from billing_core.adapters.models import IdentityGuard
 from billing_core.adapters.queries import accounts as queries
 from billing_core.adapters.queries import guards as guard_queries
 from billing_core.adapters.unit_of_work import UnitOfWork
+from billing_core.domain.events import LOCKED_OUT, MATCHED, NOT_MATCHED, IdentificationAttempted
 from billing_core.domain.exceptions import IdentityNotVerified
 from billing_core.domain.identity import IdentityHasher
 from billing_core.domain.regions import normalize_phone_number
@@ -214,6 +215,7 @@ def identify(
                 call_sid=call_sid,
                 detail={"locked": locked},
             )
+            uow.publish(IdentificationAttempted(LOCKED_OUT, channel))
             uow.commit()
             raise IdentityNotVerified()
 
@@ -229,6 +231,7 @@ def identify(
                 call_sid=call_sid,
                 detail={"locked": [g.kind for g in guards if _is_locked(g, now)]},
             )
+            uow.publish(IdentificationAttempted(NOT_MATCHED, channel))
             uow.commit()
             raise IdentityNotVerified()
 
@@ -247,6 +250,7 @@ def identify(
             call_sid=call_sid,
             member_id=member.id,
         )
+        uow.publish(IdentificationAttempted(MATCHED, channel))
         uow.commit()
         return IdentifiedMember(
             member.id, member.first_name, member.region_key, member.language, member.last_name

@@ -9,6 +9,7 @@ from billing_core.adapters.models import Member, Payment
 from billing_core.adapters.queries import payments as queries
 from billing_core.adapters.queries.payments import IN_FLIGHT
 from billing_core.adapters.unit_of_work import UnitOfWork
+from billing_core.domain.events import PaymentSettled
 from billing_core.domain.exceptions import MemberNotFound
 from billing_core.domain.payments import MethodKind, PaymentStatus
 from billing_core.domain.preferences import MessageKind
@@ -95,6 +96,16 @@ def settle(
                 call_sid=payment.call_sid,
                 member_id=payment.member_id,
                 detail={"payment_id": payment.id, "by": by},
+            )
+            uow.publish(
+                PaymentSettled(
+                    status=payment.status.value,
+                    method=payment.method_kind,
+                    channel=payment.channel,
+                    decline_code=(
+                        payment.failure_reason if payment.status is PaymentStatus.FAILED else None
+                    ),
+                )
             )
         uow.commit()
         return outcome(payment)

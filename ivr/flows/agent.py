@@ -37,6 +37,7 @@ def transfer(turn: Turn, reason: str = "asked") -> VoiceResponse:
         dial = Dial(action=bind_prompt(turn, after_dial), method="POST", timeout=RING_SECONDS)
         dial.number(line.billing.number)
         response.append(dial)
+        turn.call.transferred = True
         return response
     closed = [turn.say(Prompt.SPECIALIST_CLOSED), *hours_and_number(turn.voice, line)]
     return back_to_menu_or_goodbye(turn, closed)
@@ -50,6 +51,7 @@ def after_dial(turn: Turn) -> VoiceResponse:
         turn.call.ended = True
         return goodbye(turn)
     log.info("call %s: the specialist line gave %s", turn.call.call_sid, status or "no status")
+    turn.call.transferred = False
     said = turn.say(NOT_TAKEN.get(status, Prompt.SPECIALIST_UNREACHABLE))
     return back_to_menu_or_goodbye(turn, [said, *hours_and_number(turn.voice, turn.region)])
 

@@ -8,6 +8,7 @@ from flask import Blueprint
 from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.kernel import Turn, step
+from ivr.metrics import metrics
 
 bp = Blueprint("status", __name__, url_prefix="/voice")
 log = logging.getLogger(__name__)
@@ -21,6 +22,8 @@ def call_status(turn: Turn) -> VoiceResponse:
     status = turn.form.get("CallStatus", "")
     state = turn.call
     if status in FINAL_STATUSES and state.call_sid:
+        if not state.has_ended:  # a repeated callback counts the call once
+            metrics().call_ended(state, status)
         state.ended = True
         turn.services.call_store.end(state.call_sid, turn.billing.clock.now())
         log.info("call %s ended (%s)", state.call_sid, status)

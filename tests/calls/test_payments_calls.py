@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 from datetime import date
@@ -11,6 +12,7 @@ from sqlalchemy import func, select
 
 from billing_core.adapters.models import Base, Payment, SandboxCharge
 from billing_core.domain.payments import PaymentStatus
+from ivr import logs
 from tests.members import add_member
 
 NCAL = "+18773659900"
@@ -289,8 +291,16 @@ def test_a_payment_processor_outage_during_card_entry_is_explained(twilio, membe
     )
 
 
-def test_no_card_or_account_number_is_kept_in_logs_or_any_table(twilio, core, member, caplog):
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_no_card_or_account_number_is_kept_in_logs_or_any_table(
+    twilio, core, member, caplog, log_format, request
+):
     caplog.set_level(logging.DEBUG)
+    # The lines as the app writes them (IVR_LOG_FORMAT), CallSid and step included.
+    written = io.StringIO()
+    handler = logs.handler(log_format, written)
+    logging.getLogger().addHandler(handler)
+    request.addfinalizer(lambda: logging.getLogger().removeHandler(handler))
     call = identified(twilio)
     choose(call, "1", "1", "2")
     call.press("20*00#")
@@ -314,7 +324,8 @@ def test_no_card_or_account_number_is_kept_in_logs_or_any_table(twilio, core, me
         "02141985",
         "1985-02-14",
     ]
-    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert written.getvalue()
+    logged = "\n".join(record.getMessage() for record in caplog.records) + written.getvalue()
     with core.unit_of_work() as uow:
         stored = "\n".join(
             repr(tuple(row))
