@@ -75,7 +75,7 @@ class Metrics:
         )
         self.payments = Counter(
             "ivr_payments",
-            "Payments settled, by status (succeeded, submitted, failed, unknown), method and channel",
+            "Payments settled, by status (succeeded, submitted, failed, unknown), method, channel",
             ["status", "method", "channel"],
             registry=registry,
         )
