@@ -49,7 +49,8 @@ def choose_bill(turn: Turn) -> VoiceResponse:
     """Ask which bill to detail; with one bill, read its details at once."""
     bills = _summary(turn).bills[:MOST_BILLS_OFFERED]
     if not bills:
-        return go(turn, read)
+        # No bill was offered (or the last one was paid meanwhile): as for any other key.
+        return go(turn, MAIN_MENU, turn.say(Prompt.NOT_A_CHOICE))
     turn.call.balances.bill_numbers = [bill.bill_number for bill in bills]
     if len(bills) == 1:
         turn.call.balances.bill = bills[0].bill_number
