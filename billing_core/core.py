@@ -36,6 +36,7 @@ from billing_core.services import (
     autopay,
     documents,
     email_opt_out,
+    history,
     identification,
     ledger,
     payment_lifecycle,
@@ -216,6 +217,12 @@ class BillingCore:
     def recent_payments(self, member_id: int, **options) -> tuple[payments.PaymentLine, ...]:
         return payments.recent_payments(
             self.unit_of_work(), member_id, now=self.clock.now(), **options
+        )
+
+    def payment_history(self, member_id: int, **options) -> tuple[history.HistoryLine, ...]:
+        """The member's payments of the last 13 months from every channel, newest first."""
+        return history.payment_history(
+            self.unit_of_work, member_id, regions=self.regions, now=self.clock.now(), **options
         )
 
     def export_payments_csv(self, since: date) -> str:

@@ -174,6 +174,13 @@ class ScheduledDraft(_Part):
     chosen: int | None = None
 
 
+class BalancesDraft(_Part):
+    """The bills whose details this call offered: the one each key reads, and the one read."""
+
+    bill_numbers: list[str] | None = None
+    bill: str | None = None
+
+
 class Resume(_Part):
     """The prompt to go back to after a detour (the relay offer, the time-running-out warning)."""
 
@@ -218,6 +225,7 @@ class CallState(_Part):
     # How the call is going, for the count of calls by how they ended (ivr.metrics).
     paid: bool = False
     transferred: bool = False
+    balances: BalancesDraft = Field(default_factory=BalancesDraft)
 
     _call_sid: str = PrivateAttr(default="")
     _is_new: bool = PrivateAttr(default=True)

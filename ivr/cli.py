@@ -116,7 +116,8 @@ def import_summary(report) -> str:
         f"members: {report.members_created} new, {report.members_updated} updated, "
         f"{report.members_unchanged} unchanged; bills: {report.bills_created} new, "
         f"{report.bills_updated} updated; premiums: {report.premiums_created} new, "
-        f"{report.premiums_updated} updated"
+        f"{report.premiums_updated} updated; payments elsewhere: {report.payments_created} new, "
+        f"{report.payments_updated} updated"
     )
 
 

@@ -72,6 +72,10 @@ class Prompt(enum.StrEnum):
     MEDICAL_BILL = N_(
         "For your visit on {date_of_service} at {facility}, you owe {balance}, due {due_date}."
     )
+    MEDICAL_BILL_PAST_DUE = N_(
+        "For your visit on {date_of_service} at {facility}, you owe {balance}, "
+        "which was due {due_date}. It is past due."
+    )
     MEDICAL_TOTAL = N_("Your total medical balance is {total}.")
     PREMIUM_MONTHLY = N_("Your monthly premium is {amount}.")
     PREMIUM_DUE = N_("Your premium for {month} coverage is {balance}, due {due_date}.")
@@ -83,7 +87,24 @@ class Prompt(enum.StrEnum):
         "If this is your first premium payment, please make it through your health "
         "benefit exchange, not on this line."
     )
+    ACCOUNT_CREDIT = N_("You have a credit of {amount} on your account.")
+    ACCOUNT_CREDIT_APPLIED = N_(
+        "Our billing office applies it to your bills. Until it does, the amounts you owe do not "
+        "count it."
+    )
     BALANCES_AGAIN = N_("To hear your balances again, press star.")
+    BILL_DETAILS_OFFER = N_("For the details of a bill, press 1.")
+    BILL_DETAILS_VISIT = N_(
+        "Medical bill {bill_number}, for your visit on {date_of_service} at {facility}, "
+        "with {provider}."
+    )
+    BILL_DETAILS_BILLED = N_("The amount billed was {amount}.")
+    BILL_DETAILS_ADJUSTMENTS = N_("Insurance and adjustments came to {amount}.")
+    BILL_DETAILS_PAID = N_("You have paid {amount}.")
+    BILL_DETAILS_BALANCE = N_("You owe {balance}, due {due_date}.")
+    BILL_DETAILS_PAST_DUE = N_("You owe {balance}. It was due {due_date}, so it is past due.")
+    BILL_DETAILS_AGAIN = N_("To hear these details again, press star.")
+    BILL_DETAILS_ANOTHER = N_("For another bill, press 1.")
 
     # Paying: what, how much, how
     NOTHING_TO_PAY = N_("You have nothing to pay right now.")
@@ -245,6 +266,11 @@ class Prompt(enum.StrEnum):
         "On {date}, {amount} toward {target}, with {method}, returned or refunded. "
         "Confirmation number {number}."
     )
+    RECENT_PAYMENT_ELSEWHERE = N_("On {date}, {amount} toward {target}, {channel}.")
+    PAID_ONLINE = N_("paid online")
+    PAID_BY_MAIL = N_("paid by mail")
+    PAID_WITH_SPECIALIST = N_("paid with a billing specialist")
+    PAID_IN_PERSON = N_("paid in person")
     RECENT_AGAIN = N_("To hear your payments again, press star.")
 
     # Ways to pay

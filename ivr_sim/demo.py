@@ -15,6 +15,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from billing_core.adapters.feed import BillRecord
 from billing_core.adapters.regions_file import load_regions
 from billing_core.adapters.unit_of_work import UnitOfWork
 from billing_core.core import BillingCore
@@ -45,6 +46,9 @@ def _member(
     bills: Sequence[dict[str, str]] = (),
     premiums: Sequence[dict[str, str]] = (),
     address: tuple[str, str, str, str] | None = None,
+    account_key: str | None = None,
+    credit: str | None = None,
+    payments: Sequence[dict[str, str]] = (),
 ) -> dict[str, Any]:
     first_name, last_name = name.split(" ", 1)
     member: dict[str, Any] = {
@@ -65,15 +69,29 @@ def _member(
         # A mailing address: statements and letters are mailed unless paperless is on.
         keys = ("address_line1", "address_city", "address_state", "address_zip")
         member.update(zip(keys, address, strict=True))
+    if account_key is not None:
+        member["account_key"] = account_key
+    if credit is not None:
+        member["credit"] = credit
     member["bills"] = list(bills)
     member["premiums"] = list(premiums)
+    if payments:
+        member["payments"] = list(payments)
     return member
 
 
 def _bill(
-    number: str, *, service: str, facility: str, provider: str, amount: str, paid: str, due: str
+    number: str,
+    *,
+    service: str,
+    facility: str,
+    provider: str,
+    amount: str,
+    paid: str,
+    due: str,
+    adjustments: str | None = None,
 ) -> dict[str, str]:
-    return {
+    bill = {
         "bill_number": number,
         "date_of_service": service,
         "facility": facility,
@@ -82,10 +100,18 @@ def _bill(
         "paid": paid,
         "due_date": due,
     }
+    if adjustments is not None:
+        bill["adjustments"] = adjustments
+    return bill
 
 
 def _premium(month: str, amount: str, paid: str = "0.00") -> dict[str, str]:
     return {"coverage_month": month, "amount": amount, "paid": paid}
+
+
+def _paid(reference: str, *, on: str, amount: str, channel: str, **paid_for: str) -> dict[str, str]:
+    """A payment made elsewhere; paid_for is bill_number= or coverage_month=."""
+    return {"reference": reference, "paid_on": on, "amount": amount, "channel": channel, **paid_for}
 
 
 # Kept as a table, one member a block, so the data reads at a glance.
@@ -180,6 +206,27 @@ _DEMO_MEMBERS: tuple[dict[str, Any], ...] = (
             _premium("2027-01", "445.00", paid="445.00"),
         ],
     ),
+    _member(
+        "10000010", "1984-05-09", "Sofia Martinez", region="scal", state="CA",
+        coverage=CoverageType.INDIVIDUAL, phone="(818) 555-0110",
+        email="sofia.martinez@example.com", monthly_premium="305.00",
+        account_key="SC-20-118734", credit="20.00",
+        bills=[
+            _bill("B-1101", service="2026-08-20", facility="Panorama City Medical Center",
+                  provider="Dr. Hannah Cho", amount="380.00", adjustments="230.00",
+                  paid="50.00", due="2026-10-30"),
+            _bill("B-1102", service="2026-10-12", facility="Baldwin Park Medical Center",
+                  provider="Dr. Omar Haddad", amount="140.00", adjustments="45.00",
+                  paid="0.00", due="2026-12-28"),
+        ],
+        premiums=[_premium("2026-12", "305.00", paid="305.00"), _premium("2027-01", "305.00")],
+        payments=[
+            _paid("WEB-20117", on="2026-09-28", amount="50.00", channel="web",
+                  bill_number="B-1101"),
+            _paid("CHK-7710", on="2026-11-24", amount="305.00", channel="mail",
+                  coverage_month="2026-12"),
+        ],
+    ),
 )
 # fmt: on
 
@@ -197,6 +244,10 @@ DEMO_PURPOSES: dict[str, str] = {
     "10000007": "Virginia: the January premium is due on December 31.",
     "10000008": "Large medical balance, enough for a payment plan.",
     "10000009": "Owes nothing: every bill and premium is paid.",
+    "10000010": (
+        "Bill details: insurance and adjustments on both bills, one past due; a $20.00 "
+        "account credit; payments made online and by mail in the payment history."
+    ),
 }
 
 COVERAGE_NAMES: dict[CoverageType, str] = {
@@ -299,10 +350,9 @@ def demo_members_markdown(regions: RegionCatalog) -> str:
 def _owed(record: MemberRecord, regions: RegionCatalog) -> str:
     """The member's open bills and premiums, each with its balance and due date."""
     items = [
-        f"Bill {bill.bill_number}: {_dollars(bill.amount_cents - bill.paid_cents)}"
-        f" due {_day(bill.due_date)}"
+        f"Bill {bill.bill_number}: {_dollars(_bill_balance(bill))} due {_day(bill.due_date)}"
         for bill in sorted(record.bills, key=lambda bill: (bill.due_date, bill.bill_number))
-        if bill.amount_cents > bill.paid_cents
+        if _bill_balance(bill) > 0
     ]
     if record.coverage_type.pays_premium_here:
         policy = regions.get(record.region_key).premium_due
@@ -315,7 +365,13 @@ def _owed(record: MemberRecord, regions: RegionCatalog) -> str:
         ]
     else:
         items.append("no premium (the employer pays)")
+    if record.credit_cents:
+        items.append(f"a credit of {_dollars(record.credit_cents)}")
     return "; ".join(items) if items else "nothing"
+
+
+def _bill_balance(bill: BillRecord) -> int:
+    return bill.amount_cents - bill.adjustments_cents - bill.paid_cents
 
 
 def _dollars(cents: int) -> str:

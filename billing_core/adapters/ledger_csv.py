@@ -28,15 +28,17 @@ EXPORT_COLUMNS = (
     # Last, so readers of the columns before them are unchanged.
     "plan_id",
     "plan_installment",
+    # The billing system's own account id for the member (from the feed), to post by.
+    "account_key",
 )
 
 
-def ledger_csv(rows: Iterable[tuple[Payment, str]]) -> str:
-    """Write (payment, member's MRN last 4) rows as the ledger CSV, header first."""
+def ledger_csv(rows: Iterable[tuple[Payment, str, str | None]]) -> str:
+    """Write (payment, member's MRN last 4, account key) rows as the ledger CSV, header first."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(EXPORT_COLUMNS)
-    for p, mrn_last4 in rows:
+    for p, mrn_last4, account_key in rows:
         writer.writerow(
             safe_cell(value)
             for value in (
@@ -57,6 +59,7 @@ def ledger_csv(rows: Iterable[tuple[Payment, str]]) -> str:
                 p.channel,
                 "" if p.plan_id is None else str(p.plan_id),
                 "" if p.plan_installment is None else str(p.plan_installment),
+                account_key or "",
             )
         )
     return out.getvalue()

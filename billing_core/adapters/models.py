@@ -92,6 +92,12 @@ class Member(Base):
     address_zip: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The billing system's own account id, as the feed gives it: the ledger export carries
+    # it so the billing system can post payments by its own key.
+    account_key: Mapped[str | None] = mapped_column(String(40))
+    # Account credit the billing system holds and has not applied to a bill yet: spoken,
+    # never taken off what the line asks for (the billing system applies it).
+    credit_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     bills: Mapped[list[MedicalBill]] = relationship(
         back_populates="member",
@@ -123,12 +129,19 @@ class MedicalBill(Base):
     # The billing system says the member disputes it: no plan may take it.
     disputed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Insurance and adjustments, as the billing system reports them: not owed.
+    adjustments_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     member: Mapped[Member] = relationship(back_populates="bills")
 
     @property
     def balance_cents(self) -> int:
-        return max(self.amount_cents - self.paid_cents, 0)
+        return max(self.amount_cents - self.adjustments_cents - self.paid_cents, 0)
+
+    @classmethod
+    def owes(cls) -> Any:
+        """The SQL test of a bill with a balance (amount less adjustments, more than paid)."""
+        return cls.amount_cents > cls.paid_cents + cls.adjustments_cents
 
 
 class PremiumInvoice(Base):
@@ -720,3 +733,25 @@ class DocumentRequest(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # First written out for the print vendor; a later export of the same days writes it again.
     exported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class FeedPayment(Base):
+    """A payment made elsewhere (online, by mail, in person), as the billing feed reports it.
+
+    History only: the feed's bill and premium figures already count it. Found by its
+    member and the billing system's reference, so a repeated feed changes nothing.
+    """
+
+    __tablename__ = "feed_payments"
+    __table_args__ = (UniqueConstraint("member_id", "reference"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    reference: Mapped[str] = mapped_column(String(40))
+    paid_on: Mapped[date] = mapped_column(Date)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    channel: Mapped[str] = mapped_column(String(20))
+    # What it paid: one medical bill, or the premium of one coverage month.
+    bill_number: Mapped[str | None] = mapped_column(String(40))
+    coverage_month: Mapped[date | None] = mapped_column(Date)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

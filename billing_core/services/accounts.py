@@ -22,6 +22,12 @@ class BillLine:
     amount_cents: int
     balance_cents: int
     due_date: date
+    # Insurance and adjustments, and what has been paid, as the billing system reports them
+    # (with this line's payments since).
+    adjustments_cents: int = 0
+    paid_cents: int = 0
+    # Due before today in the member's region, and not paid.
+    past_due: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,8 @@ class AccountSummary:
     monthly_premium_cents: int | None
     bills: tuple[BillLine, ...]
     premiums_due: tuple[PremiumLine, ...]
+    # Account credit the billing system has not applied yet: spoken, never taken off a balance.
+    credit_cents: int = 0
 
     @property
     def medical_balance_cents(self) -> int:
@@ -72,6 +80,7 @@ def account_summary(
         if member is None:
             raise MemberNotFound(member_id)
         region = regions.get(member.region_key)
+        today = region.local_time(now).date()
         bills = tuple(
             BillLine(
                 b.bill_number,
@@ -81,6 +90,9 @@ def account_summary(
                 b.amount_cents,
                 b.balance_cents,
                 b.due_date,
+                adjustments_cents=b.adjustments_cents,
+                paid_cents=b.paid_cents,
+                past_due=b.due_date < today,
             )
             for b in sorted(member.bills, key=lambda b: (b.due_date, b.date_of_service))
             if b.balance_cents > 0
@@ -117,4 +129,5 @@ def account_summary(
             monthly_premium_cents=member.monthly_premium_cents,
             bills=bills,
             premiums_due=premiums,
+            credit_cents=member.credit_cents,
         )

@@ -2,7 +2,7 @@
 
 A premium statement, a medical bill statement, a payment-history letter and a year's tax
 letter, made from the data the phone reads: the member's bills and premium months (as
-account_summary reads them), recent_payments' list, and the year's succeeded premium
+account_summary reads them), payment_history's list, and the year's succeeded premium
 payments. The English words are here; their Spanish is in billing_core/translations.
 The layout is billing_core.adapters.pdf_documents.
 
@@ -45,8 +45,8 @@ from billing_core.domain.exceptions import (
 from billing_core.domain.money import LOCALES, format_amount, locale_for
 from billing_core.domain.payments import TargetKind
 from billing_core.domain.regions import Region, RegionCatalog
-from billing_core.services import audit, outbox, payments
-from billing_core.services.payment_values import PaymentLine
+from billing_core.services import audit, history, outbox
+from billing_core.services.history import HistoryLine
 from billing_core.services.receipts import N_, method_words
 
 DEFAULT_LANGUAGE = "en"
@@ -110,6 +110,10 @@ _WORDS = {
     "for_all_bills": N_("Medical bills"),
     "for_premium": N_("Premium"),
     "for_plan": N_("Payment plan"),
+    "paid_web": N_("Paid online"),
+    "paid_mail": N_("Paid by mail"),
+    "paid_agent": N_("Paid with a billing specialist"),
+    "paid_in_person": N_("Paid in person"),
     "succeeded": N_("Received"),
     "submitted": N_("Submitted"),
     "settled": N_("Received"),
@@ -197,10 +201,12 @@ def request_document(
         document_kind = DocumentKind(kind)
     except ValueError:
         raise DocumentRequestInvalid("unknown_kind") from None
-    history: tuple[PaymentLine, ...] = ()
+    paid: tuple[HistoryLine, ...] = ()
     if document_kind is DocumentKind.PAYMENT_HISTORY:
         # The very list the phone reads as recent payments (not audited there: here it is).
-        history = payments.recent_payments(uow_factory(), member_id, now=now, months=HISTORY_MONTHS)
+        paid = history.payment_history(
+            uow_factory, member_id, regions=regions, now=now, months=HISTORY_MONTHS
+        )
     with uow_factory() as uow:
         member = account_queries.member_with_bills_and_premiums(uow, member_id)
         if member is None:
@@ -232,7 +238,7 @@ def request_document(
             region=region,
             plan_name=regions.plan_name,
             year=year,
-            history=history,
+            history=paid,
             words=words,
             language=language,
             now=now,
@@ -374,7 +380,7 @@ def _document(
     region: Region,
     plan_name: str,
     year: int | None,
-    history: tuple[PaymentLine, ...],
+    history: tuple[HistoryLine, ...],
     words: dict[str, str],
     language: str,
     now: datetime,
@@ -393,7 +399,7 @@ def _document(
     elif kind is DocumentKind.BILL_STATEMENT:
         table, intro, empty = _bill_table(member, words, show)
     elif kind is DocumentKind.PAYMENT_HISTORY:
-        table, intro, empty = _history_table(history, region, words, show)
+        table, intro, empty = _history_table(history, words, show)
     else:
         assert year is not None
         details.append((words["tax_year"], str(year)))
@@ -448,8 +454,6 @@ def _premium_table(
 
 def _bill_table(member: Member, words: dict[str, str], show: _Format) -> tuple[PdfTable, str, str]:
     bills = sorted(member.bills, key=lambda b: (b.date_of_service, b.bill_number))
-    # The billing feed carries no adjustments yet, so each bill's are zero.
-    adjustments = 0
     rows = tuple(
         (
             show.day(b.date_of_service),
@@ -457,7 +461,7 @@ def _bill_table(member: Member, words: dict[str, str], show: _Format) -> tuple[P
             b.provider,
             show.money(b.amount_cents),
             show.money(b.paid_cents),
-            show.money(adjustments),
+            show.money(b.adjustments_cents),
             show.money(b.balance_cents),
             show.day(b.due_date),
         )
@@ -469,7 +473,7 @@ def _bill_table(member: Member, words: dict[str, str], show: _Format) -> tuple[P
         "",
         show.money(sum(b.amount_cents for b in bills)),
         show.money(sum(b.paid_cents for b in bills)),
-        show.money(adjustments * len(bills)),
+        show.money(sum(b.adjustments_cents for b in bills)),
         show.money(sum(b.balance_cents for b in bills)),
         "",
     )
@@ -494,15 +498,15 @@ def _bill_table(member: Member, words: dict[str, str], show: _Format) -> tuple[P
 
 
 def _history_table(
-    lines: tuple[PaymentLine, ...], region: Region, words: dict[str, str], show: _Format
+    lines: tuple[HistoryLine, ...], words: dict[str, str], show: _Format
 ) -> tuple[PdfTable, str, str]:
     rows = tuple(
         (
-            show.day(region.local_time(line.made_at).date()),
+            show.day(line.paid_on),
             show.money(line.amount_cents),
             _paid_for(line, words),
-            method_words(show.language, line.method_kind, line.method_brand, line.method_last4),
-            line.confirmation_number,
+            _paid_with(line, words, show.language),
+            line.reference,
             words.get(line.status.value, words["pending"]),
         )
         for line in lines
@@ -517,7 +521,13 @@ def _history_table(
     return table, words["history_intro"], words["history_none"]
 
 
-def _paid_for(line: PaymentLine, words: dict[str, str]) -> str:
+def _paid_with(line: HistoryLine, words: dict[str, str], language: str) -> str:
+    if line.elsewhere:
+        return words[f"paid_{line.channel}"]
+    return method_words(language, line.method_kind, line.method_brand, line.method_last4)
+
+
+def _paid_for(line: HistoryLine, words: dict[str, str]) -> str:
     if line.target_kind is TargetKind.BILL:
         return words["for_bill"].format(bill=line.bill_number or "")
     return {

@@ -1,4 +1,4 @@
-"""Importing checked feed records: members, bills and premiums added and updated, all or nothing.
+"""Importing checked feed records: members, bills, premiums, payments made elsewhere; all or none.
 
 Importing the same file again changes nothing. MRNs and birth dates live only in memory:
 the database gets their keyed digests (billing_core.domain.identity). The file formats
@@ -15,7 +15,7 @@ from typing import Any
 
 from billing_core.adapters.feed import MemberRecord, load_feed_file, parse_feed_document
 from billing_core.adapters.queries import feed_import as queries
-from billing_core.adapters.queries.feed_import import BILLS, MEMBERS, PREMIUMS
+from billing_core.adapters.queries.feed_import import BILLS, FEED_PAYMENTS, MEMBERS, PREMIUMS
 from billing_core.adapters.unit_of_work import UnitOfWork
 from billing_core.domain.exceptions import FeedRejected
 from billing_core.domain.identity import IdentityHasher
@@ -45,6 +45,9 @@ class ImportReport:
     bills_updated: int = 0
     premiums_created: int = 0
     premiums_updated: int = 0
+    # Payments made elsewhere (online, by mail, ...), for the payment history.
+    payments_created: int = 0
+    payments_updated: int = 0
 
     @property
     def unchanged(self) -> bool:
@@ -56,6 +59,8 @@ class ImportReport:
             or self.bills_updated
             or self.premiums_created
             or self.premiums_updated
+            or self.payments_created
+            or self.payments_updated
         )
 
 
@@ -76,6 +81,8 @@ _MEMBER_COLUMNS = (
     "address_city",
     "address_state",
     "address_zip",
+    "account_key",
+    "credit_cents",
 )
 # "feed_paid_cents" is what the billing system last said was paid; "paid_cents" adds the
 # payments this line took that the billing system had not seen yet.
@@ -87,8 +94,10 @@ _BILL_COLUMNS = (
     "feed_paid_cents",
     "due_date",
     "disputed",
+    "adjustments_cents",
 )
 _PREMIUM_COLUMNS = ("amount_cents", "feed_paid_cents")
+_PAYMENT_COLUMNS = ("paid_on", "amount_cents", "channel", "bill_number", "coverage_month")
 
 
 def import_feed(
@@ -130,6 +139,9 @@ def import_feed(
         premiums = queries.children_of_members(
             uow, PREMIUMS, "coverage_month", (*_PREMIUM_COLUMNS, "paid_cents"), member_ids
         )
+        paid_elsewhere = queries.children_of_members(
+            uow, FEED_PAYMENTS, "reference", _PAYMENT_COLUMNS, member_ids
+        )
 
         new_members: list[dict[str, Any]] = []
         changed_members: list[dict[str, Any]] = []
@@ -167,6 +179,7 @@ def import_feed(
                     "feed_paid_cents": bill.paid_cents,
                     "due_date": bill.due_date,
                     "disputed": bill.disputed,
+                    "adjustments_cents": bill.adjustments_cents,
                 },
             )
             for digest, (record, _values) in wanted.items()
@@ -194,6 +207,24 @@ def import_feed(
             now,
             as_of,
         )
+        payment_rows = [
+            (
+                existing[digest]["id"],
+                payment.reference,
+                {
+                    "paid_on": payment.paid_on,
+                    "amount_cents": payment.amount_cents,
+                    "channel": payment.channel.value,
+                    "bill_number": payment.bill_number,
+                    "coverage_month": payment.coverage_month,
+                },
+            )
+            for digest, (record, _values) in wanted.items()
+            for payment in record.payments
+        ]
+        report.payments_created, report.payments_updated = _upsert_payments(
+            uow, payment_rows, paid_elsewhere, now
+        )
         uow.commit()
     # Counts only: nothing that identifies a member goes to the log.
     log.info("billing feed imported: %s", report)
@@ -218,6 +249,8 @@ def _member_values(record: MemberRecord, digest: str, hasher: IdentityHasher) ->
         "address_city": record.address_city,
         "address_state": record.address_state,
         "address_zip": record.address_zip,
+        "account_key": record.account_key,
+        "credit_cents": record.credit_cents,
     }
 
 
@@ -263,4 +296,29 @@ def _upsert_children(
             row["paid_cents"] += unseen.get(row["row_id"], 0)
     queries.insert_rows(uow, kind, new)
     queries.update_rows_by_id(uow, kind, changed)
+    return len(new), len(changed)
+
+
+def _upsert_payments(
+    uow: UnitOfWork,
+    rows: list[tuple[int, str, dict[str, Any]]],
+    existing: Mapping[tuple[int, Any], Mapping[str, Any]],
+    now: datetime,
+) -> tuple[int, int]:
+    """Insert new and update changed payments made elsewhere; return (created, updated).
+
+    Found by member and the billing system's reference: the same file again writes nothing.
+    """
+    new: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    for member_id, reference, values in rows:
+        current = existing.get((member_id, reference))
+        if current is None:
+            new.append(
+                {"member_id": member_id, "reference": reference, **values, "updated_at": now}
+            )
+        elif any(current[name] != values[name] for name in _PAYMENT_COLUMNS):
+            changed.append({"row_id": current["id"], **values, "updated_at": now})
+    queries.insert_rows(uow, FEED_PAYMENTS, new)
+    queries.update_rows_by_id(uow, FEED_PAYMENTS, changed)
     return len(new), len(changed)

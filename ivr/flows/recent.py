@@ -1,4 +1,4 @@
-"""Recent payments: the last 13 months, newest first."""
+"""Recent payments: the last 13 months from every channel, newest first."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from flask import Blueprint
 from twilio.twiml.voice_response import Say, VoiceResponse
 
 from billing_core.domain.payments import GIVEN_BACK, TargetKind
-from billing_core.services.payments import PaymentLine
+from billing_core.services.history import HistoryLine
 from ivr.call_state import Method
 from ivr.flows.info import after_page, page
 from ivr.kernel import Turn, step
@@ -18,12 +18,20 @@ bp = Blueprint("recent", __name__, url_prefix="/voice/recent-payments")
 
 MOST_READ = 5  # a phone list longer than this is not listened to; the rest are online
 
+# How a payment made elsewhere is said, by the channel the billing feed names.
+CHANNELS = {
+    "web": Prompt.PAID_ONLINE,
+    "mail": Prompt.PAID_BY_MAIL,
+    "agent": Prompt.PAID_WITH_SPECIALIST,
+    "in_person": Prompt.PAID_IN_PERSON,
+}
+
 
 @step(bp, "", member=True)
 def read(turn: Turn) -> VoiceResponse:
-    """Read the latest payments: date, amount, what it paid, method ending, confirmation."""
+    """Read the latest payments: date, amount, what it paid, and how or where it was made."""
     call = turn.call
-    lines = turn.billing.recent_payments(call.member_id, channel="phone", call_sid=call.call_sid)
+    lines = turn.billing.payment_history(call.member_id, channel="phone", call_sid=call.call_sid)
     if not lines:
         sentences = [turn.say(Prompt.NO_RECENT_PAYMENTS)]
     else:
@@ -37,13 +45,22 @@ def after(turn: Turn) -> VoiceResponse:
     return after_page(turn, read)
 
 
-def payment_sentence(turn: Turn, line: PaymentLine) -> Say:
+def payment_sentence(turn: Turn, line: HistoryLine) -> Say:
     targets = {
         TargetKind.BILL: Fragment(Prompt.PAYING_A_BILL, {"bill_number": line.bill_number or ""}),
         TargetKind.ALL_BILLS: Fragment(Prompt.PAYING_ALL_BILLS),
         TargetKind.PREMIUM: Fragment(Prompt.PAYING_PREMIUM),
         TargetKind.PLAN: Fragment(Prompt.PAYING_PLAN),
     }
+    when, amount = Day(line.paid_on), Money(line.amount_cents)
+    if line.channel is not None:
+        return turn.say(
+            Prompt.RECENT_PAYMENT_ELSEWHERE,
+            date=when,
+            amount=amount,
+            target=targets[line.target_kind],
+            channel=Fragment(CHANNELS[line.channel]),
+        )
     method = Method.as_recorded(line.method_kind, line.method_brand, line.method_last4)
     if line.status.went_through:
         prompt = Prompt.RECENT_PAYMENT
@@ -53,9 +70,9 @@ def payment_sentence(turn: Turn, line: PaymentLine) -> Say:
         prompt = Prompt.RECENT_PAYMENT_PENDING
     return turn.say(
         prompt,
-        date=Day(turn.region.local_time(line.made_at).date()),
-        amount=Money(line.amount_cents),
+        date=when,
+        amount=amount,
         target=targets[line.target_kind],
         method=method_phrase(method),
-        number=Digits(line.confirmation_number),
+        number=Digits(line.reference),
     )

@@ -30,6 +30,7 @@ EXPECTED = {
         "Your monthly premium is $412.00.",
         "Your premium for January 2027 coverage is $412.00, due 12/31/2026.",
         "To hear your balances again, press star.",
+        "For the details of a bill, press 1.",
         "To return to the main menu, press 9.",
     ],
     "10000002": [
@@ -42,6 +43,7 @@ EXPECTED = {
         "Su prima mensual es de $38.50.",
         "Su prima por la cobertura de enero de 2027 es de $38.50. Vence el 31/12/2026.",
         "Para escuchar sus saldos otra vez, oprima asterisco.",
+        "Para escuchar los detalles de una factura, oprima 1.",
         "Para volver al menú principal, oprima 9.",
     ],
     "10000003": [
@@ -56,6 +58,7 @@ EXPECTED = {
         "Your total medical balance is $417.40.",
         "Your employer pays your premium, so there is no premium to pay on this line.",
         "To hear your balances again, press star.",
+        "For the details of a bill, press 1.",
         "To return to the main menu, press 9.",
     ],
     "10000004": [
@@ -68,6 +71,7 @@ EXPECTED = {
         "Your monthly premium is $689.25.",
         "Your premium for January 2027 coverage is $689.25, due 12/31/2026.",
         "To hear your balances again, press star.",
+        "For the details of a bill, press 1.",
         "To return to the main menu, press 9.",
     ],
     "10000005": [
@@ -81,6 +85,7 @@ EXPECTED = {
             "benefit exchange, not on this line."
         ),
         "To hear your balances again, press star.",
+        "For the details of a bill, press 1.",
         "To return to the main menu, press 9.",
     ],
     "10000006": [
@@ -109,6 +114,7 @@ EXPECTED = {
         "Your monthly premium is $524.00.",
         "Your premium for January 2027 coverage is $524.00, due 12/31/2026.",
         "To hear your balances again, press star.",
+        "For the details of a bill, press 1.",
         "To return to the main menu, press 9.",
     ],
     "10000009": [
@@ -117,6 +123,29 @@ EXPECTED = {
         "Your monthly premium is $445.00.",
         "You have no premium to pay right now.",
         "To hear your balances again, press star.",
+        "To return to the main menu, press 9.",
+    ],
+    "10000010": [
+        "Thank you, Sofia.",
+        "You have 2 medical bills.",
+        (
+            "For your visit on 8/20/2026 at Panorama City Medical Center, you owe $100.00, "
+            "which was due 10/30/2026. It is past due."
+        ),
+        (
+            "For your visit on 10/12/2026 at Baldwin Park Medical Center, you owe $95.00, "
+            "due 12/28/2026."
+        ),
+        "Your total medical balance is $195.00.",
+        "Your monthly premium is $305.00.",
+        "Your premium for January 2027 coverage is $305.00, due 12/31/2026.",
+        "You have a credit of $20.00 on your account.",
+        (
+            "Our billing office applies it to your bills. Until it does, the amounts you owe "
+            "do not count it."
+        ),
+        "To hear your balances again, press star.",
+        "For the details of a bill, press 1.",
         "To return to the main menu, press 9.",
     ],
 }

@@ -16,7 +16,14 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from billing_core.adapters.gateways.sandbox import fixed_token
-from billing_core.adapters.models import AuditEvent, DocumentRequest, Member, OutboxMessage
+from billing_core.adapters.models import (
+    AuditEvent,
+    DocumentRequest,
+    FeedPayment,
+    MedicalBill,
+    Member,
+    OutboxMessage,
+)
 from billing_core.adapters.pdf_documents import PdfDocument, PdfTable, printable, render
 from billing_core.domain.exceptions import DocumentNotDeliverable, DocumentRequestInvalid
 from billing_core.domain.payments import PaymentStatus, PaymentTarget
@@ -187,6 +194,64 @@ def test_a_payment_history_letter_lists_exactly_the_recent_payments_newest_first
     assert "Premium" in text and "Medical bill B-200" in text
     assert "Visa ending in 1881" in text and "Visa ending in 4242" in text
     assert "Oct 5, 2026" in text and "Mar 2, 2026" in text
+
+
+def paid_elsewhere(core, member_id: int, *payments: tuple) -> None:
+    """Store payments as the billing feed reports them: (reference, day, cents, channel, bill)."""
+    with core.unit_of_work() as uow:
+        for reference, day, cents, channel, bill in payments:
+            uow.session.add(
+                FeedPayment(
+                    member_id=member_id, reference=reference, paid_on=day, amount_cents=cents,
+                    channel=channel, bill_number=bill,
+                    coverage_month=None if bill else date(2026, 11, 1),
+                    updated_at=core.clock.now(),
+                )
+            )  # fmt: skip
+        uow.commit()
+
+
+def test_a_payment_history_letter_lists_payments_made_elsewhere_as_the_phone_reads_them(
+    core, member_id, clock
+):
+    clock.set(datetime(2026, 10, 5, 18, tzinfo=UTC))
+    own = pay(core, member_id, PaymentTarget.premium(), 41200)
+    clock.set(datetime(2026, 11, 27, 20, tzinfo=UTC))
+    paid_elsewhere(
+        core,
+        member_id,
+        ("WEB-77", date(2026, 11, 2), 2050, "web", "B-201"),
+        ("CHK-12", date(2026, 9, 1), 41200, "mail", None),
+        ("AG-5", date(2025, 10, 1), 999, "agent", "B-200"),  # 13 months back and more
+    )
+
+    heard = core.payment_history(member_id)
+    text = pdf_text(
+        core, core.request_document(member_id, "payment_history", channel="phone").document_id
+    )
+
+    assert [line.reference for line in heard] == ["WEB-77", own.confirmation_number, "CHK-12"]
+    positions = [text.index(line.reference) for line in heard]
+    assert positions == sorted(positions)  # the letter's order is the phone's
+    assert "Paid online" in text and "Paid by mail" in text
+    assert "$20.50" in text and "Medical bill B-201" in text
+    assert "AG-5" not in text and "$9.99" not in text
+
+
+def test_a_bill_statement_shows_each_bill_s_insurance_and_adjustments(core, member_id):
+    with core.unit_of_work() as uow:
+        bill = uow.session.scalars(select(MedicalBill).where(MedicalBill.bill_number == "B-200"))
+        bill.one().adjustments_cents = 4500
+        uow.commit()
+
+    text = pdf_text(
+        core, core.request_document(member_id, "bill_statement", channel="phone").document_id
+    )
+
+    # B-200: $120.00 billed, $45.00 of adjustments, nothing paid: $75.00 due.
+    assert "$45.00" in text and "$75.00" in text
+    # Both bills: $60.00 + $75.00 = $135.00 still due.
+    assert "$135.00" in text
 
 
 def test_a_payment_history_letter_with_no_payments_says_so(core, member_id):

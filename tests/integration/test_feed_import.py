@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -13,15 +13,23 @@ from sqlalchemy import Engine, event, inspect, select
 
 from billing_core.adapters.db import Base
 from billing_core.adapters.feed import MemberRecord, load_feed_file, parse_feed, parse_feed_document
-from billing_core.adapters.models import MedicalBill, Member, PremiumInvoice
+from billing_core.adapters.gateways.sandbox import SandboxGateway, fixed_token
+from billing_core.adapters.models import FeedPayment, MedicalBill, Member, PremiumInvoice
 from billing_core.domain.exceptions import FeedRejected, IdentityNotVerified
+from billing_core.domain.payments import PaymentTarget, TargetKind
 from billing_core.services import feed_import
 from billing_core.services.feed_import import ImportReport, import_feed
+from billing_core.services.payments import PaymentRequest
 from ivr_sim.demo import demo_records
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_JSON = ROOT / "examples" / "billing-feed.json"
 EXAMPLE_CSV = ROOT / "examples" / "billing-feed.csv"
+
+
+@pytest.fixture
+def gateway(core) -> SandboxGateway:
+    return SandboxGateway(core.session_factory, core.clock)
 
 
 def today(core) -> date:
@@ -97,7 +105,9 @@ def empty_every_table(engine: Engine) -> None:
 def test_an_import_creates_members_with_their_bills_and_premiums(core):
     report = import_records(core, example_records(core))
 
-    assert report == ImportReport(members_created=3, bills_created=3, premiums_created=3)
+    assert report == ImportReport(
+        members_created=3, bills_created=3, premiums_created=3, payments_created=2
+    )
     ana = rows(core, Member)[0]
     assert (ana.first_name, ana.last_name, ana.mrn_last4) == ("Ana", "Lopez", "0001")
     assert (ana.region_key, ana.state, ana.phone, ana.language) == (
@@ -199,7 +209,7 @@ def test_a_bad_file_is_rejected_whole_and_writes_nothing(core, tmp_path):
         import_records(core, records)
 
     assert rejected.value.problems == [
-        "row 11 (bill), field amount: not an amount of money: '12.345'"
+        "row 13 (bill), field amount: not an amount of money: '12.345'"
     ]
     assert rows(core, Member) == rows(core, MedicalBill) == rows(core, PremiumInvoice) == []
 
@@ -306,9 +316,10 @@ def test_a_big_file_is_looked_up_in_batches_not_member_by_member(core):
 
     assert (first.members_created, first.bills_created, first.premiums_created) == (1200,) * 3
     assert second == ImportReport(members_unchanged=1200)
-    # 1,200 members are 3 batches: members, bills and premiums are read 3 queries each.
+    # 1,200 members are 3 batches: members, bills, premiums and payments elsewhere are read
+    # 3 queries each.
     assert selects_first <= 6
-    assert selects_second <= 9
+    assert selects_second <= 12
 
 
 def test_an_import_needs_a_timezone_aware_time(core):
@@ -318,10 +329,6 @@ def test_an_import_needs_a_timezone_aware_time(core):
 
 
 def _pay_by_phone(core, member_id: int, bill_number: str, cents: int, key: str) -> None:
-    from billing_core.adapters.gateways.sandbox import fixed_token
-    from billing_core.domain.payments import PaymentTarget
-    from billing_core.services.payments import PaymentRequest
-
     outcome = core.pay(
         PaymentRequest(
             member_id=member_id,
@@ -389,3 +396,106 @@ def test_a_newer_feed_counts_phone_payments_once_whether_or_not_it_has_seen_them
     records = parse_feed_document(document, regions=core.regions, today=date(2026, 11, 27))
     import_feed(core.unit_of_work(), records=records, hasher=core.hasher, now=core.clock.now())
     assert _bill_balance(core, member_id, "B-1001") == 25000 - 12000
+
+
+# --- account key, credit, adjustments and payments made elsewhere ----------------------
+
+
+def test_the_account_key_credit_and_adjustments_are_stored_and_adjustments_lower_the_balance(
+    core,
+):
+    import_records(core, example_records(core))
+
+    ana, luis, priya = rows(core, Member)
+    assert (ana.account_key, ana.credit_cents) == ("KP-00451", 0)
+    assert (luis.account_key, luis.credit_cents) == (None, 2000)
+    summary = core.account_summary(priya.id, channel="test")
+    # CO-77121: $42.00 billed, $12.00 of insurance and adjustments, nothing paid.
+    assert [(b.bill_number, b.adjustments_cents, b.balance_cents) for b in summary.bills] == [
+        ("CO-77120", 0, 128040),
+        ("CO-77121", 1200, 3000),
+    ]
+    assert core.account_summary(luis.id, channel="test").credit_cents == 2000
+
+
+def test_payments_made_elsewhere_are_stored_once_and_a_later_file_updates_them(core):
+    import_records(core, example_records(core))
+    stored = [(p.reference, p.paid_on, p.amount_cents, p.channel) for p in rows(core, FeedPayment)]
+    assert stored == [
+        ("WEB-5521", date(2026, 10, 3), 5000, "web"),
+        ("CHK-88121", date(2026, 11, 20), 61550, "mail"),
+    ]
+    assert import_records(core, example_records(core, EXAMPLE_CSV)).unchanged
+
+    later = example_document()
+    ana = later["members"][0]
+    ana["payments"][0]["channel"] = "agent"
+    ana["payments"].append(
+        {"paid_on": "2026-11-02", "amount": "412.00", "channel": "web",
+         "coverage_month": "2026-11", "reference": "WEB-5600"}
+    )  # fmt: skip
+    ana["credit"] = "15.00"
+    report = import_document(core, later)
+
+    assert (report.payments_created, report.payments_updated, report.members_updated) == (1, 1, 1)
+    assert [(p.reference, p.channel) for p in rows(core, FeedPayment)] == [
+        ("WEB-5521", "agent"),
+        ("CHK-88121", "mail"),
+        ("WEB-5600", "web"),
+    ]
+    assert rows(core, Member)[0].credit_cents == 1500
+
+
+def test_a_payment_made_elsewhere_is_read_with_the_line_s_own_newest_first(core, gateway):
+    import_records(core, example_records(core))
+    ana = member_id(core, "10000001")
+    core.gateway = gateway
+    outcome = core.pay(
+        PaymentRequest(
+            member_id=ana, target=PaymentTarget.premium(), amount_cents=41200,
+            token=fixed_token("success", "4242"), method_kind="card", method_brand="visa",
+            method_last4="4242", idempotency_key="history-1", channel="phone",
+        )
+    )  # fmt: skip
+
+    lines = core.payment_history(ana)
+
+    assert [(line.paid_on, line.amount_cents, line.channel, line.reference) for line in lines] == [
+        (date(2026, 11, 27), 41200, None, outcome.confirmation_number),
+        (date(2026, 10, 3), 5000, "web", "WEB-5521"),
+    ]
+    assert (lines[1].target_kind, lines[1].bill_number) == (TargetKind.BILL, "B-1001")
+
+
+def test_a_feed_payment_that_is_one_of_the_line_s_own_is_read_once(core, gateway):
+    import_records(core, example_records(core))
+    ana = member_id(core, "10000001")
+    core.gateway = gateway
+    outcome = core.pay(
+        PaymentRequest(
+            member_id=ana, target=PaymentTarget.premium(), amount_cents=41200,
+            token=fixed_token("success", "4242"), method_kind="card", method_brand="visa",
+            method_last4="4242", idempotency_key="history-2", channel="phone",
+        )
+    )  # fmt: skip
+    echoed = example_document()
+    echoed["members"][0]["payments"].append(
+        {"paid_on": "2026-11-27", "amount": "412.00", "channel": "agent",
+         "coverage_month": "2026-12", "reference": outcome.confirmation_number}
+    )  # fmt: skip
+    import_document(core, echoed)
+
+    lines = core.payment_history(ana)
+
+    assert [line.reference for line in lines] == [outcome.confirmation_number, "WEB-5521"]
+    assert lines[0].channel is None
+
+
+def test_a_stored_feed_payment_leaves_the_history_once_older_than_13_months(core, clock):
+    import_records(core, example_records(core))
+    ana = member_id(core, "10000001")
+    assert [line.reference for line in core.payment_history(ana)] == ["WEB-5521"]
+
+    clock.set(datetime(2027, 11, 4, 20, tzinfo=UTC))  # October 3, 2026 is 13 months back
+
+    assert core.payment_history(ana) == ()

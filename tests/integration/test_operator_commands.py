@@ -72,6 +72,20 @@ def test_export_writes_the_ledger_csv_without_card_numbers(app, core, member):
     assert "4242424242424242" not in result.output
 
 
+def test_the_ledger_export_carries_the_billing_system_s_account_key(app, core, member):
+    with core.unit_of_work() as uow:
+        uow.session.get(Member, member).account_key = "KP-00451"
+        uow.commit()
+    paid(core, member, fixed_token("success", "4242"), "key-3")
+    result = app.test_cli_runner().invoke(
+        args=["billing", "export-payments", "--since", "2026-11-01"]
+    )
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert list(rows[0])[-1] == "account_key"
+    assert rows[0]["account_key"] == "KP-00451"
+    assert rows[0]["member_mrn_last4"] == "0009"
+
+
 def test_deliver_says_when_no_sender_is_configured(app, core, member):
     result = app.test_cli_runner().invoke(args=["outbox", "deliver"])
     assert result.exit_code == 0

@@ -136,7 +136,7 @@ def test_the_ledger_export_names_the_plan_and_installment_each_payment_paid(core
         )
     )
     rows = csv_rows(core.export_payments_csv(date(2026, 11, 1)))
-    assert list(rows[0])[-2:] == ["plan_id", "plan_installment"]
+    assert list(rows[0])[-3:] == ["plan_id", "plan_installment", "account_key"]
     assert [(r["target"], r["plan_id"], r["plan_installment"]) for r in rows] == [
         ("plan", str(plan), "1"),
         ("premium", "", ""),

@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 from billing_core.adapters.feed import (
     CSV_COLUMNS,
     BillRecord,
+    PaymentChannel,
+    PaymentRecord,
     PremiumRecord,
     feed_document_to_csv,
     load_feed_file,
@@ -74,6 +76,10 @@ CSV_BILL = {
     "due_date": "2026-12-15",
 }  # fmt: skip
 CSV_PREMIUM = {"record": "premium", "mrn": "10000001", "coverage_month": "2027-01", "amount": "9"}
+CSV_PAYMENT = {
+    "record": "payment", "mrn": "10000001", "paid_on": "2026-10-03", "amount": "50.00",
+    "channel": "web", "bill_number": "B-1", "reference": "WEB-5521",
+}  # fmt: skip
 
 
 # --- what a good feed gives --------------------------------------------------------------
@@ -99,6 +105,49 @@ def test_a_json_feed_becomes_member_records_with_money_in_cents(regions):
     assert priya.coverage_type is CoverageType.EMPLOYER_GROUP
     assert [b.amount_cents for b in priya.bills] == [128040, 4200]
     assert priya.premiums == ()
+
+
+def test_the_feed_carries_the_account_key_credit_adjustments_and_payments_made_elsewhere(regions):
+    ana, luis, priya = parse_feed(
+        EXAMPLE_JSON.read_text(), format="json", regions=regions, today=TODAY
+    )
+
+    assert (ana.account_key, ana.credit_cents) == ("KP-00451", 0)
+    assert (luis.account_key, luis.credit_cents) == (None, 2000)
+    assert [b.adjustments_cents for b in ana.bills + priya.bills] == [0, 0, 1200]
+    assert ana.payments == (
+        PaymentRecord("WEB-5521", date(2026, 10, 3), 5000, PaymentChannel.WEB, "B-1001", None),
+    )
+    assert luis.payments == (
+        PaymentRecord(
+            "CHK-88121", date(2026, 11, 20), 61550, PaymentChannel.MAIL, None, date(2026, 12, 1)
+        ),
+    )
+    assert priya.payments == ()
+
+
+def test_a_payment_older_than_13_months_is_checked_but_left_out(regions):
+    payments = [
+        paid(reference="OLD-1", paid_on="2025-10-26"),
+        paid(reference="EDGE-1", paid_on="2025-10-27", channel="AGENT"),
+        paid(reference="OLD-2", paid_on="2024-01-01", amount="12.345"),
+    ]
+    assert problems_of({"members": [member(payments=payments)]}, regions) == [
+        "members[0].payments[2].amount: not an amount of money: '12.345'"
+    ]
+
+    payments[2]["amount"] = "12.34"
+    (ana,) = parse_feed_document(
+        {"members": [member(payments=payments)]}, regions=regions, today=TODAY
+    )
+    assert [(p.reference, p.channel) for p in ana.payments] == [("EDGE-1", PaymentChannel.AGENT)]
+
+
+def test_a_numeric_account_key_is_read_as_text_and_a_credit_may_be_zero(regions):
+    (ana,) = parse_feed_document(
+        {"members": [member(account_key=4471, credit="0")]}, regions=regions, today=TODAY
+    )
+    assert (ana.account_key, ana.credit_cents) == ("4471", 0)
 
 
 def test_the_csv_example_gives_the_same_records_as_the_json_example(regions):
@@ -234,6 +283,13 @@ def premium(**changes: Any) -> dict[str, Any]:
     return data
 
 
+def paid(**changes: Any) -> dict[str, Any]:
+    """A payment made elsewhere, as the first example member's."""
+    data = copy.deepcopy(example()["members"][0]["payments"][0])
+    data.update(changes)
+    return data
+
+
 BAD_MEMBERS = [
     (member(mrn="1000-0001"), "members[1].mrn: must be 4 to 15 digits, nothing else"),
     (member(mrn="123"), "members[1].mrn: must be 4 to 15 digits, nothing else"),
@@ -308,6 +364,53 @@ BAD_MEMBERS = [
     (member(premiums=[premium(paid="500.00")]),
      "members[1].premiums[0].paid: more than the amount (500.00 > 412.00)"),
     (member(premiums=[premium(amount="")]), "members[1].premiums[0].amount: is required"),
+    (member(account_key="KP 00451"),
+     "members[1].account_key: letters, digits and . _ / - only: 'KP 00451'"),
+    (member(account_key="K" * 41), "members[1].account_key: longer than 40 characters"),
+    (member(credit="-20.00"), "members[1].credit: must not be negative: '-20.00'"),
+    (member(credit="20.001"), "members[1].credit: not an amount of money: '20.001'"),
+    (member(bills=[bill(adjustments="12.345")]),
+     "members[1].bills[0].adjustments: not an amount of money: '12.345'"),
+    (member(bills=[bill(adjustments="-1")]),
+     "members[1].bills[0].adjustments: must not be negative: '-1'"),
+    (member(bills=[bill(paid="0", adjustments="250.01")]),
+     "members[1].bills[0].adjustments: more than the amount (250.01 > 250.00)"),
+    (member(bills=[bill(paid="50.00", adjustments="200.01")]),
+     "members[1].bills[0].adjustments: with what was paid, more than the amount "
+     "(50.00 + 200.01 > 250.00)"),
+    (member(payments={"reference": "W-1"}), "members[1].payments: must be a list"),
+    (member(payments=["W-1"]), "members[1].payments[0]: must be an object"),
+    (member(payments=[paid(paid_on="10/03/2026")]),
+     "members[1].payments[0].paid_on: not a date (YYYY-MM-DD): '10/03/2026'"),
+    (member(payments=[paid(paid_on="2026-11-28")]),
+     "members[1].payments[0].paid_on: is in the future: 2026-11-28"),
+    (member(payments=[paid(paid_on=None)]), "members[1].payments[0].paid_on: is required"),
+    (member(payments=[paid(amount="0.00")]),
+     "members[1].payments[0].amount: must be more than zero"),
+    (member(payments=[paid(amount="-5")]),
+     "members[1].payments[0].amount: must not be negative: '-5'"),
+    (member(payments=[paid(amount=None)]), "members[1].payments[0].amount: is required"),
+    (member(payments=[paid(channel="phone")]),
+     "members[1].payments[0].channel: unknown channel 'phone'; "
+     "use one of web, mail, agent, in_person"),
+    (member(payments=[paid(channel="")]), "members[1].payments[0].channel: is required"),
+    (member(payments=[paid(bill_number="B 1")]),
+     "members[1].payments[0].bill_number: letters, digits and . _ / - only: 'B 1'"),
+    (member(payments=[paid(bill_number=None, coverage_month="2026-13")]),
+     "members[1].payments[0].coverage_month: not a month (YYYY-MM): '2026-13'"),
+    (member(payments=[paid(bill_number=None)]),
+     "members[1].payments[0].bill_number: bill_number or coverage_month is required"),
+    (member(payments=[paid(coverage_month="2026-12")]),
+     "members[1].payments[0].coverage_month: a payment pays a bill or a premium month, "
+     "not both"),
+    (member(payments=[paid(reference=None)]), "members[1].payments[0].reference: is required"),
+    (member(payments=[paid(reference="WEB 5521")]),
+     "members[1].payments[0].reference: letters, digits and . _ / - only: 'WEB 5521'"),
+    (member(payments=[paid(reference="W" * 41)]),
+     "members[1].payments[0].reference: longer than 40 characters"),
+    (member(payments=[paid(), paid(amount="10.00")]),
+     "members[1].payments[1].reference: 'WEB-5521' is also members[1].payments[0]"),
+    (member(payments=[paid(check="1201")]), "members[1].payments[0].check: unknown field"),
 ]  # fmt: skip
 
 
@@ -400,13 +503,31 @@ def test_problems_never_repeat_an_mrn_or_a_birth_date(regions):
         ({**CSV_BILL, "mrn": "10000002"}, "row 3 (bill), field mrn: no member row has this MRN"),
         ({**CSV_BILL, "mrn": ""}, "row 3 (bill), field mrn: is required"),
         ({**CSV_BILL, "record": "invoice"},
-         "row 3, field record: must be member, bill or premium: 'invoice'"),
+         "row 3, field record: must be member, bill, premium or payment: 'invoice'"),
         ({**CSV_MEMBER, "mrn": "10000002", "state": "NV"},
          "row 3 (member), field state: 'NV' is not served by region 'ncal'; use one of CA"),
         ({**CSV_MEMBER, "first_name": "Luis"},
          "row 3 (member), field mrn: the same MRN as row 2 (member)"),
         ({**CSV_MEMBER, "mrn": "10000002", "amount": "5"},
          "row 3 (member), field amount: not a member column; leave it empty"),
+        ({**CSV_BILL, "adjustments": "260"},
+         "row 3 (bill), field adjustments: more than the amount (260.00 > 250.00)"),
+        ({**CSV_PAYMENT, "channel": "fax"},
+         "row 3 (payment), field channel: unknown channel 'fax'; "
+         "use one of web, mail, agent, in_person"),
+        ({**CSV_PAYMENT, "paid_on": "2026-11-28"},
+         "row 3 (payment), field paid_on: is in the future: 2026-11-28"),
+        ({**CSV_PAYMENT, "coverage_month": "2026-12"},
+         "row 3 (payment), field coverage_month: a payment pays a bill or a premium month, "
+         "not both"),
+        ({**CSV_PAYMENT, "due_date": "2026-12-15"},
+         "row 3 (payment), field due_date: not a payment column; leave it empty"),
+        ({**CSV_PAYMENT, "credit": "5"},
+         "row 3 (payment), field credit: not a payment column; leave it empty"),
+        ({**CSV_BILL, "reference": "W-1"},
+         "row 3 (bill), field reference: not a bill column; leave it empty"),
+        ({**CSV_PAYMENT, "mrn": "10000002"},
+         "row 3 (payment), field mrn: no member row has this MRN"),
     ],
 )  # fmt: skip
 def test_each_bad_csv_value_is_reported_with_its_row_and_field(regions, row, problem):

@@ -1,4 +1,4 @@
-"""The billing feed's file formats: members with their medical bills and premium invoices.
+"""The billing feed's file formats: members with their bills, premiums and other payments.
 
 A feed file, JSON or CSV, is parsed and checked whole before anything is written: both
 formats become the same document first and share one validation (validation.py), and
@@ -13,10 +13,13 @@ from billing_core.adapters.feed.records import (
     CSV_COLUMNS,
     CSV_RECORD_COLUMNS,
     MEMBER_FIELDS,
+    PAYMENT_FIELDS,
     PREMIUM_FIELDS,
     BillRecord,
     FeedFormat,
     MemberRecord,
+    PaymentChannel,
+    PaymentRecord,
     PremiumRecord,
 )
 from billing_core.adapters.feed.validation import parse_feed_document
@@ -26,10 +29,13 @@ __all__ = [
     "CSV_COLUMNS",
     "CSV_RECORD_COLUMNS",
     "MEMBER_FIELDS",
+    "PAYMENT_FIELDS",
     "PREMIUM_FIELDS",
     "BillRecord",
     "FeedFormat",
     "MemberRecord",
+    "PaymentChannel",
+    "PaymentRecord",
     "PremiumRecord",
     "feed_document_to_csv",
     "load_feed_file",

@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from billing_core.adapters.feed.records import CSV_COLUMNS, CSV_RECORD_COLUMNS
+from billing_core.adapters.feed.records import CSV_COLUMNS, CSV_RECORD_COLUMNS, MEMBER_LISTS
 from billing_core.adapters.feed.rows import Problems
 from billing_core.adapters.feed.validation import CsvPlaces
 from billing_core.domain.money import shown as _shown
@@ -72,7 +72,7 @@ def csv_document(text: str) -> tuple[dict[str, Any], CsvPlaces, Problems]:
         kind = cells[record_at].strip().lower()
         if kind not in layout:
             problems.items.append(
-                f"row {number}, field record: must be member, bill or premium: "
+                f"row {number}, field record: must be member, bill, premium or payment: "
                 f"{_shown(cells[record_at])}"
             )
             continue
@@ -91,7 +91,7 @@ def csv_document(text: str) -> tuple[dict[str, Any], CsvPlaces, Problems]:
                 item[name] = value
         mrn = cells[mrn_at].strip()
         if kind == "member":
-            item["bills"], item["premiums"] = [], []
+            item.update({name: [] for name in MEMBER_LISTS})
             places.rows[("members", len(members))] = (number, "member")
             member_by_mrn.setdefault(mrn, (len(members), item))
             members.append(item)
@@ -108,7 +108,7 @@ def csv_document(text: str) -> tuple[dict[str, Any], CsvPlaces, Problems]:
             problems.items.append(f"row {number} ({kind}), field mrn: no member row has this MRN")
             continue
         index, member = owner
-        entries = member["bills" if kind == "bill" else "premiums"]
+        entries = member[f"{kind}s"]
         places.rows[("members", index, f"{kind}s", len(entries))] = (number, kind)
         entries.append(item)
     return document, places, problems
@@ -126,7 +126,7 @@ def by_row(problems: list[str]) -> list[str]:
 
 
 def feed_document_to_csv(document: Mapping[str, Any]) -> str:
-    """Write a feed document as feed CSV: each member row, then its bills and premiums."""
+    """Write a feed document as feed CSV: each member row, then its bills, premiums, payments."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
@@ -142,6 +142,8 @@ def feed_document_to_csv(document: Mapping[str, Any]) -> str:
             writer.writerow(cells("bill", member.get("mrn"), bill))
         for premium in member.get("premiums") or []:
             writer.writerow(cells("premium", member.get("mrn"), premium))
+        for payment in member.get("payments") or []:
+            writer.writerow(cells("payment", member.get("mrn"), payment))
     return out.getvalue()
 
 

@@ -6,6 +6,7 @@ MRNs and birth dates live only in memory here: the database gets their keyed dig
 
 from __future__ import annotations
 
+import enum
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,24 +21,33 @@ FeedFormat = Literal["json", "csv"]
 MEMBER_FIELDS = tuple(
     "mrn birth_date first_name last_name region state coverage_type phone email language"
     " monthly_premium address_line1 address_line2 address_city address_state address_zip"
-    " bills premiums".split()
+    " account_key credit bills premiums payments".split()
 )
 BILL_FIELDS = tuple(
-    "bill_number date_of_service facility provider amount paid due_date disputed".split()
+    "bill_number date_of_service facility provider amount paid due_date disputed"
+    " adjustments".split()
 )
 PREMIUM_FIELDS = ("coverage_month", "amount", "paid")
+PAYMENT_FIELDS = ("paid_on", "amount", "channel", "bill_number", "coverage_month", "reference")
+# A member's lists: in CSV each item is a row of its own kind.
+MEMBER_LISTS = ("bills", "premiums", "payments")
+_MEMBER_COLUMNS = tuple(name for name in MEMBER_FIELDS if name not in MEMBER_LISTS)
+# Added after the first release's columns, at the end, so its header still reads the same.
+_LATER_COLUMNS = ("account_key", "credit", "adjustments", "paid_on", "channel", "reference")
 
-# The CSV header, in this order; `amount` and `paid` serve bill and premium rows alike.
+# The CSV header, in this order; `amount` serves bill, premium and payment rows alike.
 CSV_COLUMNS = (
     "record",
-    *(name for name in MEMBER_FIELDS if name not in ("bills", "premiums")),
-    *BILL_FIELDS,
+    *(name for name in _MEMBER_COLUMNS if name not in _LATER_COLUMNS),
+    *(name for name in BILL_FIELDS if name not in _LATER_COLUMNS),
     "coverage_month",
+    *_LATER_COLUMNS,
 )
 CSV_RECORD_COLUMNS: Mapping[str, tuple[str, ...]] = {
-    "member": tuple(name for name in MEMBER_FIELDS if name not in ("bills", "premiums")),
+    "member": _MEMBER_COLUMNS,
     "bill": BILL_FIELDS,
     "premium": PREMIUM_FIELDS,
+    "payment": PAYMENT_FIELDS,
 }
 
 EARLIEST_BIRTH_DATE = date(1900, 1, 1)
@@ -49,6 +59,10 @@ BILL_NUMBER_LENGTH = 40
 EMAIL_LENGTH = 254
 ADDRESS_LINE_LENGTH = 100
 CITY_LENGTH = 60
+ACCOUNT_KEY_LENGTH = 40
+REFERENCE_LENGTH = 40
+# How far back the feed's payments reach: older ones are left out of the import.
+PAYMENT_HISTORY_MONTHS = 13
 # The fields of a mailing address, and those it cannot do without.
 ADDRESS_FIELDS = ("address_line1", "address_line2", "address_city", "address_state", "address_zip")
 ADDRESS_REQUIRED = ("address_line1", "address_city", "address_state", "address_zip")
@@ -57,6 +71,7 @@ ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 ISO_MONTH = re.compile(r"\d{4}-\d{2}")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 BILL_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
+ACCOUNT_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
 ZIP_CODE = re.compile(r"\d{5}(?:-\d{4})?")
 US_STATE = re.compile(r"[A-Z]{2}")
 
@@ -69,6 +84,15 @@ _US_PHONE = re.compile(r"(?:\+?1[\s.-]?)?\(?([2-9]\d{2})\)?[\s.-]?([2-9]\d{2})[\
 def e164(raw: str) -> str | None:
     found = _US_PHONE.fullmatch(raw)
     return "+1" + "".join(found.groups()) if found else normalize_phone_number(raw)
+
+
+def history_start(today: date, months: int = PAYMENT_HISTORY_MONTHS) -> date:
+    """The first day of the payment history: the same day `months` months before today."""
+    index = today.year * 12 + today.month - 1 - months
+    year, month = divmod(index, 12)
+    # Clamped to the month's last day: 31 March less one month is the end of February.
+    following = date(year + (month + 1) // 12, (month + 1) % 12 + 1, 1)
+    return date(year, month + 1, min(today.day, (following - date.resolution).day))
 
 
 def is_mrn(text: str) -> bool:
@@ -88,6 +112,8 @@ class BillRecord:
     due_date: date
     # The member disputes it with the billing system: no payment plan may take it.
     disputed: bool = False
+    # Insurance and adjustments: taken off what is owed.
+    adjustments_cents: int = 0
 
 
 @dataclass(frozen=True)
@@ -97,6 +123,27 @@ class PremiumRecord:
     coverage_month: date
     amount_cents: int
     paid_cents: int
+
+
+class PaymentChannel(enum.StrEnum):
+    """Where a payment the feed reports was made: anywhere but this pay line."""
+
+    WEB = "web"
+    MAIL = "mail"
+    AGENT = "agent"
+    IN_PERSON = "in_person"
+
+
+@dataclass(frozen=True)
+class PaymentRecord:
+    """A payment made elsewhere, checked: it paid one bill or one premium month."""
+
+    reference: str
+    paid_on: date
+    amount_cents: int
+    channel: PaymentChannel
+    bill_number: str | None = None
+    coverage_month: date | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +169,9 @@ class MemberRecord:
     address_city: str | None = None
     address_state: str | None = None
     address_zip: str | None = None
+    account_key: str | None = None
+    credit_cents: int = 0
+    payments: tuple[PaymentRecord, ...] = ()
 
     @property
     def mrn_last4(self) -> str:

@@ -18,6 +18,8 @@ from pydantic import BaseModel, ConfigDict, SkipValidation, ValidationInfo, mode
 from pydantic import field_validator as checks
 
 from billing_core.adapters.feed.records import (
+    ACCOUNT_KEY,
+    ACCOUNT_KEY_LENGTH,
     ADDRESS_FIELDS,
     ADDRESS_LINE_LENGTH,
     ADDRESS_REQUIRED,
@@ -32,12 +34,16 @@ from billing_core.adapters.feed.records import (
     MRN_DIGITS,
     NAME_LENGTH,
     PLACE_LENGTH,
+    REFERENCE_LENGTH,
     US_STATE,
     ZIP_CODE,
     BillRecord,
     MemberRecord,
+    PaymentChannel,
+    PaymentRecord,
     PremiumRecord,
     e164,
+    history_start,
     is_mrn,
 )
 from billing_core.domain.members import CoverageType
@@ -157,6 +163,7 @@ class BillRow(_Row):
     paid: int | None = None
     due_date: date | None = None
     disputed: bool | None = None
+    adjustments: int | None = None
 
     @checks("bill_number", mode="before")
     @classmethod
@@ -206,15 +213,39 @@ class BillRow(_Row):
         _fail(info, "disputed", f"must be true or false: {_shown(value)}")
         return None
 
+    @checks("adjustments", mode="before")
+    @classmethod
+    def _adjustments(cls, value: Any, info: ValidationInfo) -> int | None:
+        return _money(info, value, required=False)
+
     @model_validator(mode="after")
     def _cross_checks(self, info: ValidationInfo) -> BillRow:
-        # Once the whole row is read: paid against the amount, then the due date.
-        paid, amount = self.paid, self.amount
+        # Once the whole row is read: paid and adjustments against the amount, then the
+        # due date.
+        paid, amount, adjustments = self.paid, self.amount, self.adjustments
         if amount is not None and paid is not None and paid > amount:
             _fail(
                 info,
                 "paid",
                 f"more than the amount ({format_money(paid)} > {format_money(amount)})",
+            )
+        elif amount is not None and adjustments is not None and adjustments > amount:
+            _fail(
+                info,
+                "adjustments",
+                f"more than the amount ({format_money(adjustments)} > {format_money(amount)})",
+            )
+        elif (
+            amount is not None
+            and paid is not None
+            and adjustments is not None
+            and paid + adjustments > amount
+        ):
+            _fail(
+                info,
+                "adjustments",
+                f"with what was paid, more than the amount ({format_money(paid)} + "
+                f"{format_money(adjustments)} > {format_money(amount)})",
             )
         service, due = self.date_of_service, self.due_date
         if service is not None and due is not None and due < service:
@@ -234,6 +265,7 @@ class BillRow(_Row):
             self.paid or 0,
             self.due_date,
             bool(self.disputed),
+            self.adjustments or 0,
         )
 
 
@@ -281,6 +313,121 @@ class PremiumRow(_Row):
         return PremiumRecord(self.coverage_month, self.amount, self.paid or 0)
 
 
+class PaymentRow(_Row):
+    """A payment made elsewhere; context adds "seen" (references so far) and "today"."""
+
+    paid_on: date | None = None
+    amount: int | None = None
+    channel: PaymentChannel | None = None
+    bill_number: str | None = None
+    coverage_month: date | None = None
+    reference: str | None = None
+
+    @checks("paid_on", mode="before")
+    @classmethod
+    def _paid_on(cls, value: Any, info: ValidationInfo) -> date | None:
+        day = _day(info, value)
+        if day is not None and day > info.context["today"]:
+            _fail(info, "paid_on", f"is in the future: {day.isoformat()}")
+            return None
+        return day
+
+    @checks("amount", mode="before")
+    @classmethod
+    def _amount(cls, value: Any, info: ValidationInfo) -> int | None:
+        amount = _money(info, value)
+        if amount == 0:
+            _fail(info, "amount", "must be more than zero")
+            return None
+        return amount
+
+    @checks("channel", mode="before")
+    @classmethod
+    def _channel(cls, value: Any, info: ValidationInfo) -> PaymentChannel | None:
+        channel = _text(info, value, max_length=20)
+        if channel is None:
+            return None
+        try:
+            return PaymentChannel(channel.lower())
+        except ValueError:
+            _fail(
+                info,
+                "channel",
+                f"unknown channel {_shown(channel)}; "
+                f"use one of {', '.join(c.value for c in PaymentChannel)}",
+            )
+            return None
+
+    @checks("bill_number", mode="before")
+    @classmethod
+    def _bill_number(cls, value: Any, info: ValidationInfo) -> str | None:
+        number = _text(info, value, max_length=BILL_NUMBER_LENGTH, required=False)
+        if number is not None and not BILL_NUMBER.fullmatch(number):
+            _fail(info, "bill_number", f"letters, digits and . _ / - only: {_shown(number)}")
+            return None
+        return number
+
+    @checks("coverage_month", mode="before")
+    @classmethod
+    def _coverage_month(cls, value: Any, info: ValidationInfo) -> date | None:
+        value = _raw(value)
+        if value is _ABSENT:
+            return None
+        month = _month(value)
+        if month is None:
+            _fail(info, "coverage_month", f"not a month (YYYY-MM): {_shown(value)}")
+        return month
+
+    @checks("reference", mode="before")
+    @classmethod
+    def _reference(cls, value: Any, info: ValidationInfo) -> str | None:
+        reference = _text(info, value, max_length=REFERENCE_LENGTH)
+        if reference is not None and not BILL_NUMBER.fullmatch(reference):
+            _fail(info, "reference", f"letters, digits and . _ / - only: {_shown(reference)}")
+        elif reference is not None:
+            context = info.context
+            earlier = context["seen"].setdefault(reference, context["index"])
+            if earlier != context["index"]:
+                where = context["problems"].place(
+                    (*context["member_path"], "payments", earlier), None
+                )
+                _fail(info, "reference", f"{_shown(reference)} is also {where}")
+        return reference
+
+    @model_validator(mode="before")
+    @classmethod
+    def _paid_for(cls, data: Any, info: ValidationInfo) -> Any:
+        # What it paid: one bill or one premium month, never both, never neither.
+        if isinstance(data, Mapping):
+            bill = _raw(data.get("bill_number")) is not _ABSENT
+            month = _raw(data.get("coverage_month")) is not _ABSENT
+            if bill and month:
+                _fail(info, "coverage_month", "a payment pays a bill or a premium month, not both")
+            elif not (bill or month):
+                _fail(info, "bill_number", "bill_number or coverage_month is required")
+        return data
+
+    def record(self) -> PaymentRecord:
+        assert self.reference is not None and self.paid_on is not None
+        assert self.amount is not None and self.channel is not None
+        return PaymentRecord(
+            self.reference,
+            self.paid_on,
+            self.amount,
+            self.channel,
+            self.bill_number,
+            self.coverage_month,
+        )
+
+
+def _month(value: Any) -> date | None:
+    if isinstance(value, str) and ISO_MONTH.fullmatch(value):
+        year, number = int(value[:4]), int(value[5:])
+        if 1 <= number <= 12 and year >= 1:
+            return date(year, number, 1)
+    return None
+
+
 class MemberRow(_Row):
     """One member with their bills and premiums; context adds "regions" and "today"."""
 
@@ -300,8 +447,11 @@ class MemberRow(_Row):
     address_city: str | None = None
     address_state: str | None = None
     address_zip: str | None = None
+    account_key: str | None = None
+    credit: int | None = None
     bills: SkipValidation[tuple[BillRecord, ...] | None] = None
     premiums: SkipValidation[tuple[PremiumRecord, ...] | None] = None
+    payments: SkipValidation[tuple[PaymentRecord, ...] | None] = None
 
     @model_validator(mode="before")
     @classmethod
@@ -475,6 +625,23 @@ class MemberRow(_Row):
             return None
         return code
 
+    @checks("account_key", mode="before")
+    @classmethod
+    def _account_key(cls, value: Any, info: ValidationInfo) -> str | None:
+        raw = _raw(value)
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            value = str(raw)  # an account number a JSON writer left as a number
+        key = _text(info, value, max_length=ACCOUNT_KEY_LENGTH, required=False)
+        if key is not None and not ACCOUNT_KEY.fullmatch(key):
+            _fail(info, "account_key", f"letters, digits and . _ / - only: {_shown(key)}")
+            return None
+        return key
+
+    @checks("credit", mode="before")
+    @classmethod
+    def _credit(cls, value: Any, info: ValidationInfo) -> int | None:
+        return _money(info, value, required=False)
+
     @checks("bills", mode="before")
     @classmethod
     def _bills(cls, value: Any, info: ValidationInfo) -> tuple[BillRecord, ...] | None:
@@ -500,6 +667,19 @@ class MemberRow(_Row):
             return None if entries else ()
         return _children(info, entries, "premiums", PremiumRow)
 
+    @checks("payments", mode="before")
+    @classmethod
+    def _payments(cls, value: Any, info: ValidationInfo) -> tuple[PaymentRecord, ...] | None:
+        entries = _entries(info, value)
+        if entries is None:
+            return None
+        payments = _children(info, entries, "payments", PaymentRow)
+        if payments is None:
+            return None
+        # Older than the history the phone reads: checked, but left out of the import.
+        start = history_start(info.context["today"])
+        return tuple(payment for payment in payments if payment.paid_on >= start)
+
 
 def _address_needs(info: ValidationInfo) -> bool:
     """Whether this address field must be given: the address has other parts and needs it."""
@@ -515,7 +695,12 @@ def _entries(info: ValidationInfo, raw: Any) -> list[Any] | None:
     return raw
 
 
-def _children(info: ValidationInfo, entries: list[Any], kind: str, row: type[BillRow | PremiumRow]):
+def _children(
+    info: ValidationInfo,
+    entries: list[Any],
+    kind: str,
+    row: type[BillRow | PremiumRow | PaymentRow],
+):
     """Check each bill or premium of a member; their records, or None if any has a problem."""
     path, problems = info.context["path"], info.context["problems"]
     seen: dict[Any, int] = {}
@@ -536,6 +721,7 @@ def _children(info: ValidationInfo, entries: list[Any], kind: str, row: type[Bil
                 "member_path": path,
                 "seen": seen,
                 "index": index,
+                "today": info.context["today"],
             },
         )
         if len(problems.items) != before:
@@ -563,6 +749,7 @@ def checked_member(
     assert row.first_name is not None and row.last_name is not None
     assert row.region is not None and row.state is not None
     assert row.language is not None and row.bills is not None and row.premiums is not None
+    assert row.payments is not None
     return MemberRecord(
         mrn=row.mrn,
         birth_date=row.birth_date,
@@ -582,4 +769,7 @@ def checked_member(
         address_city=row.address_city,
         address_state=row.address_state,
         address_zip=row.address_zip,
+        account_key=row.account_key,
+        credit_cents=row.credit or 0,
+        payments=row.payments,
     )

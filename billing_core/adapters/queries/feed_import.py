@@ -1,6 +1,7 @@
 """The feed import's statements: plain rows read and written in batches, no ORM per object.
 
-Each kind of row is named (MEMBERS, BILLS, PREMIUMS); rows are dicts of column values.
+Each kind of row is named (MEMBERS, BILLS, PREMIUMS, FEED_PAYMENTS); rows are dicts of
+column values.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy import text as sql
 
 from billing_core.adapters.models import (
+    FeedPayment,
     MedicalBill,
     Member,
     Payment,
@@ -25,6 +27,7 @@ from billing_core.domain.payments import WENT_THROUGH
 MEMBERS = "members"
 BILLS = "bills"
 PREMIUMS = "premiums"
+FEED_PAYMENTS = "feed_payments"
 # Rows per IN (...) query: well under every backend's limit on bound parameters.
 LOOKUP_BATCH = 500
 
@@ -32,6 +35,7 @@ _TABLES: dict[str, Table] = {
     MEMBERS: cast(Table, Member.__table__),
     BILLS: cast(Table, MedicalBill.__table__),
     PREMIUMS: cast(Table, PremiumInvoice.__table__),
+    FEED_PAYMENTS: cast(Table, FeedPayment.__table__),
 }
 
 

@@ -64,7 +64,7 @@ def member_bills(
     if bill_number is not None:
         query = query.where(MedicalBill.bill_number == bill_number)
     else:
-        query = query.where(MedicalBill.amount_cents > MedicalBill.paid_cents)
+        query = query.where(MedicalBill.owes())
     query = query.order_by(MedicalBill.id)
     if lock:
         query = query.with_for_update()
@@ -79,7 +79,7 @@ def plan_bills(uow: UnitOfWork, member_id: int, plan_id: int, *, lock: bool) -> 
         .where(
             PlanBill.plan_id == plan_id,
             MedicalBill.member_id == member_id,
-            MedicalBill.amount_cents > MedicalBill.paid_cents,
+            MedicalBill.owes(),
         )
         .order_by(MedicalBill.id)
     )
@@ -252,10 +252,12 @@ def member_payment_by_confirmation(
     ).one_or_none()
 
 
-def payments_created_since(uow: UnitOfWork, start: datetime) -> Iterator[tuple[Payment, str]]:
-    """Every payment created since then with its member's MRN last 4, oldest first, streamed."""
+def payments_created_since(
+    uow: UnitOfWork, start: datetime
+) -> Iterator[tuple[Payment, str, str | None]]:
+    """Each payment created since then, its member's MRN last 4 and account key; oldest first."""
     rows = uow.session.execute(
-        select(Payment, Member.mrn_last4)
+        select(Payment, Member.mrn_last4, Member.account_key)
         .join(Member, Member.id == Payment.member_id)
         .where(Payment.created_at >= start)
         .order_by(Payment.created_at, Payment.id)

@@ -119,7 +119,7 @@ def bills_of(uow: UnitOfWork, plan_ids: Sequence[int]) -> dict[int, list[tuple[s
         select(
             PlanBill.plan_id,
             MedicalBill.bill_number,
-            MedicalBill.amount_cents - MedicalBill.paid_cents,
+            MedicalBill.amount_cents - MedicalBill.adjustments_cents - MedicalBill.paid_cents,
         )
         .join(MedicalBill, MedicalBill.id == PlanBill.bill_id)
         .where(PlanBill.plan_id.in_(plan_ids))

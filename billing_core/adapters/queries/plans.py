@@ -48,7 +48,7 @@ def open_bills(uow: UnitOfWork, member_id: int) -> list[MedicalBill]:
             select(MedicalBill)
             .where(
                 MedicalBill.member_id == member_id,
-                MedicalBill.amount_cents > MedicalBill.paid_cents,
+                MedicalBill.owes(),
             )
             .order_by(MedicalBill.due_date, MedicalBill.id)
         ).all()

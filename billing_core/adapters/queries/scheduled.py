@@ -116,7 +116,7 @@ def open_bills(uow: UnitOfWork, member_id: int, bill_number: str | None) -> list
     if bill_number is not None:
         query = query.where(MedicalBill.bill_number == bill_number)
     else:
-        query = query.where(MedicalBill.amount_cents > MedicalBill.paid_cents)
+        query = query.where(MedicalBill.owes())
     return list(uow.session.scalars(query.order_by(MedicalBill.due_date)).all())
 
 
