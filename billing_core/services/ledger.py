@@ -85,7 +85,7 @@ def _entries(uow: UnitOfWork, since: datetime) -> Iterator[LedgerEntry]:
                 at=event.at,
                 change=event.status,
                 confirmation_number=payment.confirmation_number,
-                account_key=getattr(member, "account_key", None),
+                account_key=member.account_key,
                 mrn_last4=member.mrn_last4,
                 item=item,
                 bill_number=bill_number,

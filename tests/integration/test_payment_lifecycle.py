@@ -415,9 +415,16 @@ def test_the_ledger_has_one_entry_per_bill_and_change_and_sums_to_what_payments_
     assert [entry["change"] for entry in ledger(core, MONDAY)] == ["returned"]
 
 
-def test_the_ledger_in_json_lists_the_same_entries(core, member_id, app):
+def test_the_ledger_in_json_lists_the_same_entries_with_the_billing_system_s_key(
+    core, member_id, app
+):
     import json
 
+    from billing_core.adapters.models import Member
+
+    with core.unit_of_work() as uow:
+        uow.session.get(Member, member_id).account_key = "ACCT-77-0417"
+        uow.commit()
     core.pay(card(member_id, amount=4550))
     result = app.test_cli_runner().invoke(
         args=["payments", "export-ledger", "--since", "2026-11-27", "--format", "json"]
@@ -430,3 +437,4 @@ def test_the_ledger_in_json_lists_the_same_entries(core, member_id, app):
         "45.50",
         "bill",
     )
+    assert entry["account_key"] == "ACCT-77-0417" and entry["plan_id"] is None
