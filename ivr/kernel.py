@@ -354,8 +354,6 @@ def ask(
     """
     action = bind_prompt(turn, answer_step)
     response = VoiceResponse()
-    for say in lead:
-        response.append(say)
     gather = Gather(
         input="dtmf speech",
         action=action,
@@ -369,7 +367,8 @@ def ask(
         finish_on_key=finish_on_key,
         num_digits=num_digits,
     )
-    for say in prompts:
+    # The lead too is inside: a caller who knows what to press never waits for a sentence.
+    for say in (*lead, *prompts):
         gather.append(say)
     response.append(gather)
     response.append(Redirect(action, method="POST"))
@@ -415,13 +414,24 @@ def go(turn: Turn, next_step: Step | Exit, *says: Say, **values: str) -> VoiceRe
             # The step before changed the call's language: the next one speaks it.
             turn.voice = turn.voice_for(turn.call.language)
         reply = next_step(turn, **values)
-        reply.verbs[:0] = says
+        speak_first(reply, says)
         return reply
     response = VoiceResponse()
     for say in says:
         response.append(say)
     response.append(Redirect(url_for(endpoint, **values), method="POST"))
     return response
+
+
+def speak_first(reply: VoiceResponse, says: Iterable[Say]) -> None:
+    """Put the sentences at the front of the answer: inside its <Gather> when it asks
+    something, so the caller may press during them (barge-in), else before its verbs."""
+    says = list(says)
+    first = reply.verbs[0] if reply.verbs else None
+    if isinstance(first, Gather):
+        first.verbs[:0] = says
+    else:
+        reply.verbs[:0] = says
 
 
 def goodbye(turn: Turn, *says: Say) -> VoiceResponse:

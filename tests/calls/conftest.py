@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from importlib.metadata import entry_points
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from babel.support import NullTranslations
@@ -64,11 +65,31 @@ def reword(app, changes: dict[str, str]) -> None:
 
 
 def passes(app, script) -> None:
-    """Play the script; a failure shows the script's own report."""
+    """Play the script; a failure shows the script's own report. Every answer that asks
+    something lets the caller press during every sentence of it (barge-in)."""
     try:
-        ScriptRunner(app).run(script)
+        result = ScriptRunner(app).run(script)
     except ScriptFailure as failure:
         report = str(failure)
     else:
+        waits = [
+            f"{turn.bare_path}: {sentence!r}"
+            for turn in result.turns
+            for sentence in said_before_gather(turn.twiml)
+        ]
+        assert not waits, "sentences a caller must sit through before pressing: " + "; ".join(
+            waits
+        )
         return
     pytest.fail(report, pytrace=False)
+
+
+def said_before_gather(twiml: str) -> list[str]:
+    """The <Say> texts at the top of an answer before its <Gather>: no key stops them."""
+    root = ElementTree.fromstring(twiml)
+    verbs = list(root)
+    tags = [verb.tag for verb in verbs]
+    if "Gather" not in tags:
+        return []
+    before = verbs[: tags.index("Gather")]
+    return ["".join(verb.itertext()) for verb in before if verb.tag == "Say"]

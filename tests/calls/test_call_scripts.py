@@ -94,3 +94,13 @@ def test_a_mistake_in_a_script_is_named_with_its_file_and_line(text, problem):
     with pytest.raises(ScriptError) as refused:
         parse_script(text, source="s.yaml")
     assert problem in str(refused.value)
+
+
+def test_a_sentence_spoken_before_the_gather_is_one_no_key_can_stop():
+    from tests.calls.conftest import said_before_gather
+
+    waits = "<Response><Say>Thank you.</Say><Gather><Say>Press 1.</Say></Gather></Response>"
+    assert said_before_gather(waits) == ["Thank you."]
+    inside = "<Response><Gather><Say>Thank you.</Say></Gather><Redirect>/a</Redirect></Response>"
+    assert said_before_gather(inside) == []
+    assert said_before_gather("<Response><Say>Goodbye.</Say><Hangup/></Response>") == []
