@@ -188,7 +188,7 @@ def refund(
     with uow_factory() as uow:
         payment = _payment(uow, confirmation_number)
         pending = _pending(uow, payment.id)
-        if pending is None:
+        if pending is None:  # else: asked before with no answer; ask again under its key
             if not payment.status.went_through and payment.status is not PaymentStatus.REFUNDED:
                 raise RefundRefused(RefundRefused.NOT_TAKEN)
             if payment.status is PaymentStatus.SUBMITTED:
@@ -227,8 +227,9 @@ def void(
         )
         if found is not None and found.status == DONE:
             return _given_back(payment, found, repeated=True)
-        pending = found if found is not None and found.status == PENDING else None
-        if pending is None:
+        if found is not None and found.status == PENDING:
+            refund_id = found.id  # asked before, no answer yet: ask again under its key
+        else:
             if payment.status is PaymentStatus.VOIDED:
                 raise RefundRefused(RefundRefused.NOTHING_LEFT)
             if not payment.status.went_through:
@@ -238,12 +239,10 @@ def void(
             if found is not None:  # refused by the gateway before: ask once more
                 found.status, found.failure_reason, found.updated_at = PENDING, None, now
                 uow.commit()
-                pending = found.id
+                refund_id = found.id
             else:
-                pending = _ask(uow, payment, VOID, payment.amount_cents, key, by, now)
-        else:
-            pending = pending.id
-    return _finish(uow_factory, gateway, pending, now)
+                refund_id = _ask(uow, payment, VOID, payment.amount_cents, key, by, now)
+    return _finish(uow_factory, gateway, refund_id, now)
 
 
 def _ask(uow, payment: Payment, kind: str, amount: int, key: str, by: str, now) -> int:
