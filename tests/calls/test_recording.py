@@ -226,7 +226,8 @@ def test_a_recording_problem_never_costs_the_caller_the_call_nor_logs_what_was_s
     call.hang_up()
     assert recordings(recorded_app) == []
     assert "could not be recorded (ValueError at " in caplog.text
-    assert "4242" not in caplog.text
+    # Nothing said or raised is logged; only the CallSid, whose hex may hold any digits.
+    assert "4242" not in caplog.text.replace(call.call_sid, "CA…")
 
 
 def test_a_recordings_folder_that_cannot_be_written_never_costs_the_call(
