@@ -173,6 +173,16 @@ class BillingCore:
             returned_item_fee_cents=self.returned_item_fee_cents,
         )
 
+    def follow_bank_debit(self, reference: str) -> payment_lifecycle.DebitReport:
+        """Record what became of the debit a gateway's event named, as the gateway says."""
+        return payment_lifecycle.follow_bank_debit(
+            self.unit_of_work,
+            self.gateway,
+            reference=reference,
+            now=self.clock.now(),
+            returned_item_fee_cents=self.returned_item_fee_cents,
+        )
+
     def refund_payment(
         self,
         confirmation_number: str,

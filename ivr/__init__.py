@@ -16,7 +16,19 @@ from billing_core.core import BillingCore
 from billing_core.domain.clock import SystemClock
 from billing_core.domain.identity import IdentityHasher
 from billing_core.services.identification import LockoutPolicy
-from ivr import calls, cli, config, health, jobs, logs, messaging, metrics, recording, unsubscribe
+from ivr import (
+    calls,
+    cli,
+    config,
+    health,
+    jobs,
+    logs,
+    messaging,
+    metrics,
+    recording,
+    stripe_events,
+    unsubscribe,
+)
 from ivr.call_state import CallStore
 from ivr.flows import (
     agent,
@@ -143,6 +155,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     messaging.install(app)
     calls.NOT_WEBHOOKS.add(unsubscribe.bp.name)
     unsubscribe.install(app)
+    calls.NOT_WEBHOOKS.add(stripe_events.bp.name)
+    stripe_events.install(app)
     capture.ach_parameters(app.config)  # a malformed value stops the start-up, not a call
     unbound = [exit.name for exit in (*EXITS, *capture.EXITS, *pay.EXITS) if not exit.bound]
     if unbound:

@@ -88,6 +88,8 @@ class IvrSettings(BaseSettings):
     IVR_VOICE_ES: str = "Google.es-US-Neural2-A"
     IVR_GATEWAY: str = "sandbox"
     IVR_STRIPE_API_KEY: str = ""
+    # The signing secret of the Stripe webhook endpoint (/stripe/events); empty: off.
+    IVR_STRIPE_WEBHOOK_SECRET: str = ""
     IVR_PAY_CONNECTOR: str = "sandbox"
     IVR_PAY_TIMEOUT: int = 10
     IVR_PAY_MATCHING_INPUTS: bool = True

@@ -109,27 +109,50 @@ def follow_bank_debits(
     with uow_factory() as uow:
         debits = queries.submitted_debits(uow, gateway.name)
     for payment_id, reference in debits:
-        if reference is None:
-            continue
-        try:
-            found = gateway.settlement(reference)
-        except (GatewayError, GatewayTimeout) as error:
-            log.warning("bank debit %s: settlement not known: %s", payment_id, error)
-            report.errors += 1
-            continue
-        if found.state == SETTLED:
-            confirmation = _record_settled(uow_factory(), payment_id, now)
-            if confirmation:
-                report.settled.append(confirmation)
-        elif found.state in (RETURNED, VOIDED):
-            confirmation = _record_returned(
-                uow_factory(), payment_id, found.return_code, returned_item_fee_cents, now
+        if reference is not None:
+            _follow(
+                uow_factory, gateway, payment_id, reference, returned_item_fee_cents, now, report
             )
-            if confirmation:
-                report.returned.append(confirmation)
-        else:
-            report.clearing += 1
     return report
+
+
+def follow_bank_debit(
+    uow_factory: Callable[[], UnitOfWork],
+    gateway: PaymentGateway,
+    *,
+    reference: str,
+    now: datetime,
+    returned_item_fee_cents: int = 0,
+) -> DebitReport:
+    """Record what became of the one debit with this gateway reference, if it is still
+    clearing (a gateway's event named it); the gateway's own record decides, not the event."""
+    report = DebitReport()
+    with uow_factory() as uow:
+        payment_id = queries.submitted_debit_by_reference(uow, gateway.name, reference)
+    if payment_id is not None:
+        _follow(uow_factory, gateway, payment_id, reference, returned_item_fee_cents, now, report)
+    return report
+
+
+def _follow(uow_factory, gateway, payment_id, reference, fee_cents, now, report) -> None:
+    try:
+        found = gateway.settlement(reference)
+    except (GatewayError, GatewayTimeout) as error:
+        log.warning("bank debit %s: settlement not known: %s", payment_id, error)
+        report.errors += 1
+        return
+    if found.state == SETTLED:
+        confirmation = _record_settled(uow_factory(), payment_id, now)
+        if confirmation:
+            report.settled.append(confirmation)
+    elif found.state in (RETURNED, VOIDED):
+        confirmation = _record_returned(
+            uow_factory(), payment_id, found.return_code, fee_cents, now
+        )
+        if confirmation:
+            report.returned.append(confirmation)
+    else:
+        report.clearing += 1
 
 
 def _record_settled(uow: UnitOfWork, payment_id: int, now: datetime) -> str | None:

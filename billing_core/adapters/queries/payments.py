@@ -351,6 +351,17 @@ def submitted_debits(uow: UnitOfWork, gateway_name: str) -> list[tuple[int, str 
     return [tuple(row) for row in rows]
 
 
+def submitted_debit_by_reference(uow: UnitOfWork, gateway_name: str, reference: str) -> int | None:
+    """The id of the bank debit through this gateway with this reference, still clearing."""
+    return uow.session.scalar(
+        select(Payment.id).where(
+            Payment.gateway == gateway_name,
+            Payment.gateway_reference == reference,
+            Payment.status == PaymentStatus.SUBMITTED,
+        )
+    )
+
+
 def payment_by_confirmation(uow: UnitOfWork, confirmation_number: str) -> Payment | None:
     return uow.session.scalars(
         select(Payment).where(Payment.confirmation_number == confirmation_number)
