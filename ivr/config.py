@@ -93,6 +93,8 @@ class IvrSettings(BaseSettings):
     IVR_PAY_CONNECTOR: str = "sandbox"
     IVR_PAY_TIMEOUT: int = 10
     IVR_PAY_MATCHING_INPUTS: bool = True
+    # Whether <Pay> asks a card's billing ZIP code: on where the gateway verifies it.
+    IVR_PAY_POSTAL_CODE: bool = True
     IVR_PAY_ACH_PARAMETERS: str = ""
     IVR_GATEWAY_TIMEOUT: int = 8
     IVR_DB_LOCK_TIMEOUT_MS: int = 2000

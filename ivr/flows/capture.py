@@ -184,6 +184,8 @@ def pay_verb(turn: Turn, method: str, **options) -> Pay:
     )
     matching = method == "ach-debit" and settings["IVR_PAY_MATCHING_INPUTS"]
     fields = CARD_FIELDS if method == "credit-card" else BANK_FIELDS
+    if options.get("postal_code") is False:
+        fields = {name: asked for name, asked in fields.items() if name != "postal-code"}
     for name, asked in fields.items():
         pay.append(_prompt(name, say(asked.ask)))
         if name == "security-code":
@@ -228,7 +230,9 @@ def take_card(turn: Turn, returns: Returns) -> VoiceResponse:
             "credit-card",
             valid_card_types=VALID_CARD_TYPES,
             security_code=True,
-            postal_code=True,
+            # Only where the gateway checks it (address verification): each field costs
+            # the caller seconds.
+            postal_code=turn.settings["IVR_PAY_POSTAL_CODE"],
         )
     )
     return response

@@ -6,6 +6,7 @@ import io
 import logging
 import re
 from datetime import date
+from xml.etree import ElementTree
 
 import pytest
 from sqlalchemy import func, select
@@ -349,3 +350,21 @@ def test_no_card_or_account_number_is_kept_in_logs_or_any_table(
             if isinstance(value, str | dict | list)
         )
     assert not security_code.search(stored_text)
+
+
+def test_without_address_verification_the_card_is_taken_without_its_zip_code(
+    twilio, core, member, app
+):
+    app.config["IVR_PAY_POSTAL_CODE"] = False
+    call = identified(twilio)
+    for keys in ("1", "1", "1", "1"):  # the first bill, in full, by card
+        call.press(keys)
+    pay = ElementTree.fromstring(call.transcript[-1].twiml).find("Pay")
+    assert pay.get("postalCode") == "false"
+    assert "postal-code" not in {prompt.get("for") for prompt in pay.findall("Prompt")}
+    call.pay_card("4242424242424242", expiry="1230", cvc="123")
+    asked = [prompt.text for prompt in call.pay_prompts]
+    assert "Enter the billing ZIP code." not in asked
+    assert "Enter your card number, then press pound." in asked
+    call.press("1")
+    assert call.heard_since_input[0] == "Your payment of $200.00 is complete."
