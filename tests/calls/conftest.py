@@ -77,9 +77,7 @@ def passes(app, script) -> None:
             for turn in result.turns
             for sentence in said_before_gather(turn.twiml)
         ]
-        assert not waits, "sentences a caller must sit through before pressing: " + "; ".join(
-            waits
-        )
+        assert not waits, "sentences a caller must sit through before pressing: " + "; ".join(waits)
         return
     pytest.fail(report, pytrace=False)
 
