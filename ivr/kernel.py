@@ -497,6 +497,29 @@ def global_key(turn: Turn, digits: str, repeat_step: Step) -> VoiceResponse | No
     return None
 
 
+def offer(turn: Turn, options: Iterable[Prompt], answer_step: Step) -> VoiceResponse:
+    """Offer a menu: each option spoken inside one <Gather> of one key."""
+    return ask(turn, [turn.say(option) for option in options], answer_step, num_digits=1)
+
+
+def choice(
+    turn: Turn, choices: Mapping[str, Step | Exit], where: str, asked: Step
+) -> VoiceResponse:
+    """Go where the key pressed at a menu leads: its choice, a key that works everywhere,
+    or the menu again (after silence, or "that is not one of the choices")."""
+    digits = answered(turn)
+    if not digits:
+        return no_answer(turn, where, asked)
+    if digits in choices:
+        done(turn, where)
+        return go(turn, choices[digits])
+    handled = global_key(turn, digits, asked)
+    if handled is not None:
+        done(turn, where)
+        return handled
+    return retry(turn, where, asked, Prompt.NOT_A_CHOICE)
+
+
 def agreed(turn: Turn, where: str, asked: Step, *, declined: Step) -> VoiceResponse | None:
     """Take the answer to "press 1 to accept, 2 to go back": None when the caller pressed 1.
 

@@ -14,7 +14,20 @@ from twilio.twiml.voice_response import VoiceResponse
 from billing_core.domain.documents import Delivery, DocumentKind
 from billing_core.domain.exceptions import DocumentNotDeliverable
 from ivr.flows import notices, paperless
-from ivr.kernel import MAIN_MENU, Turn, answered, ask, done, global_key, go, no_answer, retry, step
+from ivr.kernel import (
+    MAIN_MENU,
+    Turn,
+    answered,
+    ask,
+    choice,
+    done,
+    global_key,
+    go,
+    no_answer,
+    offer,
+    retry,
+    step,
+)
 from ivr.prompts import Prompt
 from ivr.speech import Fragment
 
@@ -85,16 +98,10 @@ OPTIONS = (
 @step(bp, "", member=True)
 def menu(turn: Turn) -> VoiceResponse:
     """Offer statements and letters, paperless billing, and the choice of how notices go."""
-    return ask(turn, [turn.say(option) for option in OPTIONS], choose, num_digits=1)
+    return offer(turn, OPTIONS, choose)
 
 
 @step(bp, "/choose", member=True, answer=True)
 def choose(turn: Turn) -> VoiceResponse:
     """Go where the key pressed leads."""
-    digits = answered(turn)
-    if not digits:
-        return no_answer(turn, "documents", menu)
-    if digits in CHOICES:
-        done(turn, "documents")
-        return go(turn, CHOICES[digits])
-    return global_key(turn, digits, menu) or retry(turn, "documents", menu, Prompt.NOT_A_CHOICE)
+    return choice(turn, CHOICES, "documents", menu)

@@ -6,7 +6,7 @@ from flask import Blueprint
 from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.flows import balances, documents, pay, planned, recent, ways_to_pay
-from ivr.kernel import MAIN_MENU, Turn, answered, ask, done, global_key, go, no_answer, retry, step
+from ivr.kernel import MAIN_MENU, Turn, choice, offer, step
 from ivr.prompts import Prompt
 
 bp = Blueprint("menu", __name__, url_prefix="/voice/menu")
@@ -37,20 +37,10 @@ OPTIONS = (
 @step(bp, "", member=True)
 def main(turn: Turn) -> VoiceResponse:
     """Offer the main menu."""
-    return ask(turn, [turn.say(option) for option in OPTIONS], choose, num_digits=1)
+    return offer(turn, OPTIONS, choose)
 
 
 @step(bp, "/choose", member=True, answer=True)
 def choose(turn: Turn) -> VoiceResponse:
     """Go where the key pressed at the main menu leads."""
-    digits = answered(turn)
-    if not digits:
-        return no_answer(turn, "main_menu", main)
-    if digits in CHOICES:
-        done(turn, "main_menu")
-        return go(turn, CHOICES[digits])
-    handled = global_key(turn, digits, main)
-    if handled is not None:
-        done(turn, "main_menu")
-        return handled
-    return retry(turn, "main_menu", main, Prompt.NOT_A_CHOICE)
+    return choice(turn, CHOICES, "main_menu", main)

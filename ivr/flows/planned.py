@@ -6,7 +6,7 @@ from flask import Blueprint
 from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.flows import autopay, plans, scheduled
-from ivr.kernel import Turn, answered, ask, done, global_key, go, no_answer, retry, step
+from ivr.kernel import Turn, choice, offer, step
 from ivr.prompts import Prompt
 
 bp = Blueprint("planned", __name__, url_prefix="/voice/planned")
@@ -28,16 +28,10 @@ OPTIONS = (
 @step(bp, "", member=True)
 def menu(turn: Turn) -> VoiceResponse:
     """Offer automatic payments and the other payments arranged ahead."""
-    return ask(turn, [turn.say(option) for option in OPTIONS], choose, num_digits=1)
+    return offer(turn, OPTIONS, choose)
 
 
 @step(bp, "/choose", member=True, answer=True)
 def choose(turn: Turn) -> VoiceResponse:
     """Go where the key pressed leads."""
-    digits = answered(turn)
-    if not digits:
-        return no_answer(turn, "planned", menu)
-    if digits in CHOICES:
-        done(turn, "planned")
-        return go(turn, CHOICES[digits])
-    return global_key(turn, digits, menu) or retry(turn, "planned", menu, Prompt.NOT_A_CHOICE)
+    return choice(turn, CHOICES, "planned", menu)
