@@ -28,9 +28,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
 
-from billing_core.adapters.models import Member
+from billing_core.adapters.models import (
+    AutopayEnrollment,
+    MedicalBill,
+    Member,
+    PaymentPlan,
+    PremiumInvoice,
+)
 from billing_core.adapters.queries import accounts as account_queries
 from billing_core.adapters.queries import plans as plan_queries
 from billing_core.adapters.queries import preferences as preference_queries
@@ -89,11 +95,29 @@ _REMINDED = (
 )
 
 
+def _to_remind():
+    """The SQL test of a member with something to be reminded of: a bill or premium month
+    still owed, automatic payments, or an active payment plan (the rest are not read)."""
+    return or_(
+        exists().where(MedicalBill.member_id == Member.id, MedicalBill.owes()),
+        exists().where(
+            PremiumInvoice.member_id == Member.id,
+            PremiumInvoice.amount_cents > PremiumInvoice.paid_cents,
+        ),
+        exists().where(
+            AutopayEnrollment.member_id == Member.id, AutopayEnrollment.cancelled_at.is_(None)
+        ),
+        exists().where(PaymentPlan.member_id == Member.id, PaymentPlan.status == "active"),
+    )
+
+
 def run_batches(uow: UnitOfWork, size: int) -> list[MemberRange]:
-    """The batches of a run: ranges of `size` member ids, each holding a member."""
+    """The batches of a run: ranges of `size` member ids, each holding a member to remind."""
     number = Member.id // size
     with uow:
-        numbers = list(uow.session.scalars(select(number).distinct().order_by(number)))
+        numbers = list(
+            uow.session.scalars(select(number).where(_to_remind()).distinct().order_by(number))
+        )
     return member_ranges(numbers, size)
 
 
@@ -109,7 +133,7 @@ def run_reminders(
     """Queue the reminders due as of then for every member (or a batch of them), once each."""
     started = timer.perf_counter()
     report = RunReport()
-    query = select(Member.id).order_by(Member.id)
+    query = select(Member.id).where(_to_remind()).order_by(Member.id)
     if members is not None:
         query = query.where(Member.id >= members.first, Member.id < members.stop)
     with uow_factory() as uow:
