@@ -13,6 +13,7 @@ import gettext
 import logging
 import string
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO
 
@@ -26,6 +27,27 @@ DOMAIN = "messages"
 SOURCE_LANGUAGE = "en"
 
 log = logging.getLogger(__name__)
+
+
+def N_(message: str) -> str:
+    """Mark an English message for the catalog (make catalog); it is translated when used."""
+    return message
+
+
+class Words:
+    """A module's English words by key, and the same keys in a language, read once each."""
+
+    def __init__(self, english: Mapping[str, str]) -> None:
+        self.english = dict(english)
+        self._by_language: dict[str, dict[str, str]] = {}
+
+    def __call__(self, language: str) -> dict[str, str]:
+        found = self._by_language.get(language)
+        if found is None:
+            gettext = translations(language).gettext
+            found = {key: gettext(text) for key, text in self.english.items()}
+            self._by_language[language] = found
+        return found
 
 
 def catalog_path(language: str) -> Path:

@@ -13,7 +13,6 @@ that moment.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from billing_core.adapters.print_manifest import ManifestRow, manifest_csv
 from billing_core.adapters.queries import accounts as account_queries
 from billing_core.adapters.queries import documents as queries
 from billing_core.adapters.queries import preferences as preference_queries
-from billing_core.adapters.translations import translations
+from billing_core.adapters.translations import N_, Words
 from billing_core.adapters.unit_of_work import UnitOfWork
 from billing_core.domain.documents import (
     EARLIEST_TAX_YEAR,
@@ -47,7 +46,7 @@ from billing_core.domain.payments import TargetKind
 from billing_core.domain.regions import Region, RegionCatalog
 from billing_core.services import audit, history, outbox
 from billing_core.services.history import HistoryLine
-from billing_core.services.receipts import N_, method_words
+from billing_core.services.receipts import method_words
 
 DEFAULT_LANGUAGE = "en"
 HISTORY_MONTHS = 13
@@ -349,12 +348,6 @@ def _checked_year(kind: DocumentKind, year: int | None, today: date) -> int | No
     return year
 
 
-@functools.cache
-def _translated(language: str) -> dict[str, str]:
-    gettext = translations(language).gettext
-    return {key: gettext(english) for key, english in _WORDS.items()}
-
-
 class _Format:
     """Money, days and months as the member's language writes them."""
 
@@ -570,3 +563,6 @@ def _tax_table(
         total=total,
     )
     return table, words["tax_intro"].format(year=year), words["tax_none"].format(year=year)
+
+
+_translated = Words(_WORDS)

@@ -8,7 +8,6 @@ A receipt names the card or account only by its brand (or account type) and last
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
@@ -17,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 
-from billing_core.adapters.translations import translations
+from billing_core.adapters.translations import N_, Words, translations
 from billing_core.domain.money import LOCALES, format_amount
 from billing_core.services.outbox import EMAIL, SMS, OutgoingMessage
 
@@ -36,11 +35,6 @@ _CARD_BRANDS = {
     "jcb": "JCB",
     "diners-club": "Diners Club",
 }
-
-
-def N_(message: str) -> str:
-    """Mark an English message for the catalog (make catalog); it is translated when used."""
-    return message
 
 
 # Account types as Twilio's <Pay> names them.
@@ -333,12 +327,6 @@ def _words(receipt: Receipt) -> dict[str, str]:
     return _translated(language)
 
 
-@functools.cache
-def _translated(language: str) -> dict[str, str]:
-    gettext = translations(language).gettext
-    return {key: gettext(english) for key, english in _WORDS.items()}
-
-
 def _account_type(brand: str, language: str) -> str | None:
     english = _ACCOUNT_TYPES.get(brand)
     return translations(language).gettext(english) if english else None
@@ -392,3 +380,6 @@ def deliverable(*, phone: str | None, email: str | None) -> tuple[str, str] | tu
     if phone and is_e164(phone):
         return SMS, phone
     return None, None
+
+
+_translated = Words(_WORDS)

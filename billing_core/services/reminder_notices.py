@@ -9,20 +9,13 @@ recurring text. Pure functions.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
-from billing_core.adapters.translations import translations
+from billing_core.adapters.translations import N_, Words
 from billing_core.domain.money import LOCALES
 from billing_core.services import receipts
 from billing_core.services.autopay_notices import format_fields
 from billing_core.services.outbox import EMAIL, SMS, OutgoingMessage
-
-
-def N_(message: str) -> str:
-    """Mark an English message for the catalog (make catalog); it is translated when used."""
-    return message
-
 
 _WORDS = {
     "greeting": N_("Hello {name},"),
@@ -123,7 +116,4 @@ def page_words(language: str) -> dict[str, str]:
     return _translated(language if language in LOCALES else receipts.DEFAULT_LANGUAGE)
 
 
-@functools.cache
-def _translated(language: str) -> dict[str, str]:
-    gettext = translations(language).gettext
-    return {key: gettext(english) for key, english in {**_WORDS, **_PAGE_WORDS}.items()}
+_translated = Words({**_WORDS, **_PAGE_WORDS})

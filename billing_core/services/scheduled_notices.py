@@ -6,24 +6,18 @@ Each goes by email when the member has an address, else by text. Pure functions.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from datetime import date
 
 from babel.dates import format_date
 
-from billing_core.adapters.translations import translations
+from billing_core.adapters.translations import N_, Words
 from billing_core.domain.money import LOCALES, format_amount
 from billing_core.services import receipts
 from billing_core.services.autopay_notices import Addressee
 from billing_core.services.outbox import EMAIL, OutgoingMessage
 
 __all__ = ["Addressee", "notice"]
-
-
-def N_(message: str) -> str:
-    """Mark an English message for the catalog (make catalog); it is translated when used."""
-    return message
 
 
 _WORDS = {
@@ -85,7 +79,4 @@ def dated_notice(
     )
 
 
-@functools.cache
-def _translated(language: str) -> dict[str, str]:
-    gettext = translations(language).gettext
-    return {key: gettext(english) for key, english in _WORDS.items()}
+_translated = Words(_WORDS)
