@@ -62,7 +62,11 @@ def _money(match: re.Match[str], voice: str) -> str:
     dollars = match.group(1).replace(",", "")
     cents = match.group(2)
     spanish = voice == "es"
-    spoken = f"{dollars} {('dólar' if spanish else 'dollar') if dollars == '1' else ('dólares' if spanish else 'dollars')}"
+    if spanish:
+        unit = "dólar" if dollars == "1" else "dólares"
+    else:
+        unit = "dollar" if dollars == "1" else "dollars"
+    spoken = f"{dollars} {unit}"
     if cents and cents != "00":
         spoken += (
             f" {'con' if spanish else 'and'} {int(cents)} {'centavos' if spanish else 'cents'}"

@@ -29,7 +29,9 @@ from billing_core.adapters.migrate import upgrade as migrate
 from billing_core.domain.clock import ManualClock
 from ivr import create_app
 from ivr_sim import VirtualTwilio
+from ivr_sim.call import Call
 from ivr_sim.timing import speaking_seconds
+from ivr_sim.twiml import render_ssml
 from tests.members import add_member
 
 NCAL = "+18773659900"
@@ -109,7 +111,7 @@ def option(keys: str) -> str:
 class Listener:
     """Drive a virtual call and write down, step by step, what the caller heard and did."""
 
-    def __init__(self, call) -> None:
+    def __init__(self, call: Call) -> None:
         self.call = call
         self.steps: list[Step] = []
         self._spoken: dict[str, tuple[str, str, float]] = {}
@@ -157,12 +159,12 @@ class Listener:
             return
         for say in root.iter("Say"):
             voice = _speech.espeak_voice(say.get("language"))
-            written = _flattened(say)
+            written = render_ssml(say)[0]
             spoken, breaks = _speech.render_say(say, voice)
             self._spoken[written] = (spoken, voice, breaks)
 
     def _heard(self) -> list[Sentence]:
-        self._webhooks_peek()
+        self._learn_new()
         heard: list[Sentence] = []
         for line in self.call.heard_since_input:
             spoken, voice, breaks = self._spoken.get(
@@ -174,15 +176,9 @@ class Listener:
                 heard.append(Sentence(part, voice, breaks if i == len(parts) - 1 else 0.0))
         return heard
 
-    def _webhooks_peek(self) -> None:
+    def _learn_new(self) -> None:
         for turn in self.call.transcript[self._seen :]:
             self._learn(turn.twiml)
-
-
-def _flattened(say: ET.Element) -> str:
-    from ivr_sim.twiml import render_ssml
-
-    return render_ssml(say)[0]
 
 
 def _app(folder: Path):
