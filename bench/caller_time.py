@@ -103,11 +103,6 @@ def caller_seconds(
     return sum(step_seconds(step, seconds, pace, early=early) for step in steps)
 
 
-def option(keys: str) -> str:
-    """Return the pattern of the sentence that names the option `keys`."""
-    return rf"\b(press|oprima) {re.escape(keys)}\b"
-
-
 class Listener:
     """Drive a virtual call and write down, step by step, what the caller heard and did."""
 
@@ -118,11 +113,11 @@ class Listener:
         self._voice = "en-us"
         self._seen = 0
 
-    def press(self, keys: str, cue: str | None = None) -> None:
-        """Press `keys` after hearing the prompt; `cue` finds the sentence naming them."""
-        heard = self._heard()
-        index = None
-        if cue is not None:
+    def press(self, keys: str, cue: int | str | None = None) -> None:
+        """Press `keys` after the prompt; `cue`: the sentence naming them (index or pattern)."""
+        heard = self.heard()
+        index = cue if isinstance(cue, int) else None
+        if isinstance(cue, str):
             index = next(
                 (i for i, s in enumerate(heard) if re.search(cue, s.text, re.IGNORECASE)), None
             )
@@ -138,7 +133,7 @@ class Listener:
 
     def finish(self) -> None:
         """End the caller's time at the sentence giving the confirmation number."""
-        heard = self._heard()
+        heard = self.heard()
         end = next(i for i, s in enumerate(heard) if CONFIRMATION.search(s.text))
         self.steps.append(Step(tuple(heard[: end + 1]), 0, self._webhooks()))
 
@@ -163,7 +158,8 @@ class Listener:
             spoken, breaks = _speech.render_say(say, voice)
             self._spoken[written] = (spoken, voice, breaks)
 
-    def _heard(self) -> list[Sentence]:
+    def heard(self) -> list[Sentence]:
+        """Return the sentences heard since the caller last acted."""
         self._learn_new()
         heard: list[Sentence] = []
         for line in self.call.heard_since_input:
@@ -205,28 +201,81 @@ def _app(folder: Path):
     return app, clock
 
 
+# What the caller listens for, most specific first: (pattern, keys). None as keys means the
+# key the sentence names. Matching what is said, not a fixed key list, keeps the scenarios
+# right when menus are reordered or a step is added or skipped.
+KEY = re.compile(r"\b(?:press|oprima) (\d)\b", re.IGNORECASE)
+IDENTIFY: tuple[tuple[str, str | None], ...] = (
+    (r"medical record number|expediente médico", "10000001#"),
+    (r"birth date|fecha de nacimiento", "04121980"),
+)
+AUTHORIZE = (r"\bto (pay now|authorize this payment)\b|\bpara (pagar ahora|autorizar)", None)
+METHODS: dict[str, tuple[tuple[str, str | None], ...]] = {
+    "new card": ((r"credit or debit card|tarjeta de crédito", None),),
+    "saved card": ((r"ending in|terminada en", None),),
+    "bank": ((r"bank account|cuenta bancaria", None), (r"checking|cheques", None)),
+}
+FULL = (r"\b(full|total)\b", None)
+PAY = (r"make a payment|hacer un pago", None)
+# A sentence offering to pay (such as a snapshot's "To pay it now, press 1") that is not
+# another amount, a later date or another way to pay.
+OTHER_WAYS = re.compile(r"another|later|mail|otro|posterior|correo", re.IGNORECASE)
+MAX_STEPS = 40
+
+
+def choose(
+    heard: Sequence[Sentence], wants: Sequence[tuple[str, str | None]]
+) -> tuple[str, int] | None:
+    """Return the keys the caller presses and the index of the sentence that asks for them."""
+    for pattern, keys in wants:
+        for index, sentence in enumerate(heard):
+            if not re.search(pattern, sentence.text, re.IGNORECASE):
+                continue
+            if keys is not None:
+                return keys, index
+            named = KEY.search(sentence.text)
+            if named is not None:
+                return named.group(1), index
+    for index, sentence in enumerate(heard):
+        named = KEY.search(sentence.text)
+        offers = re.search(r"\b(pay|pagar)\b", sentence.text, re.IGNORECASE)
+        if named and offers and not OTHER_WAYS.search(sentence.text):
+            return named.group(1), index
+    return None
+
+
 def pay_in_full(
     twilio: VirtualTwilio, *, method: str, spanish: bool = False, relay: bool = False
 ) -> list[Step]:
     """Pay the full balance with `method` ("new card", "saved card" or "bank"); return steps."""
     listener = Listener(twilio.call(to=NCAL, from_="+14155550123"))
+    greeting: list[tuple[str, str | None]] = []
     if spanish:
-        listener.press("8", cue=option("8"))
+        greeting.append((r"para español", None))
     if relay:
-        listener.press("7", cue=option("7"))
-    listener.press("10000001#", cue=ENTRY)
-    listener.press("04121980", cue=ENTRY)
-    listener.press("1", cue=option("1"))  # make a payment (one bill: nothing to choose)
-    listener.press("1", cue=option("1"))  # the full balance
-    if method == "bank":
-        listener.press("2", cue=option("2"))  # a bank account
-        listener.press("1", cue=option("1"))  # checking
-        listener.pay(BANK)
+        greeting.append((r"relay or tty", None))
+    fields = BANK if method == "bank" else CARD
+    while len(listener.steps) < MAX_STEPS:
+        if getattr(listener.call.waiting, "field", None) is not None:
+            listener.pay(fields)
+            continue
+        heard = listener.heard()
+        if any(CONFIRMATION.search(sentence.text) for sentence in heard):
+            break
+        wants = [*greeting, *IDENTIFY, AUTHORIZE, *METHODS[method], FULL, PAY]
+        chosen = choose(heard, wants)
+        if chosen is None:
+            raise RuntimeError(f"{method}: nothing to press in {[s.text for s in heard]}")
+        keys, index = chosen
+        if (
+            greeting
+            and index < len(heard)
+            and re.search(greeting[0][0], heard[index].text, re.IGNORECASE)
+        ):
+            greeting.pop(0)
+        listener.press(keys, cue=index)
     else:
-        listener.press("1", cue=option("1"))  # the saved card, or a new card
-        if method == "new card":
-            listener.pay(CARD)
-    listener.press("1", cue=option("1"))  # pay now
+        raise RuntimeError(f"{method}: no confirmation number after {MAX_STEPS} steps")
     listener.finish()
     if method == "new card" and not (spanish or relay):
         listener.call.press("2")  # save the card for the saved-card call
