@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from bench._speech import render_say, sentences
-from bench.caller_time import Pace, Sentence, Step, caller_seconds
+from bench.caller_time import METHODS, Pace, Sentence, Step, caller_seconds, choose
 
 LENGTHS = {"Main menu.": 1.0, "To pay, press 1.": 2.0, "To hear balances, press 2.": 3.0}
 MENU = tuple(Sentence(text, "en-us") for text in LENGTHS)
@@ -63,3 +63,11 @@ def test_a_prompt_with_several_sentences_is_split_where_each_one_ends():
         "To pay now, press 1.",
         "To cancel, press 4.",
     ]
+
+
+def test_the_caller_presses_the_key_of_the_sentence_naming_their_method():
+    heard = [
+        Sentence("Para tarjeta de crédito o débito, oprima 1.", "es"),
+        Sentence("Para cuenta bancaria, oprima 2.", "es"),
+    ]
+    assert choose(heard, METHODS["bank"]) == ("2", 1)
