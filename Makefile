@@ -7,7 +7,7 @@ IVR    := $(VENV)/bin/ivr
 HOST   ?= 127.0.0.1
 PORT   ?= 5005
 
-.PHONY: install run demo serve test lint format bench catalog clean
+.PHONY: install run demo serve test lint format bench bench-setup bench-caller-time catalog clean
 
 install: $(VENV)/.installed
 
@@ -49,6 +49,15 @@ catalog: install
 
 bench: install
 	$(PY) -m bench
+
+# The caller-time benchmark synthesises every prompt with espeak-ng; without it, it skips.
+# Nothing else (make test, .ci/run) needs espeak-ng.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+bench-setup: install
+	command -v espeak-ng >/dev/null || $(SUDO) apt-get install -y espeak-ng
+
+bench-caller-time: install
+	$(PY) -m bench.caller_time
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache
