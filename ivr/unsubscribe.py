@@ -1,9 +1,9 @@
-"""The page a reminder email's unsubscribe link opens, and mail programs' one-click button.
+"""The page an email's unsubscribe link opens, and mail programs' one-click button.
 
 No sign-in: the signed link is the proof (billing_core.adapters.unsubscribe_links). A GET
 only shows a button, because mail scanners open links on their own; the POST it sends,
 or the one a mail program sends for the List-Unsubscribe-Post header (RFC 8058), stops
-the reminder emails to the address. Nothing about the address is shown or logged.
+the reminders and notices by email to the address. Nothing about the address is shown or logged.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def links(settings) -> UnsubscribeLinks | None:
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
 def unsubscribe(token: str):
-    """Show the button (GET), or stop the reminder emails to the link's address (POST)."""
+    """Show the button (GET), or stop the reminders and notices to the link's address (POST)."""
     digest = UnsubscribeLinks(current_app.config["IVR_IDENTITY_KEY"], "").digest_of(token)
     if digest is None:
         return _page("invalid", status=404)
@@ -60,7 +60,7 @@ def unsubscribe(token: str):
     one_click = request.form.get("List-Unsubscribe") == "One-Click"
     if core.unsubscribe_email(digest, channel=ONE_CLICK if one_click else LINK):
         log.info(
-            "an address unsubscribed from reminder emails (%s)",
+            "an address unsubscribed from emails (%s)",
             "one-click" if one_click else "link",
         )
     return _page("done")

@@ -871,6 +871,8 @@ def _queue(uow, member: Member, kind: str, dedupe_key: str, now: datetime, **fie
     if message is None:
         log.warning("autopay: member %s has no email or phone for the %s notice", member.id, kind)
         return False
+    if chosen is not None:  # the law's notices (a copy, an amount) cannot be unsubscribed
+        message = outbox.unsubscribable(message, member.language)
     return outbox.enqueue(uow, message, now=now)
 
 

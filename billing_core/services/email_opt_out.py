@@ -1,5 +1,6 @@
-"""Email addresses that unsubscribed: reminders and notices stop; what the law or the
-member asked for on a call (an authorization's copy, a requested statement) still goes.
+"""Email addresses that unsubscribed: reminders, receipts and notices (every email that
+follows the member's choices) stop; what the law or the member asked for on a call (an
+authorization's copy, a requested statement) still goes.
 
 An address is kept by digest (SHA-256 of the address as written, lower-cased): the
 unsubscribe link carries the same digest, so neither holds the address itself.

@@ -22,6 +22,7 @@ retries too, and for a run that was late.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -132,6 +133,14 @@ class _Claim:
     message: OutgoingMessage
     # An earlier attempt's answer was lost after the provider may have taken the message.
     answer_lost_before: bool = False
+
+
+def unsubscribable(message: OutgoingMessage, language: str) -> OutgoingMessage:
+    """The message as one its recipient may unsubscribe from (an email that follows the
+    member's choices: a reminder, a receipt, a notice), with its footer in the language."""
+    if message.kind != EMAIL:
+        return message
+    return dataclasses.replace(message, unsubscribe_language=language)
 
 
 def enqueue(

@@ -415,10 +415,9 @@ def _tell(uow: UnitOfWork, payment: Payment, kind: str, key: str, now: datetime,
     chosen = MessageKind.PAYMENT_PROBLEM if kind == "returned" else MessageKind.PAYMENT_CONFIRMATION
     phone, email = preferences.addresses(uow, member, chosen)
     notice = receipts.receipt_for(payment, member, paid_at=now)
+    messages = receipts.lifecycle_messages(
+        notice, kind, dedupe_key=key, phone=phone, email=email, **fields
+    )
     outbox.enqueue_all(
-        uow,
-        receipts.lifecycle_messages(
-            notice, kind, dedupe_key=key, phone=phone, email=email, **fields
-        ),
-        now=now,
+        uow, (outbox.unsubscribable(message, notice.language) for message in messages), now=now
     )

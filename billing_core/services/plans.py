@@ -759,4 +759,4 @@ def _notify(uow, member: Member, plan: PaymentPlan, kind: str, key: str, now, **
     if message is None:
         log.warning("plans: member %s has no email or phone for the %s notice", member.id, kind)
         return
-    outbox.enqueue(uow, message, now=now)
+    outbox.enqueue(uow, outbox.unsubscribable(message, member.language), now=now)

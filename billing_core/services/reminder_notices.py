@@ -49,17 +49,17 @@ _WORDS = {
 }
 # The page the unsubscribe link opens (ivr.unsubscribe).
 _PAGE_WORDS = {
-    "title": N_("Stop reminder emails"),
+    "title": N_("Stop emails from us"),
     "ask": N_(
-        "Press the button to stop reminder emails (bills ready, due dates, payments coming "
-        "up) to this address."
+        "Press the button to stop reminders and notices by email to this address: bills "
+        "ready, due dates, payments coming up, receipts and payment problems."
     ),
-    "button": N_("Stop reminder emails"),
+    "button": N_("Stop these emails"),
     "done": N_(
-        "Done: this address will get no more reminder emails from us. Receipts and notices "
-        "you chose by phone, and copies the law requires, are still sent."
+        "Done: this address will get no more reminders or notices by email. Copies the law "
+        "requires, and documents you ask for by phone, are still sent."
     ),
-    "invalid": N_("This link is not valid. To stop reminder emails, call the number on your bill."),
+    "invalid": N_("This link is not valid. To stop these emails, call the number on your bill."),
 }
 
 

@@ -607,4 +607,4 @@ def _queue(uow, *, member_id: int, kind: str, row: ScheduledPayment, now, amount
     if message is None:
         log.warning("scheduled: member %s has no email or phone for the %s notice", member_id, kind)
         return False
-    return outbox.enqueue(uow, message, now=now)
+    return outbox.enqueue(uow, outbox.unsubscribable(message, member.language), now=now)

@@ -78,11 +78,12 @@ def settle(
             member = member_of(uow, payment.member_id)
             notice = receipts.receipt_for(payment, member, paid_at=now)
             phone, email = preferences.addresses(uow, member, MessageKind.PAYMENT_PROBLEM)
+            messages = receipts.not_taken_messages(
+                notice, payment_id=payment.id, phone=phone, email=email
+            )
             outbox.enqueue_all(
                 uow,
-                receipts.not_taken_messages(
-                    notice, payment_id=payment.id, phone=phone, email=email
-                ),
+                (outbox.unsubscribable(message, notice.language) for message in messages),
                 now=now,
             )
         if payment.status is not before:
@@ -134,7 +135,9 @@ def _queue_receipts(
     messages = receipts.receipt_messages(
         receipt, payment_id=payment.id, phone=receipt_phone or phone, email=email
     )
-    outbox.enqueue_all(uow, messages, now=now)
+    outbox.enqueue_all(
+        uow, (outbox.unsubscribable(message, receipt.language) for message in messages), now=now
+    )
 
 
 def member_of(uow: UnitOfWork, member_id: int) -> Member:

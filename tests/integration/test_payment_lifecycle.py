@@ -155,6 +155,7 @@ def test_a_returned_debit_is_owed_again_the_member_is_told_once_and_it_is_export
     assert "was returned: there were not enough funds in the account. It is owed again." in (
         email.body
     )
+    assert email.unsubscribe_language == "en"  # a notice the member chose: it can be stopped
     assert events(core, outcome.confirmation_number)[-1] == ("returned", 16550)
     core.follow_bank_debits()
     assert len(notices(core, "returned:")) == 1

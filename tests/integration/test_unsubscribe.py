@@ -1,5 +1,5 @@
-"""Reminder emails end with a signed unsubscribe link (and List-Unsubscribe); following it,
-or a mail program's one-click button, stops them and nothing else."""
+"""Reminders and notices by email end with a signed unsubscribe link (and List-Unsubscribe);
+following it, or a mail program's one-click button, stops them, never the law's copies."""
 
 from __future__ import annotations
 
@@ -109,7 +109,7 @@ def test_a_spanish_reminder_gets_a_spanish_footer_and_a_spanish_page_link():
     assert "Para dejar de recibir estos correos, abra este enlace:" in email.get_content()
 
 
-def test_a_receipt_carries_no_unsubscribe_link():
+def test_a_copy_the_law_requires_carries_no_unsubscribe_link():
     email = sender().build(reminder(unsubscribe_language=None))
     assert email["List-Unsubscribe"] is None
     assert "To stop these emails" not in email.get_content()
@@ -127,28 +127,32 @@ def test_opening_the_link_only_shows_a_button_and_needs_no_signature(core, app):
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     page = Page(response.get_data(as_text=True))
     assert page.lang == "en" and page.forms == ["post"] and page.buttons == 1
-    assert "Stop reminder emails" in page.text
+    assert "Stop emails from us" in page.text and "Stop these emails" in page.text
     with core.unit_of_work() as uow:
         assert uow.session.scalars(select(EmailOptOut)).all() == []
 
 
-def test_pressing_the_button_stops_reminder_emails_to_the_address_but_not_receipts(core, app):
+def test_pressing_the_button_stops_reminders_to_the_address_but_not_the_law_s_copies(core, app):
     member_with_reminder(core)
     client = app.test_client()
     # The address as the member typed it, or lower-cased: the same address.
     response = client.post(f"/unsubscribe/{LINKS.token(ADDRESS.lower())}")
     assert response.status_code == 200
-    assert "no more reminder emails" in " ".join(Page(response.get_data(as_text=True)).text)
+    assert "no more reminders or notices by email" in " ".join(
+        Page(response.get_data(as_text=True)).text
+    )
     with core.unit_of_work() as uow:
         outbox.enqueue(
             uow,
-            OutgoingMessage(kind=EMAIL, recipient=ADDRESS, body="Paid.", dedupe_key="receipt:1"),
+            OutgoingMessage(
+                kind=EMAIL, recipient=ADDRESS, body="Your authorization.", dedupe_key="copy:1"
+            ),
             now=NOV_27_NOON,
         )
         uow.commit()
     mail = Recorder()
     report = outbox.deliver_pending(core.unit_of_work, {EMAIL: mail}, now=NOV_27_NOON)
-    assert [message.dedupe_key for message in mail.sent] == ["receipt:1"]
+    assert [message.dedupe_key for message in mail.sent] == ["copy:1"]
     assert len(report.opted_out) == 1
     with core.unit_of_work() as uow:
         [stopped] = uow.session.scalars(
@@ -189,7 +193,7 @@ def test_a_forged_or_damaged_link_is_refused_with_a_way_forward(core, app, metho
 def test_the_page_speaks_spanish_when_the_link_says_so(core, app):
     response = app.test_client().get(f"/unsubscribe/{LINKS.token(ADDRESS)}?lang=es")
     page = Page(response.get_data(as_text=True))
-    assert page.lang == "es" and "Dejar de recibir correos de recordatorio" in page.text
+    assert page.lang == "es" and "Dejar de recibir nuestros correos" in page.text
 
 
 def test_the_jobs_email_sender_uses_the_app_s_public_address_for_its_links(core, app):
@@ -200,3 +204,32 @@ def test_the_jobs_email_sender_uses_the_app_s_public_address_for_its_links(core,
     assert token_in(email["List-Unsubscribe"]) == LINKS.token(ADDRESS)
     with core.unit_of_work() as uow:
         assert uow.session.scalars(select(Member)).all() == []
+
+
+def test_receipts_by_email_can_be_unsubscribed_from_too(core):
+    import uuid
+
+    from billing_core.adapters.gateways.sandbox import fixed_token
+    from billing_core.domain.payments import PaymentTarget
+    from billing_core.services.payments import PaymentRequest
+
+    member_id = member_with_reminder(core)
+    core.pay(
+        PaymentRequest(
+            member_id=member_id,
+            target=PaymentTarget.premium(),
+            amount_cents=41200,
+            token=fixed_token("success", "4242"),
+            method_kind="card",
+            method_brand="visa",
+            method_last4="4242",
+            idempotency_key=uuid.uuid4().hex,
+            channel="phone",
+        )
+    )
+    with core.unit_of_work() as uow:
+        emails = {
+            row.dedupe_key.split(":")[0]: row.unsubscribe_language
+            for row in uow.session.scalars(select(OutboxMessage))
+        }
+    assert emails["receipt"] == "en" and emails["reminder"] == "en"
