@@ -21,7 +21,7 @@ class Prompt(enum.StrEnum):
 
     # Language and relay, offered at the start
     OFFER_SPANISH = N_("For Spanish, press 8.")
-    OFFER_RELAY = N_("For relay or TTY, press 7.")
+    OFFER_RELAY = N_("For relay, press 7.")
     SPANISH_CHOSEN = N_("We will continue in Spanish.")
     RELAY_ON = N_("Relay mode is on. You have more time to answer each question.")
     RELAY_OFFER = N_(

@@ -30,7 +30,7 @@ def test_each_regions_numbers_in_three_formats_reach_its_greeting(twilio, key):
         # nothing about anyone is said before identification.
         assert call.heard[1] == "Para español, oprima 8."
         assert call.heard[2:4] == [
-            "For relay or TTY, press 7.",
+            "For relay, press 7.",
             "Enter your medical record number, then press pound.",
         ]
         assert call.waiting is not None and call.waiting.finish_on_key == "#"

@@ -126,7 +126,7 @@ def test_calling_a_relay_line_listed_in_regions_yaml_starts_in_relay_mode(
             "Welcome to the Kaiser Permanente payment line for Northern California.",
             "Relay mode is on. You have more time to answer each question.",
         ]
-        assert "For relay or TTY, press 7." not in call.heard
+        assert "For relay, press 7." not in call.heard
         assert call.waiting.timeout == 45
         call.press("70000007#", delay=LATE)
         call.press("08301958", delay=LATE)
