@@ -253,7 +253,7 @@ def pay_in_full(
     if spanish:
         greeting.append((r"para español", None))
     if relay:
-        greeting.append((r"relay or tty", None))
+        greeting.append((r"for relay", None))
     fields = BANK if method == "bank" else CARD
     while len(listener.steps) < MAX_STEPS:
         if getattr(listener.call.waiting, "field", None) is not None:
