@@ -48,6 +48,7 @@ from ivr.flows import (
     plans,
     recent,
     scheduled,
+    snapshot,
     status,
     waiting,
     ways_to_pay,
@@ -59,6 +60,7 @@ from ivr.kernel import EXITS, Services
 FLOWS = (
     entry,
     identify,
+    snapshot,
     menu,
     balances,
     pay,

@@ -182,6 +182,9 @@ class Prompt(enum.StrEnum):
     )
     PAY_LATER_OPTION = N_("To pay on a later date instead, press 5.")
     PAYMENT_CANCELED = N_("Your payment was canceled. Nothing was charged.")
+    # Right after identification, for a member with a saved method and a balance
+    SNAPSHOT_PAY = N_("To pay {amount} for {target} now with your {method}, press 1.")
+    SNAPSHOT_MENU = N_("For the main menu, press 9.")
     PAYMENT_SUCCEEDED = N_("Your payment of {amount} is complete.")
     PAYMENT_SUBMITTED = N_(
         "Your bank payment of {amount} is submitted. It usually takes 1 to 3 business days."

@@ -15,10 +15,9 @@ from twilio.twiml.voice_response import VoiceResponse
 from billing_core.domain.exceptions import IdentityNotVerified
 from billing_core.domain.identity import normalize_mrn
 from ivr.commands import RELAY_KEY, REPEAT_KEY, SPANISH_KEY, SPECIALIST_KEY
-from ivr.flows import agent, autopay, plans
+from ivr.flows import agent, autopay, plans, snapshot
 from ivr.kernel import (
     IDENTIFICATION,
-    MAIN_MENU,
     Turn,
     answered,
     ask,
@@ -169,7 +168,7 @@ def birth_date_answer(turn: Turn) -> VoiceResponse:
     plan = plans.plan_sentence(turn)
     if plan is not None:
         said.append(plan)
-    return go(turn, MAIN_MENU, *said)
+    return go(turn, snapshot.offer, *said)
 
 
 def parse_birth_date(digits: str, *, today: date) -> date | None:

@@ -207,17 +207,24 @@ def test_a_saved_card_pays_on_a_later_call(twilio, core, member):
     first.press("2")  # save the card
     assert first.heard_since_input[0] == "Your Visa ending in 4242 is saved for next time."
     first.hang_up()
+    # The next call offers what is owed with the saved card first: one key pays it.
     later = identified(twilio)
-    choose(later, "1", "1", "1")
-    assert later.heard_since_input[0] == "To pay with your Visa ending in 4242, press 1."
-    later.press("1")
-    assert later.heard_since_input[0] == (
-        "You are paying $200.00 for your 9/14/2026 visit at Oakland Medical Center, with your "
-        "Visa ending in 4242."
-    )
+    assert later.heard_since_input[1:] == [
+        "To pay $200.00 for your 9/14/2026 visit at Oakland Medical Center now with your "
+        "Visa ending in 4242, press 1.",
+        "For the main menu, press 9.",
+    ]
     later.press("1")
     assert later.heard_since_input[0] == "Your payment of $200.00 is complete."
     assert balances(core, member) == ([], 41200)
+    # A third call: the premium is what is left, and the main menu is a key away.
+    third = identified(twilio)
+    assert third.heard_since_input[1].startswith("To pay $412.00 for your premium now")
+    third.press("9")
+    assert third.heard_since_input[0] == "Main menu."
+    third.press("1")  # pay, through the menu: the saved card is offered with the others
+    third.press("1")
+    assert third.heard_since_input[0] == "To pay with your Visa ending in 4242, press 1."
 
 
 @pytest.mark.parametrize(

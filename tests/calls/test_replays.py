@@ -64,7 +64,7 @@ def payments(core) -> tuple[int, int]:
 
 def pay_first_bill_with_saved_card(twilio):
     call = twilio.call(to=NCAL, from_=CALLER)
-    for keys in ["70000007#", "03091982", "1", "1", "1", "1"]:
+    for keys in ["70000007#", "03091982", "9", "1", "1", "1", "1"]:
         call.press(keys)  # pay, the first bill, in full, the saved Visa
     assert call.heard_since_input[-2].startswith("To pay now, press 1.")
     call.press("1")
@@ -109,7 +109,7 @@ def test_a_replayed_call_start_for_a_call_that_ended_is_refused(twilio, app, cor
 
 def test_an_old_press_1_replayed_at_a_newer_read_back_charges_nothing(twilio, app, core, member):
     call = twilio.call(to=NCAL, from_=CALLER)
-    for keys in ["70000007#", "03091982", "1", "1", "1", "1"]:
+    for keys in ["70000007#", "03091982", "9", "1", "1", "1", "1"]:
         call.press(keys)
     # At the read-back of $200.00 the caller changes the amount instead of paying.
     old_confirm = call.waiting.action.replace(PUBLIC_BASE_URL, "")
@@ -178,7 +178,7 @@ def test_a_payment_token_shaped_like_a_card_number_is_refused_and_never_stored(
     twilio, app, core, member
 ):
     call = twilio.call(to=NCAL, from_=CALLER)
-    for keys in ["70000007#", "03091982", "1", "1", "1", "2"]:
+    for keys in ["70000007#", "03091982", "9", "1", "1", "1", "2"]:
         call.press(keys)  # pay, the first bill, in full, a new card
     pay_action = next(
         v.action for v in parse_twiml(call.transcript[-1].twiml) if type(v).__name__ == "Pay"
@@ -205,7 +205,7 @@ def test_a_payment_whose_state_was_not_saved_is_never_read_back_as_unpaid(
     from sqlalchemy import event
 
     call = twilio.call(to=NCAL, from_=CALLER)
-    for keys in ["70000007#", "03091982", "1", "1", "2", "50#", "1"]:
+    for keys in ["70000007#", "03091982", "9", "1", "1", "2", "50#", "1"]:
         call.press(keys)  # pay, the first bill, $50 of it, the saved Visa
     assert "$50.00" in call.heard_since_input[-3]
 
@@ -233,7 +233,7 @@ def test_a_replayed_call_start_mid_call_leaves_the_callers_prompt_answerable(
     twilio, app, core, member
 ):
     call = twilio.call(to=NCAL, from_=CALLER)
-    for keys in ["70000007#", "03091982", "1", "1", "1", "1"]:
+    for keys in ["70000007#", "03091982", "9", "1", "1", "1", "1"]:
         call.press(keys)
     start_path, start_params = call.transcript[0].path, call.transcript[0].params
     replay(app, start_path, start_params)
