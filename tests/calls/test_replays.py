@@ -279,3 +279,18 @@ def test_a_card_entry_begun_before_the_deploy_is_taken_once_without_a_token(app,
     assert "You are paying $200.00" in first
     second = replay(app, "/voice/pay/capture/captured", params)
     assert "could not take that answer" in second
+
+
+def test_the_one_key_payment_after_identification_is_charged_once_however_often_pressed(
+    twilio, app, core, member
+):
+    call = twilio.call(to=NCAL, from_=CALLER)
+    for keys in ["70000007#", "03091982"]:
+        call.press(keys)
+    assert call.heard_since_input[1].startswith("To pay $280.00 for all your medical bills now")
+    offer = call.waiting.action.replace(PUBLIC_BASE_URL, "")
+    call.press("1")
+    assert call.heard_since_input[0] == "Your payment of $280.00 is complete."
+    pressed_again = {"CallSid": call.call_sid, "Digits": "1", "From": CALLER, "To": NCAL}
+    assert "could not take that answer" in replay(app, offer, pressed_again)
+    assert payments(core) == (1, 1)
