@@ -152,13 +152,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for flow in FLOWS:
         app.register_blueprint(flow.bp)
     calls.NOT_CALLS.add(messaging.bp.name)
-    app.register_blueprint(health.bp)
-    calls.NOT_WEBHOOKS.add(health.bp.name)
     messaging.install(app)
-    calls.NOT_WEBHOOKS.add(unsubscribe.bp.name)
-    unsubscribe.install(app)
-    calls.NOT_WEBHOOKS.add(stripe_events.bp.name)
-    stripe_events.install(app)
+    # What a browser, a mail program, Stripe or a monitor asks for: no Twilio signature.
+    for page in (health, unsubscribe, stripe_events):
+        calls.NOT_WEBHOOKS.add(page.bp.name)
+        app.register_blueprint(page.bp)
     capture.ach_parameters(app.config)  # a malformed value stops the start-up, not a call
     unbound = [exit.name for exit in (*EXITS, *capture.EXITS, *pay.EXITS) if not exit.bound]
     if unbound:

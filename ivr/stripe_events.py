@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Flask, abort, current_app, request
+from flask import Blueprint, abort, current_app, request
 
 from billing_core.core import BillingCore
 
@@ -32,11 +32,6 @@ FOLLOWED = frozenset(
         "charge.dispute.created",
     }
 )
-
-
-def install(app: Flask) -> None:
-    """Register the webhook."""
-    app.register_blueprint(bp)
 
 
 @bp.post("/stripe/events")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Flask, current_app, render_template_string, request
+from flask import Blueprint, current_app, render_template_string, request
 
 from billing_core.adapters.unsubscribe_links import UnsubscribeLinks
 from billing_core.core import BillingCore
@@ -35,11 +35,6 @@ _PAGE = """<!doctype html>
 </body>
 </html>
 """
-
-
-def install(app: Flask) -> None:
-    """Register the page."""
-    app.register_blueprint(bp)
 
 
 def links(settings) -> UnsubscribeLinks | None:

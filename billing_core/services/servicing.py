@@ -130,8 +130,7 @@ def member_activity(
         ).all()
         calls: dict[str, tuple[datetime, list[str]]] = {}
         for call_sid, at, action in events:
-            started, actions = calls.setdefault(call_sid, (at, []))
-            actions.append(action)
+            calls.setdefault(call_sid, (at, []))[1].append(action)
         payments = uow.session.scalars(
             select(Payment)
             .where(Payment.member_id == member.id, Payment.created_at >= since)

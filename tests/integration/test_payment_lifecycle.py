@@ -439,3 +439,22 @@ def test_the_ledger_in_json_lists_the_same_entries_with_the_billing_system_s_key
         "bill",
     )
     assert entry["account_key"] == "ACCT-77-0417" and entry["plan_id"] is None
+
+
+def test_a_returned_plan_installment_counts_as_missed(core):
+    from tests.plan_helpers import accepted, installment, set_up
+    from tests.plan_helpers import bank as plan_bank
+    from tests.plan_helpers import member as plan_member
+
+    member_id = plan_member(core)
+    plan = set_up(
+        core,
+        member_id,
+        method=plan_bank(outcome="return-r01", last4="0101"),
+        authorization=accepted(core, kind="bank", last4="0101"),
+    )
+    assert plan.first.status is PaymentStatus.SUBMITTED
+    assert installment(core, plan.plan_id, 1).status == "paid"
+    core.clock.set(TUESDAY)
+    assert core.follow_bank_debits().returned == [plan.first.confirmation_number]
+    assert installment(core, plan.plan_id, 1).status == "missed"

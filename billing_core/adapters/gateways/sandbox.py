@@ -321,7 +321,7 @@ class SandboxGateway:
             )
             if amount_cents > charge.amount_cents - given:
                 raise GatewayError("more than is left of the charge")
-            inserted = session.execute(
+            session.execute(
                 upsert_insert(session)(SandboxRefund)
                 .values(
                     idempotency_key=idempotency_key,
@@ -334,7 +334,6 @@ class SandboxGateway:
                 .on_conflict_do_nothing(index_elements=["idempotency_key"])
             )
             # Inserted, or another process asked under this key a moment ago: the same row.
-            del inserted
             existing = _find_refund(session, idempotency_key)
             return RefundResult(existing.reference, existing.amount_cents)
 
