@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 from datetime import date
 from pathlib import Path
 
-from babel.dates import format_date
+from babel.dates import format_date, format_skeleton
 
 ESPEAK = "espeak-ng"
 WORDS_PER_MINUTE = 160
@@ -51,9 +51,12 @@ def _date(text: str, order: str | None, voice: str) -> str:
     parts = [int(p) for p in re.findall(r"\d+", text)]
     fields = dict(zip(order or "mdy", parts, strict=False))
     try:
-        day = date(fields["y"], fields["m"], fields["d"])
+        # Without a year ("md", "dm") any leap year reads February 29 as a day.
+        day = date(fields.get("y", 2000), fields["m"], fields["d"])
     except (KeyError, ValueError):
         return text
+    if "y" not in fields:
+        return format_skeleton("MMMMd", day, locale=_locale(voice))
     return format_date(day, "long", locale=_locale(voice))
 
 

@@ -220,11 +220,16 @@ PAY = (r"make a payment|hacer un pago", None)
 # A sentence offering to pay (such as a snapshot's "To pay it now, press 1") that is not
 # another amount, a later date or another way to pay.
 OTHER_WAYS = re.compile(r"another|later|mail|otro|posterior|correo", re.IGNORECASE)
+# What a bank payer passes over: an offer to pay by card.
+CARD_OFFER = re.compile(r"\bcard\b|tarjeta", re.IGNORECASE)
+MAIN_MENU = re.compile(r"main menu|menú principal", re.IGNORECASE)
 MAX_STEPS = 40
 
 
 def choose(
-    heard: Sequence[Sentence], wants: Sequence[tuple[str, str | None]]
+    heard: Sequence[Sentence],
+    wants: Sequence[tuple[str, str | None]],
+    avoid: re.Pattern[str] | None = None,
 ) -> tuple[str, int] | None:
     """Return the keys the caller presses and the index of the sentence that asks for them."""
     for pattern, keys in wants:
@@ -240,6 +245,12 @@ def choose(
         named = KEY.search(sentence.text)
         offers = re.search(r"\b(pay|pagar)\b", sentence.text, re.IGNORECASE)
         if named and offers and not OTHER_WAYS.search(sentence.text):
+            if avoid is None or not avoid.search(sentence.text):
+                return named.group(1), index
+    for index, sentence in enumerate(heard):
+        # Offered nothing the caller wants here: the main menu has it.
+        named = KEY.search(sentence.text)
+        if named and MAIN_MENU.search(sentence.text):
             return named.group(1), index
     return None
 
@@ -263,7 +274,7 @@ def pay_in_full(
         if any(CONFIRMATION.search(sentence.text) for sentence in heard):
             break
         wants = [*greeting, *IDENTIFY, AUTHORIZE, *METHODS[method], FULL, PAY]
-        chosen = choose(heard, wants)
+        chosen = choose(heard, wants, avoid=CARD_OFFER if method == "bank" else None)
         if chosen is None:
             raise RuntimeError(f"{method}: nothing to press in {[s.text for s in heard]}")
         keys, index = chosen

@@ -127,6 +127,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     languages = load_languages({"en": app.config["IVR_VOICE_EN"], "es": app.config["IVR_VOICE_ES"]})
     app.extensions["billing"] = core
+    if app.config["IVR_PAY_POSTAL_CODE"] is None:
+        # Asked only where the gateway checks it: each field costs every card payer seconds.
+        app.config["IVR_PAY_POSTAL_CODE"] = core.gateway.verifies_postal_code
     app.extensions["call_store"] = CallStore(
         core.session_factory,
         timedelta(minutes=app.config["IVR_CALL_TTL_MINUTES"]),

@@ -64,7 +64,7 @@ class IvrSettings(BaseSettings):
         " IVR_VOICE_ES IVR_GATEWAY IVR_PAY_CONNECTOR IVR_RECEIPT_FROM IVR_WEBSITE"
         " IVR_LOG_LEVEL IVR_LOG_FORMAT IVR_SPEECH_MODEL IVR_PLAN_MIN_BALANCE IVR_PLAN_TERMS"
         " IVR_PLAN_MIN_INSTALLMENT IVR_SMS_OPT_OUT_REPLIES IVR_QUIET_HOURS"
-        " IVR_RETURNED_ITEM_FEE".split()
+        " IVR_RETURNED_ITEM_FEE IVR_PAY_POSTAL_CODE".split()
     )
 
     DATABASE_URL: str = ""  # empty: the SQLite file in the instance folder
@@ -93,8 +93,8 @@ class IvrSettings(BaseSettings):
     IVR_PAY_CONNECTOR: str = "sandbox"
     IVR_PAY_TIMEOUT: int = 10
     IVR_PAY_MATCHING_INPUTS: bool = True
-    # Whether <Pay> asks a card's billing ZIP code: on where the gateway verifies it.
-    IVR_PAY_POSTAL_CODE: bool = True
+    # Whether <Pay> asks a card's billing ZIP code; unset: where the gateway verifies it.
+    IVR_PAY_POSTAL_CODE: bool | None = None
     IVR_PAY_ACH_PARAMETERS: str = ""
     IVR_GATEWAY_TIMEOUT: int = 8
     IVR_DB_LOCK_TIMEOUT_MS: int = 2000

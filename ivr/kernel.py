@@ -23,6 +23,7 @@ import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from functools import wraps
 from typing import Any
 
@@ -103,6 +104,11 @@ class Turn:
     @property
     def relay(self) -> bool:
         return self.call.relay
+
+    @property
+    def today(self) -> date:
+        """Today on the line's clock."""
+        return self.region.local_time(self.billing.clock.now()).date()
 
     def voice_for(self, language: str) -> Voice:
         """Return a voice for the language; what it speaks is reported with the answer."""

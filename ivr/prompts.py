@@ -39,7 +39,7 @@ class Prompt(enum.StrEnum):
     ASK_MRN = N_("Enter your medical record number, then press pound.")
     MRN_WHERE = N_("You can find it on your member ID card.")
     MRN_INVALID = N_("That is not a complete medical record number.")
-    ASK_BIRTH_DATE = N_("Now enter your birth date as 8 digits: month, day, and year.")
+    ASK_BIRTH_DATE = N_("Now enter your birth date as month, day, and year.")
     BIRTH_DATE_EXAMPLE = N_("For example, for {example_date}, enter {example_digits}.")
     BIRTH_DATE_INVALID = N_("That is not a valid date of birth.")
     NOT_MATCHED = N_("The information you entered does not match our records.")
@@ -111,7 +111,7 @@ class Prompt(enum.StrEnum):
     PAY_WHICH_BILL = N_("For your {date_of_service} visit at {facility}, {balance}, press {key}.")
     PAY_ALL_BILLS = N_("For all your medical bills, {total}, press {key}.")
     PAY_PREMIUM = N_("For your premium, {balance}, press {key}.")
-    PAYING_BILL = N_("your {date_of_service} visit at {facility}")
+    PAYING_BILL = N_("your {date_of_service} visit")
     PAYING_ALL_BILLS = N_("all your medical bills")
     PAYING_PREMIUM = N_("your premium")
     PAYING_A_BILL = N_("medical bill {bill_number}")
@@ -119,8 +119,6 @@ class Prompt(enum.StrEnum):
     PAY_PLAN_NEXT = N_("For the next payment of your payment plan, {amount}, press {key}.")
     AMOUNT_DUE = N_("The balance is {amount}.")
     AMOUNT_HELD = N_("Another payment in progress already covers {amount} of it.")
-    PAY_FULL = N_("To pay the full {amount}, press 1.")
-    PAY_OTHER = N_("For another amount, press 2.")
     ASK_AMOUNT = N_(
         "Enter the amount in dollars, then press star, then the cents, then press pound."
     )
@@ -137,7 +135,7 @@ class Prompt(enum.StrEnum):
 
     # Card and bank capture (<Pay>)
     CARD_NUMBER = N_("Enter your card number, then press pound.")
-    CARD_EXPIRY = N_("Enter the expiration date: month and year, as 4 digits.")
+    CARD_EXPIRY = N_("Enter the expiration month and year.")
     CARD_SECURITY_CODE = N_("Enter the security code.")
     CARD_SECURITY_CODE_AMEX = N_("Enter the four digit security code on the front of your card.")
     CARD_POSTAL_CODE = N_("Enter the billing ZIP code.")
@@ -160,7 +158,7 @@ class Prompt(enum.StrEnum):
     PAY_CONNECTOR_DOWN = N_("We cannot reach our payment processor right now. Nothing was charged.")
 
     # Confirming and charging
-    CONFIRM_PAYMENT = N_("You are paying {amount} for {target}, with your {method}.")
+    CONFIRM_PAYMENT = N_("You are paying {amount} for {target} with your {method}.")
     METHOD_CARD = N_("{brand} ending in {last4}")
     METHOD_CARD_UNBRANDED = N_("card ending in {last4}")
     METHOD_BANK = N_("{account_type} account ending in {last4}")
@@ -182,12 +180,15 @@ class Prompt(enum.StrEnum):
     )
     PAY_LATER_OPTION = N_("To pay on a later date instead, press 5.")
     PAYMENT_CANCELED = N_("Your payment was canceled. Nothing was charged.")
-    # Right after identification, for a member with a saved method and a balance
-    SNAPSHOT_PAY = N_("To pay {amount} for {target} now with your {method}, press 1.")
+    # Right after identification, for a member with a balance
+    SNAPSHOT_PAY = N_("To pay {amount} for {target} with your {method}, press 1.")
+    SNAPSHOT_PAY_CARD = N_("To pay {amount} for {target} by card, press 1.")
     SNAPSHOT_MENU = N_("For the main menu, press 9.")
-    PAYMENT_SUCCEEDED = N_("Your payment of {amount} is complete.")
+    # The confirmation number in the sentence that says the payment went through.
+    PAYMENT_SUCCEEDED = N_("Payment complete: your confirmation number is {number}.")
     PAYMENT_SUBMITTED = N_(
-        "Your bank payment of {amount} is submitted. It usually takes 1 to 3 business days."
+        "Bank payment submitted: your confirmation number is {number}. "
+        "It usually takes 1 to 3 business days."
     )
     CONFIRMATION_NUMBER = N_("Your confirmation number is {number}.")
     PAYMENT_CONFIRMING = N_(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from babel.dates import get_day_names
 from twilio.twiml.voice_response import Say
 
@@ -69,13 +71,13 @@ def method_phrase(method: Method) -> Fragment:
     )
 
 
-def target_phrase(target: PayTarget) -> Fragment:
-    """Say what a payment pays: a bill by its date and facility, all bills, or the premium."""
+def target_phrase(target: PayTarget, today: date) -> Fragment:
+    """Say what a payment pays: a bill by the day of the visit, all bills, or the premium."""
     if target.kind == "bill" and target.date_of_service is not None:
-        return Fragment(
-            Prompt.PAYING_BILL,
-            {"date_of_service": Day(target.date_of_service), "facility": target.facility or ""},
-        )
+        visit = target.date_of_service
+        # The year only where "September 14" could be a year ago: every word costs time.
+        recent = timedelta(0) <= today - visit < timedelta(days=300)
+        return Fragment(Prompt.PAYING_BILL, {"date_of_service": Day(visit, year=not recent)})
     if target.kind == "all_bills":
         return Fragment(Prompt.PAYING_ALL_BILLS)
     return Fragment(Prompt.PAYING_PREMIUM)

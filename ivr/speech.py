@@ -27,7 +27,10 @@ class Money:
 
 @dataclass(frozen=True)
 class Day:
+    """A day; `year=False` leaves the year out ("September 14"), for a recent day."""
+
     value: date
+    year: bool = True
 
 
 @dataclass(frozen=True)
@@ -133,8 +136,8 @@ class Voice:
                 # Twilio's say-as has no currency: the voices read Babel's "$1,234.56" as
                 # dollars and cents by themselves.
                 return [format_currency_for_locale(cents, locale)]
-            case Day(day):
-                pattern, order = _numeric_date_pattern(locale)
+            case Day(day, year):
+                pattern, order = _numeric_date_pattern(locale, year=year)
                 return [SayAs(_format_numeric_date(day, pattern), "date", order)]
             case Month(month):
                 return [format_skeleton("yMMMM", month, locale=locale)]
@@ -179,11 +182,13 @@ class Voice:
         raise TypeError(f"cannot speak a {type(value).__name__}")
 
 
-def _numeric_date_pattern(locale: str) -> tuple[str, str]:
+def _numeric_date_pattern(locale: str, *, year: bool = True) -> tuple[str, str]:
     """Return a numeric date pattern with a 4-digit year and its say-as order for the locale."""
     short = Locale.parse(locale).date_formats["short"].pattern
-    # "M/d/yy" gives "mdy", "d/M/y" gives "dmy": the order the locale writes dates in.
-    order = "".join(dict.fromkeys(ch for ch in short.lower() if ch in "mdy"))
+    # "M/d/yy" gives "mdy", "d/M/y" gives "dmy": the order the locale writes dates in; without
+    # the year, "md" or "dm", which say-as also takes.
+    wanted = "mdy" if year else "md"
+    order = "".join(dict.fromkeys(ch for ch in short.lower() if ch in wanted))
     fields = {"m": "M", "d": "d", "y": "yyyy"}
     return "/".join(fields[ch] for ch in order), order
 

@@ -42,18 +42,19 @@ EXAMPLE_BIRTH_DATE = date(1980, 3, 5)
 def ask_mrn(turn: Turn) -> VoiceResponse:
     """Ask for the medical record number."""
     state = turn.call
-    prompts = []
+    prompts = [turn.say(Prompt.ASK_MRN)]
+    if state.failures.get("mrn"):
+        # Help only for those who need it: every sentence costs every caller time.
+        prompts.append(turn.say(Prompt.MRN_WHERE))
     if not state.offers_given:
         # Offered once, at the start: Spanish in Spanish, relay mode in the line's language.
+        # After the question, which most callers answer at once (barging in); those who
+        # need an offer hear it while the line waits for their keys.
         state.offers_given = True
         if state.language != "es" and "es" in turn.region.languages:
             prompts.append(turn.voice_for("es").say(Prompt.OFFER_SPANISH))
         if not state.relay:
             prompts.append(turn.say(Prompt.OFFER_RELAY))
-    prompts.append(turn.say(Prompt.ASK_MRN))
-    if state.failures.get("mrn"):
-        # Help only for those who need it: every sentence costs every caller time.
-        prompts.append(turn.say(Prompt.MRN_WHERE))
     return ask(turn, prompts, mrn_answer)
 
 

@@ -188,12 +188,31 @@ def target_answer(turn: Turn) -> VoiceResponse:
 
 
 def chosen_target(turn: Turn, target: PayTarget) -> VoiceResponse:
-    """Go on to the amount, or for a plan's next payment to the plan's own read-back."""
+    """Go on to pay it in full, or for a plan's next payment to the plan's own read-back.
+
+    Another amount is asked for only when the caller wants one (at the read-back): most pay
+    in full, and the step would cost every one of them time.
+    """
     if target.kind == "plan":
         turn.call.plan = PlanDraft(ahead="next")
         return go(turn, PLAN_PAYMENT)
-    turn.call.pay.target = target
-    return go(turn, choose_amount)
+    draft = turn.call.pay
+    draft.target = target
+    payable, held = payable_now(turn, target)
+    if payable <= 0:
+        return go(turn, MAIN_MENU, turn.say(Prompt.NOTHING_TO_PAY))
+    draft.amount = payable
+    said = []
+    if held:
+        # Only when another payment holds part of it does the caller need the whole story.
+        said = [
+            turn.say(Prompt.AMOUNT_DUE, amount=Money(payable + held)),
+            turn.say(Prompt.AMOUNT_HELD, amount=Money(held)),
+        ]
+    elif len(draft.targets) <= 1:
+        # Chosen without a menu naming its amount: say what is being paid.
+        said = [turn.say(Prompt.AMOUNT_DUE, amount=Money(payable))]
+    return go(turn, choose_method, *said)
 
 
 def payable_now(turn: Turn, target: PayTarget) -> tuple[int, int]:
@@ -202,51 +221,11 @@ def payable_now(turn: Turn, target: PayTarget) -> tuple[int, int]:
     return quote.payable_cents, quote.held_cents
 
 
-@step(bp, "/amount", member=True)
-def choose_amount(turn: Turn) -> VoiceResponse:
-    """Offer the full balance or another amount."""
-    target = turn.call.pay.target
-    if target is None:
-        return go(turn, choose_target)
-    payable, held = payable_now(turn, target)
-    if payable <= 0:
-        return go(turn, MAIN_MENU, turn.say(Prompt.NOTHING_TO_PAY))
-    lead = []
-    if held:
-        # Only when another payment holds part of it does the caller need the whole story.
-        lead = [
-            turn.say(Prompt.AMOUNT_DUE, amount=Money(payable + held)),
-            turn.say(Prompt.AMOUNT_HELD, amount=Money(held)),
-        ]
-    options = [turn.say(Prompt.PAY_FULL, amount=Money(payable)), turn.say(Prompt.PAY_OTHER)]
-    return ask(turn, options, amount_answer, num_digits=1, lead=lead)
-
-
-@step(bp, "/amount/answer", member=True, answer=True)
-def amount_answer(turn: Turn) -> VoiceResponse:
-    """Take the full balance, or go on to key in another amount."""
-    digits = answered(turn)
-    if not digits:
-        return no_answer(turn, "pay_amount", choose_amount)
-    target = turn.call.pay.target
-    if target is None:
-        return go(turn, choose_target)
-    if digits == "1":
-        done(turn, "pay_amount")
-        payable, _held = payable_now(turn, target)
-        turn.call.pay.amount = payable
-        return go(turn, choose_method)
-    if digits == "2":
-        done(turn, "pay_amount")
-        return go(turn, ask_other_amount)
-    return global_key(turn, digits, choose_amount) or retry(
-        turn, "pay_amount", choose_amount, Prompt.NOT_A_CHOICE
-    )
-
-
 @step(bp, "/amount/other", member=True)
 def ask_other_amount(turn: Turn) -> VoiceResponse:
     """Ask for an amount as dollars, star, cents."""
+    if turn.call.pay.target is None:
+        return go(turn, choose_target)
     prompts = [
         turn.say(Prompt.ASK_AMOUNT),
         turn.say(Prompt.AMOUNT_EXAMPLE, example=Money(2550), keys=Digits("25*50#")),
@@ -277,6 +256,8 @@ def other_amount_answer(turn: Turn) -> VoiceResponse:
         )
     done(turn, "pay_other_amount")
     turn.call.pay.amount = amount
+    if turn.call.pay.method is not None:
+        return go(turn, confirm)
     return go(turn, choose_method)
 
 
@@ -294,7 +275,7 @@ def choose_method(turn: Turn) -> VoiceResponse:
     """Offer saved methods, a new card, or a bank account."""
     draft = turn.call.pay
     if draft.amount is None:
-        return go(turn, choose_amount)
+        return go(turn, choose_target)
     options: list[Say] = []
     choices: list[MethodChoice] = []
     for saved in turn.billing.saved_methods(turn.call.member_id):
@@ -356,7 +337,7 @@ def confirm(turn: Turn) -> VoiceResponse:
         turn.say(
             Prompt.CONFIRM_PAYMENT,
             amount=Money(draft.amount),
-            target=target_phrase(draft.target),
+            target=target_phrase(draft.target, turn.today),
             method=method_phrase(method),
         )
     ]
@@ -389,7 +370,7 @@ def confirm_answer(turn: Turn) -> VoiceResponse:
         return charge(turn)
     if digits == "2":
         draft.idempotency_key = None
-        return go(turn, choose_amount)
+        return go(turn, ask_other_amount)
     if digits == "3":
         draft.idempotency_key = None
         draft.method = None
@@ -459,7 +440,7 @@ def charge(turn: Turn) -> VoiceResponse:
     except AmountNotAllowed as refused:
         draft.idempotency_key = None
         payable = Money(max(refused.payable_cents, 0))
-        return go(turn, choose_amount, turn.say(Prompt.AMOUNT_OVER_BALANCE, amount=payable))
+        return go(turn, ask_other_amount, turn.say(Prompt.AMOUNT_OVER_BALANCE, amount=payable))
     except PaymentError as refused:
         log.warning(
             "call %s: payment refused by the billing core: %s %s",
@@ -526,16 +507,18 @@ def finished(turn: Turn) -> VoiceResponse:
     outcome = draft.outcome
     if outcome is None:
         return go(turn, MAIN_MENU)
-    amount = Money(outcome.amount)
+    number = Digits(outcome.confirmation)
     status = PaymentStatus(outcome.status)
     succeeded = status.went_through
     if status is PaymentStatus.SUBMITTED:
-        lead = [turn.say(Prompt.PAYMENT_SUBMITTED, amount=amount)]
+        lead = [turn.say(Prompt.PAYMENT_SUBMITTED, number=number)]
     elif succeeded:
-        lead = [turn.say(Prompt.PAYMENT_SUCCEEDED, amount=amount)]
+        lead = [turn.say(Prompt.PAYMENT_SUCCEEDED, number=number)]
     else:
-        lead = [turn.say(Prompt.PAYMENT_CONFIRMING, amount=amount)]
-    lead.append(turn.say(Prompt.CONFIRMATION_NUMBER, number=Digits(outcome.confirmation)))
+        lead = [
+            turn.say(Prompt.PAYMENT_CONFIRMING, amount=Money(outcome.amount)),
+            turn.say(Prompt.CONFIRMATION_NUMBER, number=number),
+        ]
     options = [turn.say(Prompt.CONFIRMATION_AGAIN)]
     if succeeded:
         options.append(turn.say(Prompt.OFFER_TEXT_RECEIPT))
@@ -680,7 +663,7 @@ def confirm_later(turn: Turn) -> VoiceResponse:
         turn.say(
             Prompt.CONFIRM_SCHEDULED,
             amount=Money(amount),
-            target=target_phrase(target),
+            target=target_phrase(target, turn.today),
             method=method_phrase(method),
             date=Day(day),
         )
@@ -773,7 +756,7 @@ def schedule(turn: Turn) -> VoiceResponse:
     except AmountNotAllowed as refused:
         draft.schedule_key = None
         payable = Money(max(refused.payable_cents, 0))
-        return go(turn, choose_amount, turn.say(Prompt.AMOUNT_OVER_BALANCE, amount=payable))
+        return go(turn, ask_other_amount, turn.say(Prompt.AMOUNT_OVER_BALANCE, amount=payable))
     except PaymentError as refused:
         log.warning(
             "call %s: scheduling refused by the billing core: %s %s",

@@ -1,22 +1,25 @@
-"""Right after identification: pay what is most likely owed with the saved method, one key.
+"""Right after identification: what is owed, and one key to pay it the most likely way.
 
-A member with a saved card or account and a balance hears one sentence naming the amount,
-what it pays and the method: pressing 1 is the authorization and the payment goes through
+A member with a balance hears one sentence naming the amount, what it pays and how. With
+a saved card or account, pressing 1 is the authorization and the payment goes through
 under an idempotency key fixed when the sentence was spoken (a bank account still hears
-the debit authorization read). Every key of the main menu works here too; silence, or 9,
-is the main menu. Members with nothing to pay, no saved method, or whose premium autopay
-takes, go straight to the main menu.
+the debit authorization read). Without one, 1 takes a card straight away, for the amount
+and bill named, and the card is read back before it is charged. Every key of the main
+menu works here too; silence, or 9, is the main menu. A member with nothing to pay hears
+so; a member on a payment plan, or whose premium autopay takes, has heard where it stands
+and goes on to the main menu.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from flask import Blueprint
 from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.call_state import Draft, Method, PayTarget
-from ivr.flows import menu, pay
+from ivr.flows import capture, menu, pay
 from ivr.kernel import MAIN_MENU, Turn, answered, ask, done, global_key, go, retry, step
 from ivr.prompts import Prompt
 from ivr.sentences import method_phrase, target_phrase
@@ -28,66 +31,85 @@ bp = Blueprint("snapshot", __name__, url_prefix="/voice/snapshot")
 LIKELY = ("all_bills", "bill", "premium")
 
 
-def likely_payment(turn: Turn) -> tuple[PayTarget, int, Method] | None:
-    """What the member most likely wants to pay now, its amount and their saved method."""
+@dataclass(frozen=True)
+class Likely:
+    """The payment a snapshot offers: what, how much, and the saved method if there is one."""
+
+    target: PayTarget
+    amount: int
+    method: Method | None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Where the member stands: nothing owed, or the payment to offer (None: the menu)."""
+
+    owes_nothing: bool
+    likely: Likely | None = None
+
+
+def snapshot(turn: Turn) -> Snapshot:
+    """Return whether the member owes anything, and what they most likely want to pay."""
     call, billing = turn.call, turn.billing
-    saved = billing.saved_methods(call.member_id)
-    if not saved:
-        return None
     plan = billing.plan_status(call.member_id)
-    if plan is not None and plan.status == "active":
-        return None  # the member heard where the plan stands; its menu pays it
     summary = billing.account_summary(call.member_id, channel="phone", call_sid=call.call_sid)
     targets = pay.payable_targets(summary, plan)
+    if plan is not None and plan.status == "active":
+        return Snapshot(owes_nothing=False)  # the member heard where the plan stands
+    if not targets:
+        return Snapshot(owes_nothing=True)
     likely = next((t for kind in LIKELY for t in targets if t.kind == kind), None)
     if likely is None:
-        return None
+        return Snapshot(owes_nothing=False)
     if likely.kind == "premium" and billing.autopay_status(call.member_id).enrolled:
-        return None  # autopay takes it: the member heard when
+        return Snapshot(owes_nothing=False)  # autopay takes it: the member heard when
     payable, _held = pay.payable_now(turn, likely)
     if payable <= 0:
-        return None
-    return likely, payable, Method.of_saved(saved[0], with_token=True)
+        return Snapshot(owes_nothing=False)  # a payment under way holds it
+    saved = billing.saved_methods(call.member_id)
+    method = Method.of_saved(saved[0], with_token=True) if saved else None
+    return Snapshot(owes_nothing=False, likely=Likely(likely, payable, method))
 
 
 @step(bp, "", member=True)
 def offer(turn: Turn) -> VoiceResponse:
-    """Offer to pay what is owed now with the saved method; else the main menu."""
-    found = likely_payment(turn)
-    if found is None:
-        return go(turn, MAIN_MENU)
-    target, amount, method = found
+    """Offer to pay what is owed now, the most likely way; else the main menu."""
+    found = snapshot(turn)
+    if found.likely is None:
+        said = [turn.say(Prompt.NOTHING_TO_PAY)] if found.owes_nothing else []
+        return go(turn, MAIN_MENU, *said)
+    likely = found.likely
+    target, amount, method = likely.target, likely.amount, likely.method
     call = turn.call
-    # Fixed as the offer is spoken: the key that accepts it is one payment, however often
-    # it is pressed or its webhook replayed.
-    call.pay = Draft(
-        target=target,
-        amount=amount,
-        method=method,
-        idempotency_key=f"{call.call_sid}:{uuid.uuid4().hex}",
-    )
-    sentences = [
-        turn.say(
-            Prompt.SNAPSHOT_PAY,
-            amount=Money(amount),
-            target=target_phrase(target),
-            method=method_phrase(method),
-        ),
-        turn.say(Prompt.SNAPSHOT_MENU),
-    ]
-    return ask(turn, sentences, offer_answer, num_digits=1)
+    values = {"amount": Money(amount), "target": target_phrase(target, turn.today)}
+    if method is None:
+        call.pay = Draft(target=target, amount=amount)
+        sentence = turn.say(Prompt.SNAPSHOT_PAY_CARD, **values)
+    else:
+        # Fixed as the offer is spoken: the key that accepts it is one payment, however
+        # often it is pressed or its webhook replayed.
+        call.pay = Draft(
+            target=target,
+            amount=amount,
+            method=method,
+            idempotency_key=f"{call.call_sid}:{uuid.uuid4().hex}",
+        )
+        sentence = turn.say(Prompt.SNAPSHOT_PAY, method=method_phrase(method), **values)
+    return ask(turn, [sentence, turn.say(Prompt.SNAPSHOT_MENU)], offer_answer, num_digits=1)
 
 
 @step(bp, "/answer", member=True, answer=True)
 def offer_answer(turn: Turn) -> VoiceResponse:
-    """Pay on 1 (a bank account hears its authorization first); any menu key goes on."""
+    """Pay on 1 (a card is taken, a bank account hears its authorization); menu keys go on."""
     digits = answered(turn)
     draft = turn.call.pay
     if not digits:
         return go(turn, MAIN_MENU)
-    if digits == "1" and draft.method is not None and draft.idempotency_key is not None:
+    if digits == "1" and draft.target is not None and draft.amount is not None:
         done(turn, "snapshot")
-        if draft.method.kind == "bank":
+        if draft.method is None:
+            return go(turn, capture.card)
+        if draft.method.kind == "bank" or draft.idempotency_key is None:
             return go(turn, pay.confirm)
         return pay.charge(turn)
     if digits in menu.CHOICES:

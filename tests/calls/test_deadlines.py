@@ -26,6 +26,7 @@ class SlowGateway:
     def __init__(self, inner: SandboxGateway, seconds: float) -> None:
         self.inner = inner
         self.name = inner.name
+        self.verifies_postal_code = inner.verifies_postal_code
         self.seconds = seconds
         self.release = threading.Event()
         self.finished = threading.Event()

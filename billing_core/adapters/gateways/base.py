@@ -61,6 +61,9 @@ class PaymentGateway(Protocol):
     """Charges a token once per idempotency key, and says later what became of a key."""
 
     name: str
+    # Whether it checks a card's billing ZIP code against the issuer's records: where it
+    # does not, asking the caller for one only costs them time.
+    verifies_postal_code: bool
 
     def charge(
         self, *, token: str, amount_cents: int, idempotency_key: str, description: str

@@ -34,6 +34,7 @@ class DeadlineGateway:
     def __init__(self, gateway: PaymentGateway, seconds: float) -> None:
         self.gateway = gateway
         self.name = gateway.name
+        self.verifies_postal_code = gateway.verifies_postal_code
         self.seconds = seconds
         self._pool = ThreadPoolExecutor(MOST_CHARGES_AT_ONCE, thread_name_prefix="gateway")
 

@@ -200,6 +200,7 @@ class SandboxGateway:
     """The embedded payment gateway; charges are rows of sandbox_charges."""
 
     name = "sandbox"
+    verifies_postal_code = False  # it checks a ZIP's form only: it has no addresses
 
     def __init__(self, sessions: sessionmaker | Engine, clock: Clock) -> None:
         self._sessions = (

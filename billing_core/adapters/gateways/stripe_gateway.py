@@ -58,6 +58,8 @@ class StripeGateway:
     """Charges Stripe PaymentMethod tokens through a PaymentIntent each."""
 
     name = "stripe"
+    # Stripe compares the ZIP with the issuer's (address_zip_check); Radar blocks a failed one.
+    verifies_postal_code = True
 
     def __init__(
         self, api_key: str, *, api_base: str | None = None, timeout_seconds: float = 20
