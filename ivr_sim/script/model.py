@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -153,6 +153,8 @@ class CallScript:
     base_dir: Path | None = None
     # A flow bug the script shows: it is expected to fail until the bug is fixed.
     known_bug: str | None = None
+    # The app's settings for this script's calls (IVR_PAY_POSTAL_CODE: true), restored after.
+    settings: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def calls(self) -> list[CallSpec]:

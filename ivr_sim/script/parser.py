@@ -59,7 +59,7 @@ class _Parser:
 
     TOP_KEYS = frozenset(
         {"title", "description", "at", "dial", "from", "members", "before", "steps", "expect"}
-        | {"calls", "dial_outcome", "known_bug"}
+        | {"calls", "dial_outcome", "known_bug", "settings"}
     )
     CALL_KEYS = frozenset(
         {"title", "description", "at", "dial", "from", "steps", "expect", "dial_outcome"}
@@ -108,7 +108,22 @@ class _Parser:
             source=self.source,
             base_dir=base_dir,
             known_bug=self.text(document, "known_bug"),
+            settings=self.settings(document),
         )
+
+    def settings(self, document: LineDict) -> dict[str, Any]:
+        raw = document.get("settings")
+        if raw is None:
+            return {}
+        line = document.lines["settings"]
+        if not isinstance(raw, LineDict):
+            raise self.fail("settings is a mapping of the app's IVR_ settings to values", line)
+        for key, value in raw.items():
+            if not str(key).startswith("IVR_"):
+                raise self.fail(f"settings: {key} is not one of the app's IVR_ settings", line)
+            if not isinstance(value, str | int | bool):
+                raise self.fail(f"settings: {key} takes a plain value", line)
+        return dict(raw)
 
     def items(self, raw: Any, defaults: dict[str, Any], line: int, where: str) -> list[ScriptItem]:
         if not isinstance(raw, LineList):

@@ -60,6 +60,17 @@ class ScriptRunner:
 
     def run(self, script: CallScript, *, strict: bool = True) -> ScriptResult:
         """Play the script; strict raises ScriptFailure at the first failed step."""
+        unknown = [key for key in script.settings if key not in self.app.config]
+        if unknown:
+            raise ValueError(f"{script.name}: no such setting: {', '.join(unknown)}")
+        saved = {key: self.app.config[key] for key in script.settings}
+        self.app.config.update(script.settings)
+        try:
+            return self._run(script, strict=strict)
+        finally:
+            self.app.config.update(saved)
+
+    def _run(self, script: CallScript, *, strict: bool) -> ScriptResult:
         result = ScriptResult(script)
         self.prepare(script)
         for item in script.items:
