@@ -313,6 +313,10 @@ SCENARIOS: tuple[tuple[str, dict[str, object]], ...] = (
     ("Spanish, new card", {"method": "new card", "spanish": True}),
     ("relay, new card", {"method": "new card", "relay": True}),
 )
+# Scenarios run with a setting changed: a gateway that verifies the ZIP code (Stripe's
+# default here) makes <Pay> ask for it.
+SETTINGS: dict[str, dict[str, object]] = {"new card, ZIP asked": {"IVR_PAY_POSTAL_CODE": True}}
+SCENARIOS += (("new card, ZIP asked", {"method": "new card"}),)
 
 
 def record_calls() -> list[tuple[str, list[Step]]]:
@@ -322,7 +326,12 @@ def record_calls() -> list[tuple[str, list[Step]]]:
         app, clock = _app(Path(folder))
         with VirtualTwilio.for_app(app, clock=clock) as twilio:
             for name, options in SCENARIOS:
-                calls.append((name, pay_in_full(twilio, **options)))  # type: ignore[arg-type]
+                saved = dict(app.config)
+                app.config.update(SETTINGS.get(name, {}))
+                try:
+                    calls.append((name, pay_in_full(twilio, **options)))  # type: ignore[arg-type]
+                finally:
+                    app.config.update(saved)
                 _reset(app, forget_cards=name != "new card")
     return calls
 

@@ -88,6 +88,11 @@ HEAD = "at: 2026-11-27T12:00:00-08:00\ndial: 1-877-365-9900\n"
         ("at: 2026-11-27T12:00\ndial: 1\nsteps: []\n", "s.yaml:1: '2026-11-27T12:00' has no zone"),
         (HEAD + "steps:\n  - hang-up\nexpect:\n  paid: true\n", "s.yaml:6: expect has no 'paid'"),
         (HEAD + "steps:\n  - press: [1\n", "s.yaml:5: not valid YAML"),
+        (HEAD + "settings: [1]\nsteps:\n  - hang-up\n", "s.yaml:3: settings is a mapping"),
+        (
+            HEAD + "settings:\n  SECRET_KEY: x\nsteps:\n  - hang-up\n",
+            "s.yaml:3: settings: SECRET_KEY is not one of the app's IVR_ settings",
+        ),
     ],
 )
 def test_a_mistake_in_a_script_is_named_with_its_file_and_line(text, problem):
@@ -104,3 +109,31 @@ def test_a_sentence_spoken_before_the_gather_is_one_no_key_can_stop():
     inside = "<Response><Gather><Say>Thank you.</Say></Gather><Redirect>/a</Redirect></Response>"
     assert said_before_gather(inside) == []
     assert said_before_gather("<Response><Say>Goodbye.</Say><Hangup/></Response>") == []
+
+
+ZIP_ASKED = """\
+at: 2026-11-27T12:00:00-08:00
+dial: 1-877-365-9900
+settings:
+  IVR_PAY_POSTAL_CODE: true
+steps:
+  - press: "10000001#"
+  - press: "04121980"
+  - press: "1"
+  - pay: {card: "4242424242424242"}
+  - hear: "You are paying $200.00 for your 9/14 visit with your Visa ending in 4242."
+"""
+
+
+def test_a_script_sets_the_apps_settings_for_its_calls_only(app):
+    asked_before = app.config["IVR_PAY_POSTAL_CODE"]
+    result = ScriptRunner(app).run(parse_script(ZIP_ASKED, source="zip.yaml"))
+    heard = [line for record in result.calls for line in record.call.heard]
+    assert heard.count("Enter the billing ZIP code.") == 1
+    assert app.config["IVR_PAY_POSTAL_CODE"] is asked_before is False
+
+
+def test_a_script_naming_a_setting_the_app_does_not_have_is_refused(app):
+    script = parse_script(ZIP_ASKED.replace("IVR_PAY_POSTAL_CODE", "IVR_NO_SUCH"), source="z")
+    with pytest.raises(ValueError, match="no such setting: IVR_NO_SUCH"):
+        ScriptRunner(app).run(script)
