@@ -95,14 +95,14 @@ def held_cents(uow: UnitOfWork, kind: ItemKind, item_ids: Sequence[int]) -> dict
     column = (
         PaymentAllocation.bill_id if kind is ItemKind.BILL else PaymentAllocation.premium_invoice_id
     )
-    return dict(
-        uow.session.execute(
-            select(column, func.sum(PaymentAllocation.amount_cents))
-            .join(Payment, Payment.id == PaymentAllocation.payment_id)
-            .where(column.in_(list(item_ids)), Payment.status.in_(IN_FLIGHT))
-            .group_by(column)
-        ).all()
-    )
+    rows = uow.session.execute(
+        select(column, func.sum(PaymentAllocation.amount_cents))
+        .join(Payment, Payment.id == PaymentAllocation.payment_id)
+        .where(column.in_(list(item_ids)), Payment.status.in_(IN_FLIGHT))
+        .group_by(column)
+    ).all()
+    # PostgreSQL sums a bigint column as numeric: cents stay whole numbers here.
+    return {item_id: int(total) for item_id, total in rows}
 
 
 def payment_by_key(uow: UnitOfWork, idempotency_key: str) -> Payment | None:
