@@ -226,6 +226,8 @@ class CallState(_Part):
     paid: bool = False
     transferred: bool = False
     balances: BalancesDraft = Field(default_factory=BalancesDraft)
+    # A spoken request heard but not sure enough to act on: read back to the caller first.
+    spoken: str | None = None
 
     _call_sid: str = PrivateAttr(default="")
     _is_new: bool = PrivateAttr(default=True)

@@ -41,6 +41,8 @@ SPOKEN_COMMANDS = {
     "sí": "1",
     "si": "1",
     "continuar": "1",
+    # Where a prompt offers "press 2 or say no" (a spoken request read back).
+    "no": "2",
 }
 # Recognition works better when told what callers say here.
 SPEECH_HINTS = (

@@ -59,13 +59,17 @@ class Intents:
     def __init__(self, phrases: Mapping[str, Iterable[str]], fillers: Iterable[str]) -> None:
         self.fillers = frozenset(normalize(word) for word in fillers)
         self.phrases: list[tuple[str, tuple[str, ...]]] = []
+        written: list[str] = []
         for intent, said in phrases.items():
             for phrase in said:
+                written.append(phrase)
                 words = self.words(phrase)
                 if not words:
                     raise ValueError(f"{intent}: the phrase {phrase!r} is all fillers")
                 self.phrases.append((intent, words))
         self.vocabulary = frozenset(word for _intent, words in self.phrases for word in words)
+        # Twilio's <Gather hints>: the phrases as written, which help recognition hear them.
+        self.hints = ", ".join(dict.fromkeys(written))
 
     @property
     def names(self) -> frozenset[str]:

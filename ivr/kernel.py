@@ -352,6 +352,7 @@ def ask(
     num_digits: int | None = None,
     finish_on_key: str = "#",
     lead: Iterable[Say] = (),
+    hints: str = SPEECH_HINTS,
 ) -> VoiceResponse:
     """Speak the prompts inside a <Gather> whose answer goes to answer_step.
 
@@ -369,7 +370,7 @@ def ask(
         # Named, not left to Twilio's choice: hints and class tokens suit this model.
         speech_model=turn.settings["IVR_SPEECH_MODEL"],
         language=turn.voice.language.twilio_language,
-        hints=SPEECH_HINTS,
+        hints=hints,
         finish_on_key=finish_on_key,
         num_digits=num_digits,
     )
@@ -503,9 +504,12 @@ def global_key(turn: Turn, digits: str, repeat_step: Step) -> VoiceResponse | No
     return None
 
 
-def offer(turn: Turn, options: Iterable[Prompt], answer_step: Step) -> VoiceResponse:
+def offer(
+    turn: Turn, options: Iterable[Prompt], answer_step: Step, *, hints: str = SPEECH_HINTS
+) -> VoiceResponse:
     """Offer a menu: each option spoken inside one <Gather> of one key."""
-    return ask(turn, [turn.say(option) for option in options], answer_step, num_digits=1)
+    prompts = [turn.say(option) for option in options]
+    return ask(turn, prompts, answer_step, num_digits=1, hints=hints)
 
 
 def choice(

@@ -184,6 +184,21 @@ class Prompt(enum.StrEnum):
     SNAPSHOT_PAY = N_("To pay {amount} for {target} with your {method}, press 1.")
     SNAPSHOT_PAY_CARD = N_("To pay {amount} for {target} by card, press 1.")
     SNAPSHOT_MENU = N_("For the main menu, press 9.")
+    # A request said in the caller's own words and guessed, read back before it is acted on
+    SPOKEN_CONFIRM = N_("Did you want {request}? Press 1 or say yes. Press 2 or say no.")
+    REQUEST_PAY = N_("to make a payment")
+    REQUEST_PAY_PREMIUM = N_("to pay your premium")
+    REQUEST_BALANCES = N_("to hear your balances")
+    REQUEST_AUTOPAY = N_("automatic payments")
+    REQUEST_SCHEDULED = N_("scheduled payments")
+    REQUEST_PLANS = N_("a payment plan")
+    REQUEST_HISTORY = N_("your recent payments")
+    REQUEST_STATEMENTS = N_("statements")
+    REQUEST_PAPERLESS = N_("paperless billing")
+    REQUEST_NOTICES = N_("notices and reminders")
+    REQUEST_WAYS_TO_PAY = N_("other ways to pay")
+    REQUEST_SPECIALIST = N_("a billing specialist")
+    NO_PREMIUM_TO_PAY = N_("You have no premium to pay right now.")
     # The confirmation number in the sentence that says the payment went through.
     PAYMENT_SUCCEEDED = N_("Payment complete: your confirmation number is {number}.")
     PAYMENT_SUBMITTED = N_(

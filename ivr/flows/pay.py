@@ -147,6 +147,19 @@ def choose_target(turn: Turn) -> VoiceResponse:
     return ask(turn, target_options(turn, targets), target_answer, num_digits=1)
 
 
+@step(bp, "/premium", member=True)
+def premium(turn: Turn) -> VoiceResponse:
+    """Pay the premium, asked for by name: the other choices of what to pay are skipped."""
+    call = turn.call
+    summary = turn.billing.account_summary(call.member_id, channel="phone", call_sid=call.call_sid)
+    targets = payable_targets(summary, turn.billing.plan_status(call.member_id))
+    chosen = next((target for target in targets if target.kind == "premium"), None)
+    if chosen is None:
+        return go(turn, choose_target, turn.say(Prompt.NO_PREMIUM_TO_PAY))
+    call.pay = Draft(targets=[chosen])
+    return chosen_target(turn, chosen)
+
+
 def target_options(turn: Turn, targets: list[PayTarget]) -> list[Say]:
     options = []
     for key, chosen in enumerate(targets, start=1):
