@@ -42,6 +42,7 @@ from ivr.commands import (
     understood,
 )
 from ivr.i18n import Language
+from ivr.intents import intents_for
 from ivr.prompts import Prompt
 from ivr.speech import Voice
 from ivr.twiml import twiml
@@ -158,6 +159,8 @@ SPECIALIST = Exit("billing specialist")
 RELAY_OFFER = Exit("relay offer")
 STILL_THERE = Exit("still there")
 WAITING_PROMPT = Exit("the prompt the call waits on")
+# What takes a request said in the caller's own words at a menu (None: it was none).
+SPOKEN_REQUEST = Exit("a spoken request")
 EXITS = (
     CALL_START,
     IDENTIFICATION,
@@ -166,6 +169,7 @@ EXITS = (
     RELAY_OFFER,
     STILL_THERE,
     WAITING_PROMPT,
+    SPOKEN_REQUEST,
 )
 
 _ENDPOINTS: dict[Step, str] = {}
@@ -504,19 +508,29 @@ def global_key(turn: Turn, digits: str, repeat_step: Step) -> VoiceResponse | No
     return None
 
 
-def offer(
-    turn: Turn, options: Iterable[Prompt], answer_step: Step, *, hints: str = SPEECH_HINTS
-) -> VoiceResponse:
-    """Offer a menu: each option spoken inside one <Gather> of one key."""
+def offer(turn: Turn, options: Iterable[Prompt], answer_step: Step) -> VoiceResponse:
+    """Offer a menu: each option spoken inside one <Gather> of one key.
+
+    Once the caller is identified a menu takes requests in their own words too, and tells
+    Twilio's recognition the phrases to listen for.
+    """
     prompts = [turn.say(option) for option in options]
+    hints = SPEECH_HINTS
+    if turn.call.member_id is not None:
+        hints = f"{SPEECH_HINTS}, {intents_for(turn.call.language).hints}"
     return ask(turn, prompts, answer_step, num_digits=1, hints=hints)
 
 
 def choice(
     turn: Turn, choices: Mapping[str, Step | Exit], where: str, asked: Step
 ) -> VoiceResponse:
-    """Go where the key pressed at a menu leads: its choice, a key that works everywhere,
-    or the menu again (after silence, or "that is not one of the choices")."""
+    """Go where the key pressed (or the request said) at a menu leads: its choice, a key
+    that works everywhere, or the menu again (after silence, or "that is not one of the
+    choices")."""
+    if turn.call.member_id is not None:
+        requested = SPOKEN_REQUEST.step(turn, where=where)
+        if requested is not None:
+            return requested
     digits = answered(turn)
     if not digits:
         return no_answer(turn, where, asked)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 from twilio.twiml.voice_response import VoiceResponse
 
-from ivr.flows import balances, documents, pay, planned, recent, spoken, ways_to_pay
+from ivr.flows import balances, documents, pay, planned, recent, ways_to_pay
 from ivr.kernel import MAIN_MENU, Turn, choice, offer, step
 from ivr.prompts import Prompt
 
@@ -37,10 +37,10 @@ OPTIONS = (
 @step(bp, "", member=True)
 def main(turn: Turn) -> VoiceResponse:
     """Offer the main menu: a key, or the request in the caller's own words."""
-    return offer(turn, OPTIONS, choose, hints=spoken.hints(turn))
+    return offer(turn, OPTIONS, choose)
 
 
 @step(bp, "/choose", member=True, answer=True)
 def choose(turn: Turn) -> VoiceResponse:
     """Go where the key pressed, or the request said, at the main menu leads."""
-    return spoken.request(turn, "main_menu") or choice(turn, CHOICES, "main_menu", main)
+    return choice(turn, CHOICES, "main_menu", main)

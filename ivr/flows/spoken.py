@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Blueprint
 from twilio.twiml.voice_response import VoiceResponse
 
-from ivr.commands import SPEECH_HINTS, understood
+from ivr.commands import understood
 from ivr.flows import (
     agent,
     autopay,
@@ -28,6 +28,7 @@ from ivr.intents import intents_for
 from ivr.kernel import (
     MAIN_MENU,
     MOST_SPEECH_CHARACTERS,
+    SPOKEN_REQUEST,
     Step,
     Turn,
     answered,
@@ -61,11 +62,7 @@ REQUESTS: dict[str, tuple[Step, Prompt]] = {
 }
 
 
-def hints(turn: Turn) -> str:
-    """Return the <Gather hints> for a menu that takes spoken requests."""
-    return f"{SPEECH_HINTS}, {intents_for(turn.call.language).hints}"
-
-
+@SPOKEN_REQUEST.bind
 def request(turn: Turn, where: str) -> VoiceResponse | None:
     """Go where a spoken request leads (read back first if unsure); None if none was made."""
     speech = turn.form.get("SpeechResult", "").strip()[:MOST_SPEECH_CHARACTERS]
