@@ -50,6 +50,7 @@ from ivr.call_state import (
 from ivr.flows import capture
 from ivr.kernel import (
     MAIN_MENU,
+    MOST_SPEECH_CHARACTERS,
     Exit,
     Turn,
     answered,
@@ -64,6 +65,7 @@ from ivr.kernel import (
 from ivr.prompts import Prompt
 from ivr.sentences import account_type_name, method_phrase, target_phrase
 from ivr.speech import Day, Digits, Money, PhoneNumber
+from ivr.spoken_amounts import spoken_cents
 
 bp = Blueprint("pay", __name__, url_prefix="/voice/pay")
 log = logging.getLogger(__name__)
@@ -256,6 +258,9 @@ def other_amount_answer(turn: Turn) -> VoiceResponse:
     if target is None:
         return go(turn, choose_target)
     amount, problem = parse_amount(keys)
+    said = spoken_amount(turn)
+    if said is not None:
+        amount, problem = said, (Prompt.AMOUNT_ZERO if said == 0 else None)
     if problem is not None:
         return retry(turn, "pay_other_amount", ask_other_amount, problem)
     payable, _held = payable_now(turn, target)
@@ -272,6 +277,14 @@ def other_amount_answer(turn: Turn) -> VoiceResponse:
     if turn.call.pay.method is not None:
         return go(turn, confirm)
     return go(turn, choose_method)
+
+
+def spoken_amount(turn: Turn) -> int | None:
+    """Return the cents of an amount said in words ("twenty five fifty"), else None."""
+    speech = turn.form.get("SpeechResult", "")
+    if "Digits" in turn.form or not speech.strip():
+        return None
+    return spoken_cents(speech[:MOST_SPEECH_CHARACTERS], turn.call.language)
 
 
 def parse_amount(keys: str) -> tuple[int, Prompt | None]:
