@@ -228,6 +228,8 @@ class CallState(_Part):
     balances: BalancesDraft = Field(default_factory=BalancesDraft)
     # A spoken request heard but not sure enough to act on: read back to the caller first.
     spoken: str | None = None
+    # The amount said with a request to pay ("pay fifty dollars on my bill"), in cents.
+    spoken_amount: int | None = None
 
     _call_sid: str = PrivateAttr(default="")
     _is_new: bool = PrivateAttr(default=True)

@@ -37,6 +37,7 @@ OPTIONS = (
 @step(bp, "", member=True)
 def main(turn: Turn) -> VoiceResponse:
     """Offer the main menu: a key, or the request in the caller's own words."""
+    turn.call.spoken_amount = None  # an amount said with an earlier request is forgotten
     return offer(turn, OPTIONS, choose)
 
 

@@ -217,6 +217,14 @@ def chosen_target(turn: Turn, target: PayTarget) -> VoiceResponse:
     if payable <= 0:
         return go(turn, MAIN_MENU, turn.say(Prompt.NOTHING_TO_PAY))
     draft.amount = payable
+    asked, turn.call.spoken_amount = turn.call.spoken_amount, None
+    if asked is not None:
+        if asked > payable:
+            return go(
+                turn, ask_other_amount, turn.say(Prompt.AMOUNT_OVER_BALANCE, amount=Money(payable))
+            )
+        # The amount the caller named with the request: read back before it is paid.
+        draft.amount = asked
     said = []
     if held:
         # Only when another payment holds part of it does the caller need the whole story.

@@ -42,6 +42,7 @@ from ivr.kernel import (
 from ivr.kernel import step as flow_step
 from ivr.prompts import Prompt
 from ivr.speech import Fragment
+from ivr.spoken_amounts import spoken_cents
 
 bp = Blueprint("spoken", __name__, url_prefix="/voice/spoken")
 
@@ -77,6 +78,8 @@ def request(turn: Turn, where: str) -> VoiceResponse | None:
         return None
     done(turn, where)
     turn.call.silences = 0
+    if match.intent in ("pay", "pay_premium"):
+        turn.call.spoken_amount = spoken_cents(speech, turn.call.language) or None
     if match.sure:
         return go(turn, REQUESTS[match.intent][0])
     turn.call.spoken = match.intent
