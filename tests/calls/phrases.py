@@ -12,6 +12,8 @@ MAIN_MENU = [
     "To repeat, press star.",
 ]
 ASK_MRN = "Enter your medical record number, then press pound."
-ASK_BIRTH_DATE = "Now enter your birth date as 8 digits: month, day, and year."
+ASK_BIRTH_DATE = "Now enter your birth date as month, day, and year."
 NO_INPUT = "Sorry, I did not hear your answer."
 GOODBYE = "Thank you for calling. Goodbye."
+# How a payment that went through starts: the confirmation number follows in the sentence.
+PAID = "Payment complete: your confirmation number is "

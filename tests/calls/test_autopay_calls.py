@@ -131,7 +131,7 @@ def test_an_enrolled_member_hears_the_next_automatic_payment_once_identified(twi
     )
     call = identified(twilio)
     # Not enrolled yet: the premium is offered with the saved card first.
-    assert call.heard_since_input[1].startswith("To pay $412.00 for your premium now with")
+    assert call.heard_since_input[1].startswith("To pay $412.00 for your premium with")
     call.press("9")
     assert call.heard_since_input[0] == "Main menu."
     open_autopay(call)
@@ -368,7 +368,7 @@ def test_a_card_entered_after_leaving_another_flow_s_entry_returns_to_the_flow_i
     call.press("1")  # a card
     call.pay_card("4242424242424242")
     assert (
-        "You are paying $412.00 for your premium, with your Visa ending in 4242."
+        "You are paying $412.00 for your premium with your Visa ending in 4242."
     ) in call.heard_since_input
     call.press("4")  # cancel the payment; now automatic payments, with a new card
     open_autopay(call)

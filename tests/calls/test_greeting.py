@@ -26,12 +26,12 @@ def test_each_regions_numbers_in_three_formats_reach_its_greeting(twilio, key):
         assert call.heard[0] == (
             f"Welcome to the Kaiser Permanente payment line for {REGION_NAMES[key]}."
         ).replace("..", ".")
-        # Spanish is offered in Spanish, relay mode in English, then the MRN is asked:
-        # nothing about anyone is said before identification.
-        assert call.heard[1] == "Para español, oprima 8."
-        assert call.heard[2:4] == [
-            "For relay, press 7.",
+        # The MRN is asked first; then Spanish is offered in Spanish, relay mode in
+        # English: nothing about anyone is said before identification.
+        assert call.heard[1:4] == [
             "Enter your medical record number, then press pound.",
+            "Para español, oprima 8.",
+            "For relay, press 7.",
         ]
         assert call.waiting is not None and call.waiting.finish_on_key == "#"
         call.hang_up()
@@ -40,4 +40,4 @@ def test_each_regions_numbers_in_three_formats_reach_its_greeting(twilio, key):
 def test_a_number_no_region_lists_gets_the_national_greeting(twilio):
     call = twilio.call(to="+18005550199", from_="+14155550123")
     assert call.heard[0] == "Welcome to the Kaiser Permanente member payment line."
-    assert call.heard[3] == "Enter your medical record number, then press pound."
+    assert call.heard[1] == "Enter your medical record number, then press pound."

@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 
 from ivr import logs
+from tests.calls.phrases import PAID
 from tests.members import add_member
 
 NCAL = "+18773659900"
@@ -52,15 +53,14 @@ def test_a_whole_call_logs_json_lines_with_its_call_and_steps_and_no_caller_inpu
     call.press("01011990")  # a wrong birth date first
     call.press(MRN + "#")
     call.press("02141985")
-    for key in ("1", "1", "1", "1"):
-        call.press(key)
+    call.press("1")  # the bill offered right after identification, in full, by card
     call.pay_card("4000000000009995", cvc="987")  # declined
     call.press("1")
     call.press("1")  # another card
     call.press("1")
     call.pay_card("4242424242424242", cvc="987")
     call.press("1")
-    assert call.heard_since_input[0] == "Your payment of $200.00 is complete."
+    assert call.heard_since_input[0].startswith(PAID)
     call.hang_up()
 
     text = json_lines.getvalue()

@@ -146,13 +146,13 @@ def test_card_and_bank_details_are_written_only_as_their_last_four_digits(
 ):
     call = twilio.call(to=NCAL, from_=CALLER)
     identify(call)
-    for keys in ["1", "2", "1", "1"]:  # the bill from October, in full, by card
+    for keys in ["9", "1", "2", "1"]:  # the main menu, the bill from October, in full, by card
         call.press(keys)
     since = len(call.transcript)
     call.pay_card("4242424242424242", expiry="1230", cvc="987", postal="94612")
     press_until(call, "/voice/pay/finished", since)
     call.press("9")
-    for keys in ["1", "1", "1", "2", "1"]:  # the other bill, in full, from a checking account
+    for keys in ["1", "1", "2", "1"]:  # the other bill, in full, from a checking account
         call.press(keys)
     since = len(call.transcript)
     call.pay_bank("110000000", "000123456789")
@@ -173,8 +173,10 @@ def test_card_and_bank_details_are_written_only_as_their_last_four_digits(
 def test_a_card_number_keyed_at_a_menu_is_not_written(twilio, runner, recorded_app):
     call = twilio.call(to=NCAL, from_=CALLER)
     identify(call)
-    for keys in ["1", "1", "2"]:  # another amount
+    for keys in ["9", "1", "1", "1"]:  # the main menu, the first bill, by card
         call.press(keys)
+    call.pay_card("5555555555554444")
+    call.press("2")  # another amount
     call.press("4242424242424242#")
     call.hang_up()
     text = recordings(recorded_app)[0].read_text(encoding="utf-8")
@@ -251,7 +253,7 @@ def test_a_recorded_call_becomes_a_script_that_plays_as_written(
     call.press("2")  # balances
     call.press("*")
     call.press("9")
-    for keys in ["1", "1", "1", "1"]:  # the first bill, in full, by card
+    for keys in ["1", "1", "1"]:  # the first bill, in full, by card
         call.press(keys)
     since = len(call.transcript)
     call.pay_card("4000000000009995")  # declined: insufficient funds
@@ -274,7 +276,7 @@ def test_a_recorded_call_becomes_a_script_that_plays_as_written(
     assert '- press: "01011970"  # a birth date that does not match' in text
     assert '- press: "02141985"  # Maya\'s birth date' in text
     assert '"number": "4000000000009995"' in text
-    assert r'"/^Your confirmation number is \\d{10}\\.$/"' in text
+    assert r'"/^Payment complete: your confirmation number is \\d{10}\\.$/"' in text
     (tmp_path / "recorded.yaml").write_text(text, encoding="utf-8")
     passes(recorded_app, load_script(tmp_path / "recorded.yaml"))
 
@@ -284,7 +286,7 @@ def test_each_way_a_payment_entry_ends_is_replayed_from_the_recording(
 ):
     call = twilio.call(to=NCAL, from_=CALLER)
     identify(call)
-    for keys in ["1", "2", "1", "1"]:
+    for keys in ["9", "1", "2", "1"]:  # the main menu, the October bill, in full, by card
         call.press(keys)
     call.press("*")  # cancels the card entry
     call.press("1")
@@ -344,6 +346,7 @@ def test_replaying_a_recording_on_the_same_app_hears_the_same(twilio, runner, re
 def test_replay_shows_a_reworded_prompt_as_a_unified_diff(twilio, runner, recorded_app):
     call = twilio.call(to=NCAL, from_=CALLER)
     identify(call)
+    call.press("9")
     call.hang_up()
     files = recordings(recorded_app)
     recorded_app.config["IVR_RECORDINGS_DIR"] = ""
@@ -373,6 +376,7 @@ def test_ivr_calls_to_script_and_replay_work_from_the_command_line(
     add_sim_commands(recorded_app)
     call = twilio.call(to=NCAL, from_=CALLER)
     identify(call)
+    call.press("9")
     call.press("6")
     call.hang_up()
     [recorded] = recordings(recorded_app)

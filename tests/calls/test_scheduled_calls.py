@@ -54,7 +54,7 @@ def identified(twilio):
 
 
 def schedule_bill(call, day: str = "1210") -> None:
-    for keys in ["1", "1", "1"]:  # pay, in full, the saved Visa (the only bill is chosen)
+    for keys in ["1", "1"]:  # pay (the only bill, in full), the saved Visa
         call.press(keys)
     assert call.heard_since_input[-1] == "To pay on a later date instead, press 5."
     call.press("5")
@@ -98,7 +98,7 @@ def test_a_payment_scheduled_by_phone_is_charged_on_its_day_and_heard_among_rece
 def test_the_scheduled_bank_authorization_recorded_is_the_one_heard_naming_the_date(twilio, core):
     member(core)
     call = identified(twilio)
-    for keys in ["1", "1", "3", "1"]:  # pay, in full, a bank account, checking
+    for keys in ["1", "3", "1"]:  # pay (the only bill, in full), a bank account, checking
         call.press(keys)
     call.pay_bank("110000000", "000123456789")
     call.press("5")

@@ -93,10 +93,7 @@ calls:
   - steps:
       - press: "10000001#"
       - press: "04121980"
-      - press: "1"
-      - press: "1"
-      - press: "1"
-      - press: "1"
+      - press: "1"  # the bill offered first, by card
       - pay: {card: "4000000000000341"}  # the processor times out after charging
       - press: "1"
       - hear: /^We are still confirming your payment of \\$200\\.00\\./

@@ -91,16 +91,15 @@ def test_card_and_bank_lines_type_into_the_payment_entry(app, clock, core, runne
     terminal = Terminal(
         "60000006#",
         "02141985",
+        "9",  # the main menu, past the offer to pay all the bills by card
         "1",  # pay
-        "2",  # the October bill
-        "1",  # in full
+        "2",  # the October bill, in full
         "1",  # a new card
         "card 4242-4242-4242-4242 1230 123 94612",
         "1",
         "9",
         "1",
-        "1",  # the other bill
-        "1",
+        "1",  # the other bill, in full
         "2",  # a bank account
         "1",  # checking
         "bank 110000000 000123456789",

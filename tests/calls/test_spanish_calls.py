@@ -40,7 +40,7 @@ def assert_all_spanish(spoken: list[tuple[str, str]]) -> None:
 
 def test_pressing_8_turns_the_whole_call_and_a_card_payment_into_spanish(twilio, core, demo):
     call = twilio.call(to=SCAL, from_="+13105550100")
-    assert call.heard[1] == "Para español, oprima 8."
+    assert call.heard[2] == "Para español, oprima 8."
     call.press("8")
     switched = len(call.transcript) - 1
     assert call.heard_since_input[0] == "Continuaremos en español."
@@ -50,13 +50,12 @@ def test_pressing_8_turns_the_whole_call_and_a_card_payment_into_spanish(twilio,
     call.press("2")  # balances
     call.press("9")
     call.press("1")  # pay
-    call.press("1")  # the bill
-    call.press("1")  # in full
+    call.press("1")  # the bill, in full
     call.press("1")  # a new card
     call.pay_card("4242424242424242")
     assert not any(prompt.built_in for prompt in call.pay_prompts)
     call.press("1")
-    assert call.heard_since_input[0].startswith("Su pago de $200.00")
+    assert call.heard_since_input[0].startswith("Pago completado: su número de confirmación es ")
     assert_all_spanish(says_after(call, switched))
     with core.unit_of_work() as uow:
         ana = uow.session.scalars(
@@ -71,15 +70,15 @@ def test_a_member_whose_record_says_spanish_is_served_in_spanish_after_identifyi
     call.press("07041951")
     identified = len(call.transcript) - 1
     assert call.heard_since_input[0] == "Gracias, María."
+    call.press("9")  # the main menu, past the offer to pay by card
     call.press("1")  # pay
-    call.press("1")  # the bill
-    call.press("1")  # in full
+    call.press("1")  # the bill, in full
     call.press("2")  # a bank account
     call.press("1")  # checking
     call.pay_bank("110000000", "000123456789")
     assert not any(prompt.built_in for prompt in call.pay_prompts)
     call.press("1")
-    assert call.heard_since_input[0].startswith("Su pago bancario de ")
+    assert call.heard_since_input[0].startswith("Pago bancario enviado: su número de confirmación")
     assert_all_spanish(says_after(call, identified))
 
 
