@@ -21,6 +21,8 @@ from pathlib import Path
 import yaml
 from rapidfuzz import fuzz
 
+from ivr.commands import SPEECH_HINTS
+
 PHRASES_DIR = Path(__file__).parent / "phrases"
 # A whole phrase said scores this, plus a little per word, so the longest wins.
 WHOLE = 90.0
@@ -68,8 +70,9 @@ class Intents:
                     raise ValueError(f"{intent}: the phrase {phrase!r} is all fillers")
                 self.phrases.append((intent, words))
         self.vocabulary = frozenset(word for _intent, words in self.phrases for word in words)
-        # Twilio's <Gather hints>: the phrases as written, which help recognition hear them.
-        self.hints = ", ".join(dict.fromkeys(written))
+        # Twilio's <Gather hints> at a menu: the commands every prompt takes, then the
+        # phrases as written, which help recognition hear them.
+        self.hints = ", ".join([SPEECH_HINTS, *dict.fromkeys(written)])
 
     @property
     def names(self) -> frozenset[str]:

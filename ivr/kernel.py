@@ -386,6 +386,13 @@ def ask(
     return response
 
 
+def words_said(turn: Turn) -> str:
+    """Return what the caller said (not keyed) at this prompt, cut to a sane length; "" if none."""
+    if "Digits" in turn.form:
+        return ""
+    return turn.form.get("SpeechResult", "").strip()[:MOST_SPEECH_CHARACTERS]
+
+
 def answered(turn: Turn, *, relay_key: bool = True) -> str | None:
     """Return the keys the caller entered or said, or None when they gave no answer.
 
@@ -398,8 +405,8 @@ def answered(turn: Turn, *, relay_key: bool = True) -> str | None:
         keys = form.get("Digits", "").strip()
         if len(keys) > MOST_KEYS or not _KEYS.fullmatch(keys):
             keys = "?"  # not keys a phone sends: a wrong answer, never an error
-    elif form.get("SpeechResult", "").strip():
-        keys = understood(form.get("SpeechResult", "")[:MOST_SPEECH_CHARACTERS])[:MOST_KEYS]
+    elif said := words_said(turn):
+        keys = understood(said)[:MOST_KEYS]
     else:
         return None
     if keys:
@@ -517,7 +524,7 @@ def offer(turn: Turn, options: Iterable[Prompt], answer_step: Step) -> VoiceResp
     prompts = [turn.say(option) for option in options]
     hints = SPEECH_HINTS
     if turn.call.member_id is not None:
-        hints = f"{SPEECH_HINTS}, {intents_for(turn.call.language).hints}"
+        hints = intents_for(turn.call.language).hints
     return ask(turn, prompts, answer_step, num_digits=1, hints=hints)
 
 

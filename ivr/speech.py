@@ -183,7 +183,7 @@ class Voice:
 
 
 def _numeric_date_pattern(locale: str, *, year: bool = True) -> tuple[str, str]:
-    """Return a numeric date pattern with a 4-digit year and its say-as order for the locale."""
+    """Return a numeric date pattern (a 4-digit year, or none) and its say-as order."""
     short = Locale.parse(locale).date_formats["short"].pattern
     # "M/d/yy" gives "mdy", "d/M/y" gives "dmy": the order the locale writes dates in; without
     # the year, "md" or "dm", which say-as also takes.

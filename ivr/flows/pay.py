@@ -50,7 +50,6 @@ from ivr.call_state import (
 from ivr.flows import capture
 from ivr.kernel import (
     MAIN_MENU,
-    MOST_SPEECH_CHARACTERS,
     Exit,
     Turn,
     answered,
@@ -61,6 +60,7 @@ from ivr.kernel import (
     no_answer,
     retry,
     step,
+    words_said,
 )
 from ivr.prompts import Prompt
 from ivr.sentences import account_type_name, method_phrase, target_phrase
@@ -134,13 +134,19 @@ def payable_targets(summary: AccountSummary, plan: PlanStatus | None = None) -> 
     return targets
 
 
+def targets_now(turn: Turn) -> list[PayTarget]:
+    """Return what the caller can pay now, in the order the options are offered."""
+    call = turn.call
+    summary = turn.billing.account_summary(call.member_id, channel="phone", call_sid=call.call_sid)
+    return payable_targets(summary, turn.billing.plan_status(call.member_id))
+
+
 @capture.START_OVER.bind
 @step(bp, "", member=True)
 def choose_target(turn: Turn) -> VoiceResponse:
     """Offer each bill, all bills and the premium; with one choice, go straight on."""
     call = turn.call
-    summary = turn.billing.account_summary(call.member_id, channel="phone", call_sid=call.call_sid)
-    targets = payable_targets(summary, turn.billing.plan_status(call.member_id))
+    targets = targets_now(turn)
     if not targets:
         return go(turn, MAIN_MENU, turn.say(Prompt.NOTHING_TO_PAY))
     call.pay = Draft(targets=targets)
@@ -152,13 +158,10 @@ def choose_target(turn: Turn) -> VoiceResponse:
 @step(bp, "/premium", member=True)
 def premium(turn: Turn) -> VoiceResponse:
     """Pay the premium, asked for by name: the other choices of what to pay are skipped."""
-    call = turn.call
-    summary = turn.billing.account_summary(call.member_id, channel="phone", call_sid=call.call_sid)
-    targets = payable_targets(summary, turn.billing.plan_status(call.member_id))
-    chosen = next((target for target in targets if target.kind == "premium"), None)
+    chosen = next((target for target in targets_now(turn) if target.kind == "premium"), None)
     if chosen is None:
         return go(turn, choose_target, turn.say(Prompt.NO_PREMIUM_TO_PAY))
-    call.pay = Draft(targets=[chosen])
+    turn.call.pay = Draft(targets=[chosen])
     return chosen_target(turn, chosen)
 
 
@@ -289,10 +292,8 @@ def other_amount_answer(turn: Turn) -> VoiceResponse:
 
 def spoken_amount(turn: Turn) -> int | None:
     """Return the cents of an amount said in words ("twenty five fifty"), else None."""
-    speech = turn.form.get("SpeechResult", "")
-    if "Digits" in turn.form or not speech.strip():
-        return None
-    return spoken_cents(speech[:MOST_SPEECH_CHARACTERS], turn.call.language)
+    speech = words_said(turn)
+    return spoken_cents(speech, turn.call.language) if speech else None
 
 
 def parse_amount(keys: str) -> tuple[int, Prompt | None]:

@@ -27,7 +27,6 @@ from ivr.flows import (
 from ivr.intents import intents_for
 from ivr.kernel import (
     MAIN_MENU,
-    MOST_SPEECH_CHARACTERS,
     SPOKEN_REQUEST,
     Step,
     Turn,
@@ -38,8 +37,9 @@ from ivr.kernel import (
     go,
     no_answer,
     retry,
+    step,
+    words_said,
 )
-from ivr.kernel import step as flow_step
 from ivr.prompts import Prompt
 from ivr.speech import Fragment
 from ivr.spoken_amounts import spoken_cents
@@ -66,8 +66,8 @@ REQUESTS: dict[str, tuple[Step, Prompt]] = {
 @SPOKEN_REQUEST.bind
 def request(turn: Turn, where: str) -> VoiceResponse | None:
     """Go where a spoken request leads (read back first if unsure); None if none was made."""
-    speech = turn.form.get("SpeechResult", "").strip()[:MOST_SPEECH_CHARACTERS]
-    if "Digits" in turn.form or not speech or understood(speech) != "?":
+    speech = words_said(turn)
+    if not speech or understood(speech) != "?":
         return None  # keys, silence, or words that are keys ("two", "agent"): as keys
     try:
         confidence = float(turn.form.get("Confidence", ""))
@@ -86,7 +86,7 @@ def request(turn: Turn, where: str) -> VoiceResponse | None:
     return go(turn, confirm)
 
 
-@flow_step(bp, "/confirm", member=True)
+@step(bp, "/confirm", member=True)
 def confirm(turn: Turn) -> VoiceResponse:
     """Ask whether the request guessed is the one meant."""
     heard = REQUESTS.get(turn.call.spoken or "")
@@ -96,7 +96,7 @@ def confirm(turn: Turn) -> VoiceResponse:
     return ask(turn, [asked], confirm_answer, num_digits=1)
 
 
-@flow_step(bp, "/confirm/answer", member=True, answer=True)
+@step(bp, "/confirm/answer", member=True, answer=True)
 def confirm_answer(turn: Turn) -> VoiceResponse:
     """Go on to the request on 1 or yes; back to the main menu on 2 or no."""
     heard = REQUESTS.get(turn.call.spoken or "")
