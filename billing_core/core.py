@@ -22,6 +22,7 @@ from billing_core.domain.autopay import (
     RetrySchedule,
 )
 from billing_core.domain.clock import Clock
+from billing_core.domain.documents import Delivery as DocumentDelivery
 from billing_core.domain.events import Observer
 from billing_core.domain.identity import IdentityHasher
 from billing_core.domain.money import LOCALES
@@ -668,6 +669,10 @@ class BillingCore:
             regions=self.regions,
             now=self.clock.now(),
         )
+
+    def document_delivery(self, member_id: int) -> DocumentDelivery | None:
+        """Where the member's statements and letters go: email, mail, or None (neither)."""
+        return documents.delivery_for(self.unit_of_work, member_id)
 
     def export_print(self, since: date, directory: Path) -> documents.PrintExport:
         """Write the documents queued for mail since the day, with their manifest, for printing."""

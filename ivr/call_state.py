@@ -194,6 +194,8 @@ class Waiting(_Part):
     token: str
     step: str
     answer: str
+    # A prompt of one key to a member: a menu, which takes spoken requests too.
+    menu: bool = False
 
 
 class CallState(_Part):
@@ -228,6 +230,8 @@ class CallState(_Part):
     balances: BalancesDraft = Field(default_factory=BalancesDraft)
     # A spoken request heard but not sure enough to act on: read back to the caller first.
     spoken: str | None = None
+    # The question about the bill last answered: its next step and "hear this again".
+    question: str | None = None
     # The amount said with a request to pay ("pay fifty dollars on my bill"), in cents.
     spoken_amount: int | None = None
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import yaml
 from rapidfuzz import fuzz
+from text_to_num import alpha2digit
 
 from ivr.commands import SPEECH_HINTS
 
@@ -58,7 +59,10 @@ def normalize(text: str) -> str:
 class Intents:
     """The requests of one language and the phrases callers say for them."""
 
-    def __init__(self, phrases: Mapping[str, Iterable[str]], fillers: Iterable[str]) -> None:
+    def __init__(
+        self, phrases: Mapping[str, Iterable[str]], fillers: Iterable[str], language: str = "en"
+    ) -> None:
+        self.language = language
         self.fillers = frozenset(normalize(word) for word in fillers)
         self.phrases: list[tuple[str, tuple[str, ...]]] = []
         written: list[str] = []
@@ -70,6 +74,9 @@ class Intents:
                     raise ValueError(f"{intent}: the phrase {phrase!r} is all fillers")
                 self.phrases.append((intent, words))
         self.vocabulary = frozenset(word for _intent, words in self.phrases for word in words)
+        self.words_of: dict[str, set[str]] = {}
+        for intent, words in self.phrases:
+            self.words_of.setdefault(intent, set()).update(words)
         # Twilio's <Gather hints> at a menu: the commands every prompt takes, then the
         # phrases as written, which help recognition hear them.
         self.hints = ", ".join([SPEECH_HINTS, *dict.fromkeys(written)])
@@ -107,7 +114,7 @@ class Intents:
             other = (
                 guessed != intent
                 and guess >= MISHEARD
-                and any(word in self.vocabulary for word in left)
+                and any(word in self.words_of[guessed] for word in left)
             )
             if not other and not self._misheard(said, left, len(words)):
                 tied = len(ranked) > 1 and score - ranked[1][1][0] < TIE
@@ -119,8 +126,8 @@ class Intents:
         """Whether a word left over, heard as the phrase word it sounds like, makes a longer
         phrase whole."""
         for word in left:
-            if word in self.vocabulary:
-                continue
+            if word in self.vocabulary or self._number(word):
+                continue  # a number is the amount said with the request, never a misheard word
             for known in self.vocabulary:
                 if fuzz.ratio(word, known) < MISHEARD:
                     continue
@@ -129,9 +136,13 @@ class Intents:
                     return True
         return False
 
+    @cache  # noqa: B019 - a few hundred words per language, for the life of the process
+    def _number(self, word: str) -> bool:
+        return alpha2digit(word, self.language, threshold=0) != word
+
 
 @cache
 def intents_for(language: str) -> Intents:
     """Return the requests of a language ("en", "es"), read once."""
     document = yaml.safe_load((PHRASES_DIR / f"{language}.yaml").read_text(encoding="utf-8"))
-    return Intents(document["intents"], document.get("fillers", "").split())
+    return Intents(document["intents"], document.get("fillers", "").split(), language)

@@ -86,6 +86,8 @@ class Turn:
     current: str | None = None
     # The prompt whose answer this webhook took.
     taken: Waiting | None = None
+    # The spoken requests heard, as language:request: reported with the answer.
+    requests: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.voice = self.voice_for(self.call.language)
@@ -232,6 +234,8 @@ def step(
                 # Another webhook is still handling this call's answer: wait for it.
                 return reply(turn, go(turn, WAITING_PROMPT))
             turn.current = endpoint
+            if answer and (requested := spoken_request(turn)) is not None:
+                return reply(turn, requested)
             values = {name: request.args[name] for name in names if name in request.args}
             return reply(turn, runs(turn, **values))
 
@@ -255,10 +259,22 @@ def _member_required(function: Step) -> Step:
 def reply(turn: Turn, response: VoiceResponse) -> Response:
     """Send the response as TwiML, naming the steps run and the prompts spoken."""
     spoken = [name for speaker in turn.voices for name in speaker.spoken]
-    return twiml(response, steps=turn.steps, prompts=spoken)
+    return twiml(response, steps=turn.steps, prompts=spoken, requests=turn.requests)
 
 
-def bind_prompt(turn: Turn, answer_step: Step) -> str:
+def spoken_request(turn: Turn) -> VoiceResponse | None:
+    """Go where a request said at a menu leads, once identified; None if none was made.
+
+    Every one-key prompt is a menu; its answer step never sees a request, which it would
+    only call "not one of the choices".
+    """
+    taken = turn.taken
+    if taken is None or not taken.menu or turn.call.member_id is None:
+        return None
+    return SPOKEN_REQUEST.step(turn) if SPOKEN_REQUEST.bound else None
+
+
+def bind_prompt(turn: Turn, answer_step: Step, *, menu: bool = False) -> str:
     """Make the call wait on the prompt being built; return the URL its answer goes to.
 
     The call then waits on this prompt alone: an answer to an earlier one (a replay, a
@@ -285,7 +301,7 @@ def bind_prompt(turn: Turn, answer_step: Step) -> str:
     else:
         token = new_token()
     turn.call.asking = endpoint
-    turn.call.waiting = Waiting(token=token, step=asked_by, answer=endpoint)
+    turn.call.waiting = Waiting(token=token, step=asked_by, answer=endpoint, menu=menu)
     return url_for(endpoint, **{TOKEN: token})
 
 
@@ -356,14 +372,17 @@ def ask(
     num_digits: int | None = None,
     finish_on_key: str = "#",
     lead: Iterable[Say] = (),
-    hints: str = SPEECH_HINTS,
 ) -> VoiceResponse:
     """Speak the prompts inside a <Gather> whose answer goes to answer_step.
 
     When the caller says nothing, the <Redirect> after the <Gather> reaches the same
-    step with no Digits, so one step deals with answers and silence alike.
+    step with no Digits, so one step deals with answers and silence alike. A prompt of
+    one key is a menu: once the caller is identified it takes requests in their own words
+    too, and tells Twilio's recognition the phrases to listen for.
     """
-    action = bind_prompt(turn, answer_step)
+    menu = num_digits == 1 and turn.call.member_id is not None
+    hints = intents_for(turn.call.language).hints if menu else SPEECH_HINTS
+    action = bind_prompt(turn, answer_step, menu=menu)
     response = VoiceResponse()
     gather = Gather(
         input="dtmf speech",
@@ -516,16 +535,9 @@ def global_key(turn: Turn, digits: str, repeat_step: Step) -> VoiceResponse | No
 
 
 def offer(turn: Turn, options: Iterable[Prompt], answer_step: Step) -> VoiceResponse:
-    """Offer a menu: each option spoken inside one <Gather> of one key.
-
-    Once the caller is identified a menu takes requests in their own words too, and tells
-    Twilio's recognition the phrases to listen for.
-    """
+    """Offer a menu: each option spoken inside one <Gather> of one key."""
     prompts = [turn.say(option) for option in options]
-    hints = SPEECH_HINTS
-    if turn.call.member_id is not None:
-        hints = intents_for(turn.call.language).hints
-    return ask(turn, prompts, answer_step, num_digits=1, hints=hints)
+    return ask(turn, prompts, answer_step, num_digits=1)
 
 
 def choice(
@@ -534,10 +546,6 @@ def choice(
     """Go where the key pressed (or the request said) at a menu leads: its choice, a key
     that works everywhere, or the menu again (after silence, or "that is not one of the
     choices")."""
-    if turn.call.member_id is not None:
-        requested = SPOKEN_REQUEST.step(turn, where=where)
-        if requested is not None:
-            return requested
     digits = answered(turn)
     if not digits:
         return no_answer(turn, where, asked)

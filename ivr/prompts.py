@@ -198,7 +198,75 @@ class Prompt(enum.StrEnum):
     REQUEST_NOTICES = N_("notices and reminders")
     REQUEST_WAYS_TO_PAY = N_("other ways to pay")
     REQUEST_SPECIALIST = N_("a billing specialist")
+    REQUEST_GOODBYE = N_("to end the call")
     NO_PREMIUM_TO_PAY = N_("You have no premium to pay right now.")
+    REQUEST_QUESTIONS = N_("answers to questions about your bill")
+    REQUEST_QUESTION_PREMIUM_CHANGE = N_("to hear why a premium changes")
+    REQUEST_QUESTION_STATEMENTS = N_("to hear when statements come")
+    REQUEST_QUESTION_DUE = N_("to hear when your premium is due")
+    REQUEST_QUESTION_FIRST_PAYMENT = N_("to hear how the first payment is made")
+    REQUEST_QUESTION_HISTORY = N_("to hear how far back your payment history goes")
+    REQUEST_QUESTION_PAPERLESS = N_("to hear what paperless billing means")
+
+    # Questions about your bill: short answers, with the caller's own facts, then a next step
+    MENU_QUESTIONS = N_("For answers to questions about your bill, press 8.")
+    QUESTIONS_MENU = N_("Questions about your bill.")
+    QUESTION_PREMIUM_CHANGE = N_("To hear why a premium changes, press 1.")
+    QUESTION_STATEMENTS = N_("To hear when statements come, press 2.")
+    QUESTION_DUE = N_("To hear when your premium is due, press 3.")
+    QUESTION_FIRST_PAYMENT = N_("To hear how the first payment is made, press 4.")
+    QUESTION_HISTORY = N_("To hear how far back your payment history goes, press 5.")
+    QUESTION_PAPERLESS = N_("To hear what paperless billing means, press 6.")
+    ANSWER_PREMIUM_CHANGE = N_(
+        "A premium can change each year, and when you reach a new age band: from age 14, "
+        "each year of age has its own rate. It also depends on where you live, your plan, "
+        "the year's health care costs, and any subsidy you receive."
+    )
+    ANSWER_PREMIUM_NOW = N_("Your premium is {amount} a month.")
+    ANSWER_PREMIUM_EMPLOYER = N_("Your employer pays your premium.")
+    ANSWER_STATEMENTS = N_(
+        "Statements are made in the first two weeks of each month and mailed by the middle "
+        "of the month."
+    )
+    ANSWER_STATEMENTS_EMAILED = N_("You have paperless billing, so yours are emailed instead.")
+    ANSWER_STATEMENTS_MAILED = N_("Yours come by mail.")
+    ANSWER_STATEMENTS_NO_ADDRESS = N_("We have no mailing address for you, so yours are emailed.")
+    ANSWER_STATEMENTS_NOWHERE = N_(
+        "We have no email or mailing address for you: a billing specialist can add one."
+    )
+    ANSWER_DUE = N_("A month's premium is due by the last day of the month before.")
+    ANSWER_DUE_FIRST = N_("Where you live, it is due on the first day of that month instead.")
+    ANSWER_DUE_NOTHING = N_("You have no premium due right now.")
+    ANSWER_FIRST_PAYMENT = N_(
+        "If you joined through your state's health insurance exchange, your first payment, "
+        "called the binder payment, is made through the exchange, and it starts your "
+        "coverage. Every payment after it can be made here."
+    )
+    ANSWER_FIRST_PAYMENT_EXCHANGE = N_(
+        "You joined through the exchange, so this is how yours works."
+    )
+    ANSWER_FIRST_PAYMENT_OTHER = N_(
+        "Your coverage did not come through the exchange, so every payment, the first "
+        "one too, can be made here."
+    )
+    ANSWER_HISTORY = N_(
+        "On this line you can hear your payments of the last 13 months, however you paid. "
+        "For older payments, a billing specialist can help."
+    )
+    ANSWER_PAPERLESS = N_(
+        "With paperless billing, your statements and letters are emailed to you instead of "
+        "mailed. You pay the same ways as before."
+    )
+    ANSWER_PAPERLESS_ON = N_("Paperless billing is on for you.")
+    ANSWER_PAPERLESS_OFF = N_("Paperless billing is off for you.")
+    NEXT_PAY = N_("To make a payment, press 1.")
+    NEXT_PAY_PREMIUM = N_("To pay your premium now, press 1.")
+    NEXT_BALANCES = N_("To hear your balances, press 1.")
+    NEXT_STATEMENT = N_("To have a statement sent, press 1.")
+    NEXT_HISTORY = N_("To hear your recent payments, press 1.")
+    NEXT_PAPERLESS = N_("To turn paperless billing on or off, press 1.")
+    QUESTIONS_MORE = N_("For another question, press 2.")
+    ANSWER_AGAIN = N_("To hear this again, press star.")
     # The confirmation number in the sentence that says the payment went through.
     PAYMENT_SUCCEEDED = N_("Payment complete: your confirmation number is {number}.")
     PAYMENT_SUBMITTED = N_(
@@ -227,7 +295,7 @@ class Prompt(enum.StrEnum):
     NO_RECEIPT_NUMBER = N_("We cannot text the number you are calling from.")
 
     # Paying on a later date
-    ASK_PAY_DATE = N_("Enter the date to pay as 4 digits: month and day.")
+    ASK_PAY_DATE = N_("Say the date to pay, or enter it as 4 digits: month and day.")
     PAY_DATE_RANGE = N_("You can choose a date from tomorrow through {latest}.")
     PAY_DATE_NOT_A_DATE = N_("That is not a date.")
     PAY_DATE_NOT_AFTER_TODAY = N_("The date must be after today.")

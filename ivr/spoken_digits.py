@@ -62,6 +62,16 @@ TEENS = {
     "diecisiete": "17",
     "dieciocho": "18",
     "diecinueve": "19",
+    # Spanish says 21 to 29 as one word.
+    "veintiuno": "21",
+    "veintidos": "22",
+    "veintitres": "23",
+    "veinticuatro": "24",
+    "veinticinco": "25",
+    "veintiseis": "26",
+    "veintisiete": "27",
+    "veintiocho": "28",
+    "veintinueve": "29",
 }
 TENS = {
     "twenty": "2",
@@ -93,6 +103,18 @@ KEY_WORDS = {
     "gato": "#",
 }
 REPEATERS = {"double": 2, "triple": 3, "doble": 2}
+HUNDREDS = {
+    "cien": 100,
+    "ciento": 100,
+    "doscientos": 200,
+    "trescientos": 300,
+    "cuatrocientos": 400,
+    "quinientos": 500,
+    "seiscientos": 600,
+    "setecientos": 700,
+    "ochocientos": 800,
+    "novecientos": 900,
+}
 # Words that carry no digit: "my number is", "um", punctuation read aloud.
 FILLER = re.compile(r"[,.;:!?¿¡\-–—/()]")
 
@@ -113,9 +135,10 @@ def spoken_to_keys(text: str) -> str | None:
     for phrase, key in KEY_WORDS.items():
         folded = re.sub(rf"\b{phrase}\b", f" {key} ", folded)
     keys: list[str] = []
+    words = _spanish_years(folded.split())
     repeat = 1
     tens: str | None = None  # "twenty" waits to see whether "five" follows: 25, else 20
-    for word in folded.split():
+    for word in words:
         if word == "y" and tens is not None:  # "treinta y uno"
             continue
         if tens is not None:
@@ -142,3 +165,36 @@ def spoken_to_keys(text: str) -> str | None:
     if tens is not None:
         keys.append(tens + "0")
     return "".join(keys) or None
+
+
+def _spanish_years(words: list[str]) -> list[str]:
+    """Read a year said as a Spanish number ("mil novecientos cincuenta y uno": 1951,
+    "dos mil cinco": 2005) as its four digits; the words before it stay digits."""
+    for at, word in enumerate(words):
+        if word != "mil":
+            continue
+        start = at - 1 if at > 0 and words[at - 1] == "dos" else at
+        year = 2000 if start < at else 1000
+        end, rest = at + 1, 0
+        while end < len(words) and words[end] in HUNDREDS:
+            rest += HUNDREDS[words[end]]
+            end += 1
+        value, used = _under_hundred(words[end : end + 3])
+        rest, end = rest + value, end + used
+        return [*words[:start], str(year + rest), *_spanish_years(words[end:])]
+    return words
+
+
+def _under_hundred(words: list[str]) -> tuple[int, int]:
+    """The number below 100 the words begin with ("cincuenta y uno"), and how many words
+    it takes; (0, 0) if none."""
+    first = words[0] if words else ""
+    if first in TENS:
+        if words[1:2] == ["y"] and words[2:3] and words[2] in DIGIT_WORDS:
+            return int(TENS[first]) * 10 + int(DIGIT_WORDS[words[2]]), 3
+        return int(TENS[first]) * 10, 1
+    if first in TEENS:
+        return int(TEENS[first]), 1
+    if first in DIGIT_WORDS:
+        return int(DIGIT_WORDS[first]), 1
+    return 0, 0

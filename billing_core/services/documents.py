@@ -151,6 +151,15 @@ class PrintExport:
     newly_exported: int
 
 
+def delivery_for(uow_factory: Callable[[], UnitOfWork], member_id: int) -> Delivery | None:
+    """Where the member's statements and letters go now (see preferred_delivery)."""
+    with uow_factory() as uow:
+        member = uow.session.get(Member, member_id)
+        if member is None:
+            raise MemberNotFound(member_id)
+        return preferred_delivery(uow, member)
+
+
 def preferred_delivery(uow: UnitOfWork, member: Member) -> Delivery | None:
     """Where the member's documents go: email, mail, or None when neither is possible.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 from twilio.twiml.voice_response import VoiceResponse
 
-from ivr.flows import balances, documents, pay, planned, recent, ways_to_pay
+from ivr.flows import balances, documents, pay, planned, questions, recent, ways_to_pay
 from ivr.kernel import MAIN_MENU, Turn, choice, offer, step
 from ivr.prompts import Prompt
 
@@ -19,6 +19,7 @@ CHOICES = {
     "4": recent.read,
     "5": documents.menu,
     "6": ways_to_pay.read,
+    "8": questions.menu,
 }
 OPTIONS = (
     Prompt.MAIN_MENU,
@@ -28,6 +29,7 @@ OPTIONS = (
     Prompt.MENU_RECENT_PAYMENTS,
     Prompt.MENU_DOCUMENTS,
     Prompt.MENU_WAYS_TO_PAY,
+    Prompt.MENU_QUESTIONS,
     Prompt.MENU_SPECIALIST,
     Prompt.MENU_REPEAT,
 )

@@ -66,6 +66,7 @@ from ivr.prompts import Prompt
 from ivr.sentences import account_type_name, method_phrase, target_phrase
 from ivr.speech import Day, Digits, Money, PhoneNumber
 from ivr.spoken_amounts import spoken_cents
+from ivr.spoken_dates import spoken_month_day
 
 bp = Blueprint("pay", __name__, url_prefix="/voice/pay")
 log = logging.getLogger(__name__)
@@ -625,16 +626,20 @@ def ask_date(turn: Turn) -> VoiceResponse:
 
 @step(bp, "/later/answer", member=True, answer=True)
 def date_answer(turn: Turn) -> VoiceResponse:
-    """Take the day keyed (the next time that month and day comes), or say why it cannot be."""
+    """Take the day keyed or said (the next time that month and day comes), or say why it
+    cannot be."""
     draft = turn.call.pay
     if draft.method is None or draft.amount is None or draft.target is None:
         return go(turn, choose_target)
     keys = answered(turn, relay_key=False)
     if not keys:
         return no_answer(turn, "pay_date", ask_date)
+    window = turn.billing.pay_date_window(turn.call.member_id, target_of(draft.target))
+    if keys == "?":
+        # Said, not keyed: "December fifteenth", "mañana".
+        keys = spoken_month_day(words_said(turn), turn.call.language, window.today) or keys
     if len(keys) < 4 and (handled := global_key(turn, keys, ask_date)) is not None:
         return handled
-    window = turn.billing.pay_date_window(turn.call.member_id, target_of(draft.target))
     day = next_occurrence(keys, today=window.today)
     try:
         check_pay_date(day, today=window.today, due=window.due)

@@ -7,6 +7,9 @@ the caller is identified: before that, speech is digits, language, relay and spe
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
 from flask import Blueprint
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -20,6 +23,7 @@ from ivr.flows import (
     paperless,
     pay,
     plans,
+    questions,
     recent,
     scheduled,
     ways_to_pay,
@@ -35,6 +39,7 @@ from ivr.kernel import (
     done,
     global_key,
     go,
+    goodbye,
     no_answer,
     retry,
     step,
@@ -46,25 +51,52 @@ from ivr.spoken_amounts import spoken_cents
 
 bp = Blueprint("spoken", __name__, url_prefix="/voice/spoken")
 
-# Where each request leads, and how the read-back names it.
-REQUESTS: dict[str, tuple[Step, Prompt]] = {
-    "pay": (pay.choose_target, Prompt.REQUEST_PAY),
-    "pay_premium": (pay.premium, Prompt.REQUEST_PAY_PREMIUM),
-    "balances": (balances.read, Prompt.REQUEST_BALANCES),
-    "autopay": (autopay.overview, Prompt.REQUEST_AUTOPAY),
-    "scheduled": (scheduled.overview, Prompt.REQUEST_SCHEDULED),
-    "plans": (plans.overview, Prompt.REQUEST_PLANS),
-    "history": (recent.read, Prompt.REQUEST_HISTORY),
-    "statements": (documents.statements, Prompt.REQUEST_STATEMENTS),
-    "paperless": (paperless.overview, Prompt.REQUEST_PAPERLESS),
-    "notices": (notices.menu, Prompt.REQUEST_NOTICES),
-    "ways_to_pay": (ways_to_pay.read, Prompt.REQUEST_WAYS_TO_PAY),
-    "specialist": (agent.transfer, Prompt.REQUEST_SPECIALIST),
+
+@dataclass(frozen=True)
+class Request:
+    """Where a request leads (with the values its step takes), and how the read-back names it."""
+
+    leads_to: Step
+    named: Prompt
+    values: Mapping[str, str] = field(default_factory=dict)
+
+
+def question(name: str, named: Prompt) -> Request:
+    return Request(questions.answer, named, {"question": name})
+
+
+@step(bp, "/goodbye", member=True)
+def farewell(turn: Turn) -> VoiceResponse:
+    """End the call the caller said they were done with."""
+    return goodbye(turn)
+
+
+REQUESTS: dict[str, Request] = {
+    "pay": Request(pay.choose_target, Prompt.REQUEST_PAY),
+    "pay_premium": Request(pay.premium, Prompt.REQUEST_PAY_PREMIUM),
+    "balances": Request(balances.read, Prompt.REQUEST_BALANCES),
+    "autopay": Request(autopay.overview, Prompt.REQUEST_AUTOPAY),
+    "scheduled": Request(scheduled.overview, Prompt.REQUEST_SCHEDULED),
+    "plans": Request(plans.overview, Prompt.REQUEST_PLANS),
+    "history": Request(recent.read, Prompt.REQUEST_HISTORY),
+    "statements": Request(documents.statements, Prompt.REQUEST_STATEMENTS),
+    "paperless": Request(paperless.overview, Prompt.REQUEST_PAPERLESS),
+    "notices": Request(notices.menu, Prompt.REQUEST_NOTICES),
+    "ways_to_pay": Request(ways_to_pay.read, Prompt.REQUEST_WAYS_TO_PAY),
+    "specialist": Request(agent.transfer, Prompt.REQUEST_SPECIALIST),
+    "goodbye": Request(farewell, Prompt.REQUEST_GOODBYE),
+    "questions": Request(questions.menu, Prompt.REQUEST_QUESTIONS),
+    "question_premium_change": question("premium_change", Prompt.REQUEST_QUESTION_PREMIUM_CHANGE),
+    "question_statements": question("statements", Prompt.REQUEST_QUESTION_STATEMENTS),
+    "question_due": question("due", Prompt.REQUEST_QUESTION_DUE),
+    "question_first_payment": question("first_payment", Prompt.REQUEST_QUESTION_FIRST_PAYMENT),
+    "question_history": question("history", Prompt.REQUEST_QUESTION_HISTORY),
+    "question_paperless": question("paperless", Prompt.REQUEST_QUESTION_PAPERLESS),
 }
 
 
 @SPOKEN_REQUEST.bind
-def request(turn: Turn, where: str) -> VoiceResponse | None:
+def request(turn: Turn) -> VoiceResponse | None:
     """Go where a spoken request leads (read back first if unsure); None if none was made."""
     speech = words_said(turn)
     if not speech or understood(speech) != "?":
@@ -76,14 +108,18 @@ def request(turn: Turn, where: str) -> VoiceResponse | None:
     match = intents_for(turn.call.language).match(speech, confidence)
     if match is None or match.intent not in REQUESTS:
         return None
-    done(turn, where)
+    turn.requests.append(f"{turn.call.language}:{match.intent}")
     turn.call.silences = 0
     if match.intent in ("pay", "pay_premium"):
         turn.call.spoken_amount = spoken_cents(speech, turn.call.language) or None
     if match.sure:
-        return go(turn, REQUESTS[match.intent][0])
+        return lead_to(turn, REQUESTS[match.intent])
     turn.call.spoken = match.intent
     return go(turn, confirm)
+
+
+def lead_to(turn: Turn, wanted: Request) -> VoiceResponse:
+    return go(turn, wanted.leads_to, **wanted.values)
 
 
 @step(bp, "/confirm", member=True)
@@ -92,7 +128,7 @@ def confirm(turn: Turn) -> VoiceResponse:
     heard = REQUESTS.get(turn.call.spoken or "")
     if heard is None:
         return go(turn, MAIN_MENU)
-    asked = turn.say(Prompt.SPOKEN_CONFIRM, request=Fragment(heard[1]))
+    asked = turn.say(Prompt.SPOKEN_CONFIRM, request=Fragment(heard.named))
     return ask(turn, [asked], confirm_answer, num_digits=1)
 
 
@@ -108,7 +144,7 @@ def confirm_answer(turn: Turn) -> VoiceResponse:
     if digits in ("1", "2"):
         done(turn, "spoken_confirm")
         turn.call.spoken = None
-        return go(turn, heard[0] if digits == "1" else MAIN_MENU)
+        return lead_to(turn, heard) if digits == "1" else go(turn, MAIN_MENU)
     return global_key(turn, digits, confirm) or retry(
         turn, "spoken_confirm", confirm, Prompt.NOT_A_CHOICE
     )

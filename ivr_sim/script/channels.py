@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ivr.recording import PROMPTS_HEADER, prompt_names
+from ivr.twiml import REQUESTS_HEADER
 from ivr_sim.errors import SimError
 from ivr_sim.script.model import DEFAULT_BASE_URL, STEPS_HEADER
 from ivr_sim.transport import FlaskTransport, HttpTransport, Transport
@@ -26,6 +27,7 @@ class AppChannel(FlaskTransport):
         )
         self.prompts: list[tuple[str, ...]] = []
         self.steps: list[tuple[str, ...]] = []
+        self.requests: list[tuple[str, ...]] = []
 
     def _deliver(
         self, method: str, base: str, path: str, body: dict[str, str], headers: dict[str, str]
@@ -36,6 +38,7 @@ class AppChannel(FlaskTransport):
         try:
             self.prompts.append(prompt_names(response.headers.get(PROMPTS_HEADER)))
             self.steps.append(prompt_names(response.headers.get(STEPS_HEADER)))
+            self.requests.append(prompt_names(response.headers.get(REQUESTS_HEADER)))
             return response.status_code, response.get_data(as_text=True)
         finally:
             response.close()
@@ -51,6 +54,7 @@ class HttpChannel(HttpTransport):
         super().__init__(*args, **kwargs)
         self.prompts: list[tuple[str, ...]] = []
         self.steps: list[tuple[str, ...]] = []
+        self.requests: list[tuple[str, ...]] = []
 
     def _deliver(
         self, method: str, base: str, path: str, body: dict[str, str], headers: dict[str, str]
@@ -69,6 +73,7 @@ class HttpChannel(HttpTransport):
         with response:
             self.prompts.append(prompt_names(response.headers.get(PROMPTS_HEADER)))
             self.steps.append(prompt_names(response.headers.get(STEPS_HEADER)))
+            self.requests.append(prompt_names(response.headers.get(REQUESTS_HEADER)))
             return response.status_code, response.text
 
     def fresh(self) -> HttpChannel:
@@ -85,3 +90,9 @@ def channel_steps(channel: Transport, index: int) -> tuple[str, ...]:
     """Return the paths of the steps the channel's index-th answer ran inline."""
     steps: list[tuple[str, ...]] = getattr(channel, "steps", [])
     return steps[index] if index < len(steps) else ()
+
+
+def channel_requests(channel: Transport, index: int) -> tuple[str, ...]:
+    """Return the spoken requests (language:request) the channel's index-th answer heard."""
+    requests: list[tuple[str, ...]] = getattr(channel, "requests", [])
+    return requests[index] if index < len(requests) else ()

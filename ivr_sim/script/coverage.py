@@ -24,6 +24,9 @@ class CoverageReport:
     step_rules: dict[str, str]
     failures: dict[str, str] = field(default_factory=dict)
     known_bugs: dict[str, str] = field(default_factory=dict)
+    # Spoken requests heard (language:request), and the answers to questions given.
+    intents: dict[str, list[str]] = field(default_factory=dict)
+    answers: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def missing_prompts(self) -> list[str]:
@@ -34,15 +37,33 @@ class CoverageReport:
         return [name for name, scripts in self.steps.items() if not scripts]
 
     @property
+    def missing_intents(self) -> list[str]:
+        return [name for name, scripts in self.intents.items() if not scripts]
+
+    @property
+    def missing_answers(self) -> list[str]:
+        return [name for name, scripts in self.answers.items() if not scripts]
+
+    @property
     def complete(self) -> bool:
-        return not self.missing_prompts and not self.missing_steps and not self.failures
+        missing = (
+            self.missing_prompts,
+            self.missing_steps,
+            self.missing_intents,
+            self.missing_answers,
+        )
+        return not any(missing) and not self.failures
 
     def summary(self) -> str:
-        reached_prompts = len(self.prompts) - len(self.missing_prompts)
-        reached_steps = len(self.steps) - len(self.missing_steps)
-        return (
-            f"prompts reached: {reached_prompts}/{len(self.prompts)}; "
-            f"flow steps reached: {reached_steps}/{len(self.steps)}"
+        counts = (
+            ("prompts", self.prompts),
+            ("flow steps", self.steps),
+            ("spoken requests", self.intents),
+            ("answers", self.answers),
+        )
+        return "; ".join(
+            f"{name} reached: {sum(1 for s in found.values() if s)}/{len(found)}"
+            for name, found in counts
         )
 
     def text(self, *, most: int = 4) -> str:
@@ -54,7 +75,7 @@ class CoverageReport:
             shown = ", ".join(names[:most])
             return shown + (f" (+{len(names) - most} more)" if len(names) > most else "")
 
-        width = max(map(len, [*self.prompts, *self.steps, "x"]))
+        width = max(map(len, [*self.prompts, *self.steps, *self.intents, "x"]))
         lines = ["Catalog prompts:"]
         lines += [f"  {name:<{width}}  {scripts(s)}" for name, s in self.prompts.items()]
         lines.append("Flow steps:")
@@ -62,6 +83,10 @@ class CoverageReport:
             f"  {name:<{width}}  {scripts(s)}  [{self.step_rules[name]}]"
             for name, s in self.steps.items()
         ]
+        lines.append("Spoken requests:")
+        lines += [f"  {name:<{width}}  {scripts(s)}" for name, s in self.intents.items()]
+        lines.append("Answers to questions:")
+        lines += [f"  {name:<{width}}  {scripts(s)}" for name, s in self.answers.items()]
         for name, bug in self.known_bugs.items():
             lines.append(f"Script {name} shows a known flow bug: {bug}")
         for name, why in self.failures.items():
@@ -71,6 +96,10 @@ class CoverageReport:
             lines.append("Not reached by any script: " + ", ".join(self.missing_prompts))
         if self.missing_steps:
             lines.append("Flow steps no script reaches: " + ", ".join(self.missing_steps))
+        if self.missing_intents:
+            lines.append("Spoken requests no script makes: " + ", ".join(self.missing_intents))
+        if self.missing_answers:
+            lines.append("Answers no script hears: " + ", ".join(self.missing_answers))
         return "\n".join(lines)
 
 
@@ -87,9 +116,16 @@ def coverage(app: Flask, results: Iterable[ScriptResult]) -> CoverageReport:
     """Tell which played scripts reached each catalog prompt and flow step."""
     from werkzeug.exceptions import HTTPException
 
+    from ivr.flows.questions import ANSWERS
+    from ivr.intents import intents_for
     from ivr.prompts import Prompt
 
     prompts: dict[str, list[str]] = {prompt.name: [] for prompt in Prompt}
+    intents: dict[str, list[str]] = {
+        f"{language}:{name}": []
+        for language in app.extensions["languages"]
+        for name in sorted(intents_for(language).names)
+    }
     rules = voice_steps(app)
     steps: dict[str, list[str]] = {endpoint: [] for endpoint in rules}
     adapter = app.url_map.bind("localhost")
@@ -105,7 +141,12 @@ def coverage(app: Flask, results: Iterable[ScriptResult]) -> CoverageReport:
                 continue
             if endpoint in steps and name not in steps[endpoint]:
                 steps[endpoint].append(name)
-    return CoverageReport(prompts, steps, rules)
+        for heard in sorted(result.requests):
+            if name not in intents.setdefault(heard, []):
+                intents[heard].append(name)
+    # An answer is heard when the sentence it opens with is spoken.
+    answers = {question: list(prompts[found.says.name]) for question, found in ANSWERS.items()}
+    return CoverageReport(prompts, steps, rules, intents=intents, answers=answers)
 
 
 def run_all(app: Flask, scripts: Iterable[CallScript]) -> tuple[list[ScriptResult], dict[str, str]]:

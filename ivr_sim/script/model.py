@@ -70,6 +70,7 @@ EXPECT_KEYS = frozenset(
         "autopay",
         "plan",
         "texts",
+        "documents",
         "heard",
         "never_heard",
     }

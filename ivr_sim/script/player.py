@@ -10,7 +10,7 @@ from billing_core.domain.clock import ManualClock
 from ivr_sim.call import Call
 from ivr_sim.errors import CallEnded, SimError
 from ivr_sim.pay import PayField
-from ivr_sim.script.channels import channel_prompts, channel_steps
+from ivr_sim.script.channels import channel_prompts, channel_requests, channel_steps
 from ivr_sim.script.matching import Matcher, matcher_at
 from ivr_sim.script.model import CALL_PARAMS, CallSpec, Step
 from ivr_sim.script.parser import parse_duration
@@ -275,6 +275,7 @@ class CallPlayer:
                     turn.at,
                     channel_prompts(self.channel, index),
                     channel_steps(self.channel, index),
+                    channel_requests(self.channel, index),
                 )
             )
         self._turn_mark = len(transcript)

@@ -26,6 +26,7 @@ class TurnRecord:
     at: float
     prompts: tuple[str, ...]
     steps: tuple[str, ...] = ()
+    requests: tuple[str, ...] = ()
 
     @property
     def bare_path(self) -> str:
@@ -82,6 +83,11 @@ class ScriptResult:
     def prompts(self) -> set[str]:
         """Names of every catalog prompt the app spoke on the script's calls."""
         return {name for turn in self.turns for name in turn.prompts}
+
+    @property
+    def requests(self) -> set[str]:
+        """Every spoken request the app heard on the script's calls, as language:request."""
+        return {name for turn in self.turns for name in turn.requests}
 
     @property
     def paths(self) -> set[str]:

@@ -43,6 +43,8 @@ class StateChecks:
             self._plan(wanted)
         elif key == "texts":
             self._texts(wanted)
+        elif key == "documents":
+            self._documents(wanted)
 
     def _balance(self, wanted: Any) -> None:
         if not isinstance(wanted, Mapping) or "mrn" not in wanted:
@@ -213,6 +215,28 @@ class StateChecks:
             )
         if count != int(wanted):
             raise CheckFailed(f"{count} text messages queued, not {wanted}")
+
+    def _documents(self, wanted: Any) -> None:
+        from sqlalchemy import select
+
+        from billing_core.adapters.models import DocumentRequest
+
+        if not isinstance(wanted, Mapping) or "mrn" not in wanted:
+            raise CheckFailed("documents needs the member's mrn")
+        member_id = self.member_id(wanted["mrn"])
+        with self.core.unit_of_work() as uow:
+            rows = uow.session.execute(
+                select(DocumentRequest.kind, DocumentRequest.delivery)
+                .where(DocumentRequest.member_id == member_id)
+                .order_by(DocumentRequest.id)
+            ).all()
+        problems = []
+        if "kinds" in wanted and [kind for kind, _ in rows] != as_list(wanted["kinds"]):
+            problems.append(f"documents asked for are {[kind for kind, _ in rows]}")
+        if "delivery" in wanted and [how for _, how in rows] != as_list(wanted["delivery"]):
+            problems.append(f"documents go by {[how for _, how in rows]}")
+        if problems:
+            raise CheckFailed("; ".join(problems))
 
     def call_state_fault(self) -> Callable[[], None]:
         """Make every write of a call's state fail, as a lost database connection would."""

@@ -8,6 +8,7 @@ MAIN_MENU = [
     "For recent payments, press 4.",
     "For statements, paperless billing and notices, press 5.",
     "For mail and other ways to pay, press 6.",
+    "For answers to questions about your bill, press 8.",
     "For a billing specialist, press 0.",
     "To repeat, press star.",
 ]

@@ -1,4 +1,4 @@
-"""Every prompt of the catalog and every flow step is reached by some call script.
+"""Every prompt of the catalog, flow step, spoken request and answer is reached by a call script.
 
 A prompt added to ivr/prompts.py, or a step added under /voice, fails this test until a
 script under tests/calls/scripts makes the line say it (docs/call-scripts.md).
@@ -52,6 +52,12 @@ def test_every_catalog_prompt_and_flow_step_is_reached_by_a_call_script(tmp_path
     assert not report.missing_steps, "flow steps no call script reaches: " + ", ".join(
         report.missing_steps
     )
+    assert not report.missing_intents, "spoken requests no call script makes: " + ", ".join(
+        report.missing_intents
+    )
+    assert not report.missing_answers, "answers no call script hears: " + ", ".join(
+        report.missing_answers
+    )
 
 
 @pytest.fixture
@@ -71,7 +77,10 @@ def test_the_coverage_report_names_the_scripts_reaching_each_prompt_and_step(tmp
     assert report.steps["entry.incoming"] == ["greeting"]
     assert report.steps["status.call_status"] == ["greeting"]
     assert report.steps["menu.main"] == []
+    assert report.intents["es:pay_premium"] == []
+    assert report.answers["due"] == []
     assert "IDENTIFIED" in report.missing_prompts
+    assert "en:balances" in report.missing_intents
     assert "menu.main" in report.missing_steps
     assert not report.complete
 
@@ -84,3 +93,4 @@ def test_ivr_calls_coverage_lists_what_each_script_reaches_and_fails_on_a_gap(ap
     assert any(line.split() == ["GREETING", "greeting"] for line in lines)
     assert any(line.split()[:3] == ["IDENTIFIED", "NOT", "REACHED"] for line in lines)
     assert any(line.startswith("prompts reached: ") for line in lines)
+    assert any(line.split()[:3] == ["es:questions", "NOT", "REACHED"] for line in lines)

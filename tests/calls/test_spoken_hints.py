@@ -36,3 +36,16 @@ def test_a_spanish_menu_hints_the_spanish_phrases(twilio, core):
     call.press("9")
     hints = gather_hints(call)
     assert "pagar prima" in hints and "pay premium" not in hints
+
+
+def test_every_prompt_of_one_key_hints_the_phrases_once_identified(twilio, core):
+    add_member(core, mrn="30000003", birth_date=date(1990, 1, 31), region="ga", state="GA")
+    call = twilio.call(to="+18776997407", from_="+14045550111")
+    call.press("30000003#")
+    call.press("01311990")
+    assert "pay premium" in gather_hints(call)  # the first offer
+    call.press("9")
+    call.press("8")  # questions about your bill
+    assert "why premium" in gather_hints(call)
+    call.press("3")  # when the premium is due: the answer's own menu
+    assert "when premium due" in gather_hints(call)
