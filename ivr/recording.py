@@ -46,6 +46,8 @@ from typing import Any
 
 from flask import Flask, current_app, g, request
 
+from ivr.spoken_digits import SPANISH_TWENTIES
+
 log = logging.getLogger(__name__)
 
 # The header each answer names the catalog prompts it spoke in (ivr.twiml sets it).
@@ -269,19 +271,6 @@ _NUMBER_WORDS = frozenset(
         "novecientos",
     }
 )
-_SPANISH_TWENTIES = {
-    "veintiuno": "21",
-    "veintiun": "21",
-    "veintiuna": "21",
-    "veintidos": "22",
-    "veintitres": "23",
-    "veinticuatro": "24",
-    "veinticinco": "25",
-    "veintiseis": "26",
-    "veintisiete": "27",
-    "veintiocho": "28",
-    "veintinueve": "29",
-}
 _ORDINALS = {
     **{"first": "1", "second": "2", "third": "3", "fourth": "4", "fifth": "5", "sixth": "6"},
     **{"seventh": "7", "eighth": "8", "ninth": "9", "tenth": "10", "eleventh": "11"},
@@ -383,8 +372,8 @@ def _tokens(folded: str) -> list[tuple[str, str]]:
                 tokens.append(("num", TENS[text] + "0"))
         elif text in TEENS:
             tokens.append(("num", TEENS[text]))
-        elif text in _SPANISH_TWENTIES:
-            tokens.append(("num", _SPANISH_TWENTIES[text]))
+        elif text in SPANISH_TWENTIES:
+            tokens.append(("num", SPANISH_TWENTIES[text]))
         elif text in _ORDINALS:
             tokens.append(("num", _ORDINALS[text]))
         elif text in _AMBIGUOUS_DIGITS:

@@ -41,6 +41,21 @@ DIGIT_WORDS = {
     "ocho": "8",
     "nueve": "9",
 }
+# Spanish says 21 to 29 as one word.
+SPANISH_TWENTIES = {
+    "veintiuno": "21",
+    "veintiun": "21",
+    "veintiuna": "21",
+    "veintidos": "22",
+    "veintitres": "23",
+    "veinticuatro": "24",
+    "veinticinco": "25",
+    "veintiseis": "26",
+    "veintisiete": "27",
+    "veintiocho": "28",
+    "veintinueve": "29",
+}
+# Numbers said as one word, digit pairs when read as keys (and Spanish's 21 to 29).
 TEENS = {
     "ten": "10",
     "eleven": "11",
@@ -62,16 +77,7 @@ TEENS = {
     "diecisiete": "17",
     "dieciocho": "18",
     "diecinueve": "19",
-    # Spanish says 21 to 29 as one word.
-    "veintiuno": "21",
-    "veintidos": "22",
-    "veintitres": "23",
-    "veinticuatro": "24",
-    "veinticinco": "25",
-    "veintiseis": "26",
-    "veintisiete": "27",
-    "veintiocho": "28",
-    "veintinueve": "29",
+    **SPANISH_TWENTIES,
 }
 TENS = {
     "twenty": "2",
