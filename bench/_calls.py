@@ -158,21 +158,18 @@ def _identify(call: Call, birth_keys: str) -> None:
 
 
 def _balances(call: Call) -> None:
-    """Identify, hear the balances, hang up."""
+    """Identify, hear the balances (a main menu key, at the payment offered first), hang up."""
     _identify(call, keypad_date(member_birth(TEMPLATE_MEMBER)))
     call.press("2")
     call.hang_up()
 
 
 def _pay_by_card(call: Call) -> None:
-    """Identify, pay the medical bill in full with a new card through the sandbox, hang up."""
+    """Identify, pay the medical bill offered first with a new card through the sandbox."""
     _identify(call, keypad_date(member_birth(TEMPLATE_MEMBER)))
-    call.press("1")  # make a payment
-    call.press("1")  # the medical bill
-    call.press("1")  # the full balance
-    call.press("1")  # a credit or debit card
-    call.pay_card("4242424242424242", expiry="1230", cvc="123", postal="94612")
-    call.press("1")  # pay now
+    call.press("1")  # the bill in full, by card: the <Pay> at once
+    call.pay_card("4242424242424242", expiry="1230", cvc="123")
+    call.press("1")  # pay now, at the read-back
     call.hang_up()
 
 
@@ -180,7 +177,7 @@ def _mistyped_then_recent(call: Call) -> None:
     """Get the birth date wrong once, then right; hear recent payments, hang up."""
     _identify(call, _wrong_birth_keys(TEMPLATE_MEMBER))
     _identify(call, keypad_date(member_birth(TEMPLATE_MEMBER)))
-    call.press("3")
+    call.press("4")
     call.hang_up()
 
 

@@ -9,6 +9,7 @@ every server it loads.
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 import time
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 
 from bench._calls import REFUSED, PreparedCall
 from bench._support import (
+    GATEWAY_TIME_HEADER,
     SERVER_TIME_HEADER,
     CpuSnapshot,
     CpuUse,
@@ -26,6 +28,7 @@ from bench._support import (
 )
 
 _SERVER_TIME = b"\r\n" + SERVER_TIME_HEADER.lower().encode() + b": "
+_GATEWAY_TIME = b"\r\n" + GATEWAY_TIME_HEADER.lower().encode() + b": "
 
 
 class _Calls:
@@ -155,11 +158,13 @@ class Sample:
     """One request of a paced call: when it was answered and how long it took."""
 
     at: float
-    server_seconds: float  # from the X-Server-Time-Us header: the app's own time
+    # The app's own time (X-Server-Time-Us), less what it waited on the payment gateway.
+    server_seconds: float
     round_trip_seconds: float  # at the client: connect, send, queue, app, answer
     path: str
     problem: str | None
     refused: bool  # the app refused the answer: its token was not the awaited one
+    gateway_seconds: float = 0.0  # X-Gateway-Time-Us: waiting on the payment gateway
 
 
 def pace(
@@ -207,14 +212,17 @@ def pace(
                     status, response = 0, str(error).encode()
                 round_trip = time.perf_counter() - sent
                 token, problem = request.answer(status, response)
+                gateway = _header_seconds(response, _GATEWAY_TIME)
+                gateway = 0.0 if math.isnan(gateway) else gateway  # no header: no gateway
                 mine.append(
                     Sample(
                         time.monotonic() - started,
-                        _server_seconds(response),
+                        _header_seconds(response, _SERVER_TIME) - gateway,
                         round_trip,
                         request.path,
                         problem,
                         _refused(response),
+                        gateway,
                     )
                 )
             else:
@@ -231,10 +239,11 @@ def pace(
     return samples, source.handed_out
 
 
-def _server_seconds(response: bytes) -> float:
+def _header_seconds(response: bytes, header: bytes) -> float:
+    """Seconds from a header in microseconds (bench/timed_app.py), NaN when absent."""
     head = response.split(b"\r\n\r\n", 1)[0].lower()
-    where = head.find(_SERVER_TIME)
+    where = head.find(header)
     if where < 0:
         return float("nan")
-    value = head[where + len(_SERVER_TIME) :].split(b"\r\n", 1)[0]
+    value = head[where + len(header) :].split(b"\r\n", 1)[0]
     return int(value) / 1e6

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import JSON, Column, DateTime, Engine, MetaData, String, Table, create_engine, text
 from sqlalchemy.engine import make_url
 
 from billing_core.adapters.db import make_engine
@@ -46,9 +46,29 @@ IDENTITY_KEY = "bench-identity-key"
 PAY_LINE = "+18773659900"  # Northern California, where every bench member lives
 # Added to every answer by bench/timed_app.py: the app's own microseconds for the request.
 SERVER_TIME_HEADER = "X-Server-Time-Us"
+# And the part of it spent waiting on the payment gateway.
+GATEWAY_TIME_HEADER = "X-Gateway-Time-Us"
+
+
+# The call state table of bench/floor_app.py, beside the app's own tables.
+FLOOR_METADATA = MetaData()
+FLOOR_CALLS = Table(
+    "bench_floor_calls",
+    FLOOR_METADATA,
+    Column("call_sid", String(64), primary_key=True),
+    Column("data", JSON, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
 
 
 # -- databases -----------------------------------------------------------------------------
+
+
+def create_floor_table(url: str) -> None:
+    """Create the floor app's table in the database the benchmark serves from."""
+    engine = make_engine(url)
+    FLOOR_METADATA.create_all(engine)
+    engine.dispose()
 
 
 def postgres_available() -> bool:

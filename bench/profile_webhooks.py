@@ -117,6 +117,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--backend", default="sqlite", choices=["sqlite", "postgresql"])
     parser.add_argument("--calls", type=int, default=100, help="calls timed, and as many profiled")
+    parser.add_argument("--top", type=int, default=0, help="also list the N costliest functions")
     args = parser.parse_args(argv)
     warm = 20
     calls = prepare_calls(record_templates(), 1, 2 * warm + 2 * args.calls)
@@ -179,6 +180,9 @@ def main(argv: list[str] | None = None) -> None:
         f"{sum(counter.statements.values()) / total:>16.1f}"
         f"{sum(counter.commits.values()) / total:>9.1f}"
     )
+    if args.top:
+        stats.sort_stats("tottime").print_stats(args.top)
+        stats.sort_stats("cumulative").print_stats(args.top)
 
 
 if __name__ == "__main__":

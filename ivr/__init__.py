@@ -135,7 +135,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         # Asked only where the gateway checks it: each field costs every card payer seconds.
         app.config["IVR_PAY_POSTAL_CODE"] = core.gateway.verifies_postal_code
     app.extensions["call_store"] = CallStore(
-        core.session_factory,
+        core.engine,
         timedelta(minutes=app.config["IVR_CALL_TTL_MINUTES"]),
         end_marker_ttl=timedelta(days=app.config["IVR_CALL_END_MARKER_DAYS"]),
     )

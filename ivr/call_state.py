@@ -7,13 +7,16 @@ card data, a full MRN or a birth date: only digests and what the flow needs next
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
-from sqlalchemy import delete, update
+from sqlalchemy import Connection, Engine, bindparam, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 
-from billing_core.adapters.db import upsert_insert
 from billing_core.adapters.models import CallSession
 
 log = logging.getLogger(__name__)
@@ -310,32 +313,136 @@ class CallState(_Part):
             self.failures = {name: n for name, n in self.failures.items() if name != step}
 
 
+# The statements of the call state, built once: each webhook runs them as they are, so
+# SQLAlchemy neither rebuilds nor re-keys them (the hot path of every webhook).
+_CALLS = CallSession.__table__
+_COLUMNS = _CALLS.c
+_LOAD = select(_COLUMNS.data, _COLUMNS.expires_at, _COLUMNS.ended_at, _COLUMNS.prompt_token).where(
+    _COLUMNS.call_sid == bindparam("sid")
+)
+_CLAIM = (
+    update(_CALLS)
+    .where(
+        _COLUMNS.call_sid == bindparam("sid"),
+        _COLUMNS.prompt_token == bindparam("token"),
+        _COLUMNS.ended_at.is_(None),
+    )
+    .values(prompt_token=None)
+)
+_NEW_VALUES = {
+    "data": bindparam("new_data", type_=_COLUMNS.data.type),
+    "prompt_token": bindparam("new_token", type_=_COLUMNS.prompt_token.type),
+    "updated_at": bindparam("now", type_=_COLUMNS.updated_at.type),
+    "expires_at": bindparam("expires", type_=_COLUMNS.expires_at.type),
+}
+# Written only over the state the webhook read (see CallStore.save).
+_SAVE_OVER = (
+    update(_CALLS)
+    .where(
+        _COLUMNS.call_sid == bindparam("sid"),
+        _COLUMNS.ended_at.is_(None),
+        _COLUMNS.prompt_token.is_not_distinct_from(
+            bindparam("stored", type_=_COLUMNS.prompt_token.type)
+        ),
+    )
+    .values(**_NEW_VALUES)
+)
+_SAVE_UNLESS_ENDED = (
+    update(_CALLS)
+    .where(_COLUMNS.call_sid == bindparam("sid"), _COLUMNS.ended_at.is_(None))
+    .values(**_NEW_VALUES)
+)
+_EXISTS = select(_COLUMNS.call_sid).where(_COLUMNS.call_sid == bindparam("sid"))
+_END = (
+    update(_CALLS)
+    .where(_COLUMNS.call_sid == bindparam("sid"))
+    .values(
+        data={},
+        prompt_token=None,
+        updated_at=bindparam("now", type_=_COLUMNS.updated_at.type),
+        expires_at=bindparam("expires", type_=_COLUMNS.expires_at.type),
+        ended_at=bindparam("ended", type_=_COLUMNS.ended_at.type),
+    )
+)
+
+
+def _inserts(engine: Engine) -> tuple[Any, Any]:
+    """The two INSERTs of a call's first row, in the database's own upsert dialect."""
+    insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+    first = (
+        insert(_CALLS)
+        .values(
+            call_sid=bindparam("sid"),
+            created_at=bindparam("now", type_=_COLUMNS.created_at.type),
+            **_NEW_VALUES,
+        )
+        .on_conflict_do_nothing(index_elements=["call_sid"])
+        .returning(_COLUMNS.call_sid)
+    )
+    marker = (
+        insert(_CALLS)
+        .values(
+            call_sid=bindparam("sid"),
+            data={},
+            created_at=bindparam("now", type_=_COLUMNS.created_at.type),
+            updated_at=bindparam("now", type_=_COLUMNS.updated_at.type),
+            expires_at=bindparam("expires", type_=_COLUMNS.expires_at.type),
+            ended_at=bindparam("now", type_=_COLUMNS.ended_at.type),
+        )
+        .on_conflict_do_nothing(index_elements=["call_sid"])
+    )
+    return first, marker
+
+
 class CallStore:
-    """Load and save call states; expired and ended ones are treated as gone."""
+    """Load and save call states; expired and ended ones are treated as gone.
+
+    SQLAlchemy Core on the engine's own connections, each statement its own transaction
+    (autocommit): a read, a claim or a save is one round trip to the database, with no
+    BEGIN and COMMIT around it. Each statement is atomic, and each says in its WHERE what
+    it may overwrite, so none needs a transaction around it.
+    """
 
     def __init__(
-        self, session_factory, ttl: timedelta, end_marker_ttl: timedelta = timedelta(days=30)
+        self, engine: Engine, ttl: timedelta, end_marker_ttl: timedelta = timedelta(days=30)
     ) -> None:
-        self._session_factory = session_factory
+        self._engine = engine
         self._ttl = ttl
         # How long an ended call is remembered, so that its replayed webhooks are refused.
         self._end_marker_ttl = max(end_marker_ttl, ttl)
+        self._insert, self._end_marker = _inserts(engine)
 
     def load(self, call_sid: str, now: datetime) -> CallState:
         """Return the call's state; a new, empty one for an unknown, expired or ended call."""
         if not call_sid:
             return CallState.restore("", {}, is_new=True)
-        with self._session_factory() as session:
-            # A plain read: on SQLite it need not wait for the write lock.
-            session.connection(execution_options={"sqlite_read_only": True})
-            row = session.get(CallSession, call_sid)
-            if row is not None and row.ended_at is not None and row.expires_at > now:
-                return CallState.ended_call(call_sid)
-            if row is None or row.ended_at is not None or row.expires_at <= now:
-                return CallState.restore(call_sid, {}, is_new=True)
-            state = CallState.restore(call_sid, dict(row.data), is_new=False)
-            state._stored_token = row.prompt_token
-            return state
+        try:
+            row = self._read(call_sid)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            # A pooled connection the database dropped (a restart, an idle timeout): the
+            # pool has now let go of every connection older than this one; read again.
+            log.warning("call %s: the database connection was lost; reconnected", call_sid)
+            row = self._read(call_sid)
+        if row is not None and row.ended_at is not None and row.expires_at > now:
+            return CallState.ended_call(call_sid)
+        if row is None or row.ended_at is not None or row.expires_at <= now:
+            return CallState.restore(call_sid, {}, is_new=True)
+        state = CallState.restore(call_sid, dict(row.data), is_new=False)
+        state._stored_token = row.prompt_token
+        return state
+
+    def _read(self, call_sid: str):
+        with self._statements() as connection:
+            return connection.execute(_LOAD, {"sid": call_sid}).first()
+
+    @contextmanager
+    def _statements(self) -> Iterator[Connection]:
+        """A connection whose every statement commits on its own."""
+        with self._engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+            yield connection
 
     def claim(self, call_sid: str, token: str) -> bool:
         """Take the answer to the prompt with this token; False if it was taken or is stale.
@@ -343,16 +450,8 @@ class CallStore:
         One statement, so of two webhooks answering the same prompt at once (a double
         press, a replay) only one goes on.
         """
-        with self._session_factory() as session, session.begin():
-            taken = session.execute(
-                update(CallSession)
-                .where(
-                    CallSession.call_sid == call_sid,
-                    CallSession.prompt_token == token,
-                    CallSession.ended_at.is_(None),
-                )
-                .values(prompt_token=None)
-            )
+        with self._statements() as connection:
+            taken = connection.execute(_CLAIM, {"sid": call_sid, "token": token})
             return bool(taken.rowcount)
 
     def save(self, state: CallState, now: datetime) -> None:
@@ -361,75 +460,36 @@ class CallStore:
         The status callback can arrive while another webhook of the call is still
         running; the ended row must win, or the state would outlive the call.
         """
-        data = state.to_json()
-        token = state.waiting.token if state.waiting is not None else None
         values = {
-            "data": data,
-            "prompt_token": token,
-            "updated_at": now,
-            "expires_at": now + self._ttl,
+            "sid": state.call_sid,
+            "new_data": state.to_json(),
+            "new_token": state.waiting.token if state.waiting is not None else None,
+            "now": now,
+            "expires": now + self._ttl,
         }
-        with self._session_factory() as session, session.begin():
+        with self._statements() as connection:
             if not state.is_new:
                 # Written only over the state this webhook read: a webhook that read it before
                 # another one took an answer and saved must not write the older state back.
-                updated = session.execute(
-                    update(CallSession)
-                    .where(
-                        CallSession.call_sid == state.call_sid,
-                        CallSession.ended_at.is_(None),
-                        CallSession.prompt_token.is_not_distinct_from(state.stored_token),
-                    )
-                    .values(**values)
-                )
+                updated = connection.execute(_SAVE_OVER, {**values, "stored": state.stored_token})
                 if updated.rowcount:
                     return
-                if session.get(CallSession, state.call_sid) is not None:
+                if connection.execute(_EXISTS, {"sid": state.call_sid}).first() is not None:
                     log.warning("call %s: a newer state was saved meanwhile; kept", state.call_sid)
                     return
-            inserted = session.execute(
-                upsert_insert(session)(CallSession)
-                .values(call_sid=state.call_sid, created_at=now, **values)
-                .on_conflict_do_nothing(index_elements=["call_sid"])
-                .returning(CallSession.call_sid)
-            ).first()
-            if inserted is None:
+            if connection.execute(self._insert, values).first() is None:
                 # Another webhook of the call created it first; an ended call stays ended.
-                session.execute(
-                    update(CallSession)
-                    .where(CallSession.call_sid == state.call_sid, CallSession.ended_at.is_(None))
-                    .values(**values)
-                )
+                connection.execute(_SAVE_UNLESS_ENDED, values)
 
     def end(self, call_sid: str, now: datetime) -> None:
         """Forget the call: its state is wiped, leaving only a marker that it ended."""
-        with self._session_factory() as session, session.begin():
-            session.execute(
-                upsert_insert(session)(CallSession)
-                .values(
-                    call_sid=call_sid,
-                    data={},
-                    created_at=now,
-                    updated_at=now,
-                    expires_at=now + self._end_marker_ttl,
-                    ended_at=now,
-                )
-                .on_conflict_do_nothing(index_elements=["call_sid"])
-            )
-            session.execute(
-                update(CallSession)
-                .where(CallSession.call_sid == call_sid)
-                .values(
-                    data={},
-                    prompt_token=None,
-                    updated_at=now,
-                    expires_at=now + self._end_marker_ttl,
-                    ended_at=now,
-                )
-            )
+        values = {"sid": call_sid, "now": now, "expires": now + self._end_marker_ttl, "ended": now}
+        with self._engine.begin() as connection:
+            connection.execute(self._end_marker, values)
+            connection.execute(_END, values)
 
     def purge_expired(self, now: datetime) -> int:
         """Delete expired states and end-of-call markers."""
-        with self._session_factory() as session, session.begin():
-            result = session.execute(delete(CallSession).where(CallSession.expires_at <= now))
+        with self._engine.begin() as connection:
+            result = connection.execute(delete(_CALLS).where(_COLUMNS.expires_at <= now))
             return result.rowcount or 0

@@ -88,6 +88,8 @@ class Turn:
     taken: Waiting | None = None
     # The spoken requests heard, as language:request: reported with the answer.
     requests: list[str] = field(default_factory=list)
+    # What the billing core answered to reads two steps of this answer both make.
+    reads: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.voice = self.voice_for(self.call.language)
@@ -120,6 +122,16 @@ class Turn:
         speaker = Voice(languages[code], self.services.translations[code])
         self.voices.append(speaker)
         return speaker
+
+    def once(self, name: str, read: Callable[[], Any]) -> Any:
+        """Return read()'s answer, asked of the billing core once in this answer.
+
+        Only for reads made before anything in the answer changes what they read (the
+        greeting of an identified member, then the payment offered first).
+        """
+        if name not in self.reads:
+            self.reads[name] = read()
+        return self.reads[name]
 
     def say(self, prompt: Prompt, **values: Any) -> Say:
         return self.voice.say(prompt, **values)

@@ -44,8 +44,11 @@ def make_engine(
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection) -> None:
+            options = connection.get_execution_options()
+            if options.get("isolation_level") == "AUTOCOMMIT":
+                return  # each statement its own transaction, as SQLite runs it unasked
             # Read-only work (marked sqlite_read_only) reads a WAL snapshot without waiting.
-            if connection.get_execution_options().get("sqlite_read_only"):
+            if options.get("sqlite_read_only"):
                 connection.exec_driver_sql("BEGIN")
             else:
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -59,7 +62,11 @@ def make_engine(
         # A database that does not answer (a host gone, a dropped packet) fails a new
         # connection in 5 s, not when the operating system gives up minutes later.
         connect_args = {"options": " ".join(settings), "connect_timeout": CONNECT_TIMEOUT_SECONDS}
-    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **options)
+    # No ping before each checkout: it would cost a round trip every time a webhook opens a
+    # transaction. A connection the server dropped fails its first statement instead, and
+    # SQLAlchemy then lets go of every pooled connection as old as it; the call state's
+    # read, each webhook's first statement, tries once more (ivr.call_state.CallStore.load).
+    return create_engine(url, connect_args=connect_args, **options)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker:

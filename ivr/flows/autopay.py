@@ -78,8 +78,13 @@ def overview(turn: Turn) -> VoiceResponse:
 
 def next_payment(turn: Turn) -> Say | None:
     """The member's next automatic payment, said right after identification; None if none."""
-    status = turn.billing.autopay_status(turn.call.member_id)
+    status = status_once(turn)
     return enrolled_sentence(turn, status) if status.enrolled else None
+
+
+def status_once(turn: Turn) -> AutopayStatus:
+    """The member's enrollment, read once for the greeting and the payment offered first."""
+    return turn.once("autopay_status", lambda: turn.billing.autopay_status(turn.call.member_id))
 
 
 def enrolled_sentence(turn: Turn, status: AutopayStatus) -> Say:

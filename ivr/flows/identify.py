@@ -166,9 +166,9 @@ def birth_date_answer(turn: Turn) -> VoiceResponse:
     if automatic is not None:
         # An enrolled member hears what will be taken and when, not a demand to pay.
         said.append(automatic)
-    plan = plans.plan_sentence(turn)
-    if plan is not None:
-        said.append(plan)
+    status = snapshot.plan_status(turn)
+    if status is not None:
+        said.append(plans.plan_sentence(turn, status))
     return go(turn, snapshot.offer, *said)
 
 

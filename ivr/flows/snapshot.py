@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from flask import Blueprint
 from twilio.twiml.voice_response import VoiceResponse
 
+from billing_core.services.plan_servicing import PlanStatus
 from ivr.call_state import Draft, Method, PayTarget
-from ivr.flows import capture, menu, pay
+from ivr.flows import autopay, capture, menu, pay
 from ivr.kernel import MAIN_MENU, Turn, answered, ask, done, global_key, go, retry, step
 from ivr.prompts import Prompt
 from ivr.sentences import method_phrase, target_phrase
@@ -48,10 +49,15 @@ class Snapshot:
     likely: Likely | None = None
 
 
+def plan_status(turn: Turn) -> PlanStatus | None:
+    """The member's plan, read once for the greeting and the payment offered first."""
+    return turn.once("plan_status", lambda: turn.billing.plan_status(turn.call.member_id))
+
+
 def snapshot(turn: Turn) -> Snapshot:
     """Return whether the member owes anything, and what they most likely want to pay."""
     call, billing = turn.call, turn.billing
-    plan = billing.plan_status(call.member_id)
+    plan = plan_status(turn)
     summary = billing.account_summary(call.member_id, channel="phone", call_sid=call.call_sid)
     targets = pay.payable_targets(summary, plan)
     if plan is not None and plan.status == "active":
@@ -61,7 +67,7 @@ def snapshot(turn: Turn) -> Snapshot:
     likely = next((t for kind in LIKELY for t in targets if t.kind == kind), None)
     if likely is None:
         return Snapshot(owes_nothing=False)
-    if likely.kind == "premium" and billing.autopay_status(call.member_id).enrolled:
+    if likely.kind == "premium" and autopay.status_once(turn).enrolled:
         return Snapshot(owes_nothing=False)  # autopay takes it: the member heard when
     payable, _held = pay.payable_now(turn, likely)
     if payable <= 0:
