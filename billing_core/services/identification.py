@@ -195,14 +195,14 @@ def identify(
 ) -> IdentifiedMember:
     """Return the member, or raise IdentityNotVerified for a mismatch or a lock-out alike."""
     source = source_of(caller, hasher)
-    # Always in this order (MRN, pair, source), so concurrent calls never deadlock.
+    # The MRN's, the pair's and the calling number's (or withheld bucket's) records.
     keys = [
         (MRN, mrn_digest),
         (MRN_SOURCE, _pair_key(mrn_digest, source)),
         (source.kind, source.key_digest),
     ]
     with uow:
-        guards = [guard_queries.identity_guard_for_update(uow, kind, key) for kind, key in keys]
+        guards = guard_queries.guards_for_update(uow, keys)
         locked = [g.kind for g in guards if _is_locked(g, now)]
         if locked:
             # Attempts during a lock-out are not read and do not extend it: the owner is

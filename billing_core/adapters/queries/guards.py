@@ -2,28 +2,38 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Sequence
+
+from sqlalchemy import select, tuple_
 
 from billing_core.adapters.db import upsert_insert
 from billing_core.adapters.models import IdentityGuard
 from billing_core.adapters.unit_of_work import UnitOfWork
 
 
-def identity_guard_for_update(uow: UnitOfWork, kind: str, key_digest: str) -> IdentityGuard:
-    """Return the guard row, locked for update, creating it if this is its first use."""
+def guards_for_update(uow: UnitOfWork, keys: Sequence[tuple[str, str]]) -> list[IdentityGuard]:
+    """Return the guard rows of these (kind, key digest) pairs, in that order, locked for
+    update; the ones used for the first time are created.
+
+    Two statements whatever the number of guards: insert-or-ignore them all (so two calls
+    racing on a new MRN both end up locking one row), then lock them all. The rows are
+    locked in one order, by kind and key, so concurrent identifications never deadlock.
+    """
     session = uow.session
     insert = upsert_insert(session)
-    # Insert-or-ignore first, so two calls racing on a new MRN both end up locking one row.
     session.execute(
         insert(IdentityGuard)
-        .values(kind=kind, key_digest=key_digest, failures=0, lockouts=0)
+        .values([{"kind": k, "key_digest": d, "failures": 0, "lockouts": 0} for k, d in keys])
         .on_conflict_do_nothing()
     )
-    return session.scalars(
+    found = session.scalars(
         select(IdentityGuard)
-        .where(IdentityGuard.kind == kind, IdentityGuard.key_digest == key_digest)
+        .where(tuple_(IdentityGuard.kind, IdentityGuard.key_digest).in_(list(keys)))
+        .order_by(IdentityGuard.kind, IdentityGuard.key_digest)
         .with_for_update()
-    ).one()
+    ).all()
+    by_key = {(guard.kind, guard.key_digest): guard for guard in found}
+    return [by_key[key] for key in keys]
 
 
 def delete_identity_guard(uow: UnitOfWork, guard: IdentityGuard) -> None:
