@@ -10,7 +10,7 @@ bill offered first with a new card through the sandbox gateway; mistype the birt
 once, then hear the recent payments. Each replayed call has its own CallSid, calling number
 and member and is signed as Twilio signs it; every answer of the app is checked against the
 recording. CPU is read from the gunicorn workers' (and PostgreSQL backends') own counters,
-so the load generator's cost does not count. Target (issue 16): the app's server CPU per
+so the load generator's cost does not count. Target: the app's server CPU per
 webhook at most twice the floor's, on each database.
 
 `python -m bench.capacity [--workers 4] [--worker-class sync] [--clients 16] [--window 8]`

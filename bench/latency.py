@@ -8,7 +8,7 @@ Twilio (bench/_calls.py: balances, a card payment, a mistyped birth date), think
 1 to 5 s, with real sleeps, before every answer, typed card, hang-up and new call; Twilio's
 redirects follow at once. Each call has its own member, CallSid and calling number.
 Server time leaves out what the app waited on the payment gateway (X-Gateway-Time-Us),
-reported apart. Targets (issue 16): p99 server time at most 15 ms for ordinary webhooks and
+reported apart. Targets: p99 server time at most 15 ms for ordinary webhooks and
 40 ms for the payment confirmation (the answer that charges the card), on a 2-core machine,
 SQLite and PostgreSQL alike.
 
