@@ -353,21 +353,10 @@ _SAVE_UNLESS_ENDED = (
     .values(**_NEW_VALUES)
 )
 _EXISTS = select(_COLUMNS.call_sid).where(_COLUMNS.call_sid == bindparam("sid"))
-_END = (
-    update(_CALLS)
-    .where(_COLUMNS.call_sid == bindparam("sid"))
-    .values(
-        data={},
-        prompt_token=None,
-        updated_at=bindparam("now", type_=_COLUMNS.updated_at.type),
-        expires_at=bindparam("expires", type_=_COLUMNS.expires_at.type),
-        ended_at=bindparam("ended", type_=_COLUMNS.ended_at.type),
-    )
-)
 
 
 def _inserts(engine: Engine) -> tuple[Any, Any]:
-    """The two INSERTs of a call's first row, in the database's own upsert dialect."""
+    """The INSERTs of a call's first row and of its end, in the database's upsert dialect."""
     insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
     first = (
         insert(_CALLS)
@@ -379,17 +368,24 @@ def _inserts(engine: Engine) -> tuple[Any, Any]:
         .on_conflict_do_nothing(index_elements=["call_sid"])
         .returning(_COLUMNS.call_sid)
     )
-    marker = (
-        insert(_CALLS)
-        .values(
-            call_sid=bindparam("sid"),
-            data={},
-            created_at=bindparam("now", type_=_COLUMNS.created_at.type),
-            updated_at=bindparam("now", type_=_COLUMNS.updated_at.type),
-            expires_at=bindparam("expires", type_=_COLUMNS.expires_at.type),
-            ended_at=bindparam("now", type_=_COLUMNS.ended_at.type),
-        )
-        .on_conflict_do_nothing(index_elements=["call_sid"])
+    # The end of a call: its row, or a new one, becomes the marker; one statement.
+    ended = insert(_CALLS).values(
+        call_sid=bindparam("sid"),
+        data={},
+        created_at=bindparam("now", type_=_COLUMNS.created_at.type),
+        updated_at=bindparam("now", type_=_COLUMNS.updated_at.type),
+        expires_at=bindparam("expires", type_=_COLUMNS.expires_at.type),
+        ended_at=bindparam("now", type_=_COLUMNS.ended_at.type),
+    )
+    marker = ended.on_conflict_do_update(
+        index_elements=["call_sid"],
+        set_={
+            "data": {},
+            "prompt_token": None,
+            "updated_at": ended.excluded.updated_at,
+            "expires_at": ended.excluded.expires_at,
+            "ended_at": ended.excluded.ended_at,
+        },
     )
     return first, marker
 
@@ -483,10 +479,9 @@ class CallStore:
 
     def end(self, call_sid: str, now: datetime) -> None:
         """Forget the call: its state is wiped, leaving only a marker that it ended."""
-        values = {"sid": call_sid, "now": now, "expires": now + self._end_marker_ttl, "ended": now}
-        with self._engine.begin() as connection:
+        values = {"sid": call_sid, "now": now, "expires": now + self._end_marker_ttl}
+        with self._statements() as connection:
             connection.execute(self._end_marker, values)
-            connection.execute(_END, values)
 
     def purge_expired(self, now: datetime) -> int:
         """Delete expired states and end-of-call markers."""
