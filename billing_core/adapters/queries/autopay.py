@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from billing_core.adapters.models import (
     AutopayAttempt,
@@ -24,12 +24,15 @@ def active_enrollment(
     uow: UnitOfWork, member_id: int, *, lock: bool = False
 ) -> AutopayEnrollment | None:
     """The member's enrollment not cancelled, or None; locked for update if asked."""
-    query = select(AutopayEnrollment).where(
-        AutopayEnrollment.member_id == member_id, AutopayEnrollment.cancelled_at.is_(None)
-    )
-    if lock:
-        query = query.with_for_update()
-    return uow.session.scalars(query).one_or_none()
+    query = _ACTIVE_ENROLLMENT_LOCKED if lock else _ACTIVE_ENROLLMENT
+    return uow.session.scalars(query, {"member_id": member_id}).one_or_none()
+
+
+# Built once: read as each identified member is greeted.
+_ACTIVE_ENROLLMENT = select(AutopayEnrollment).where(
+    AutopayEnrollment.member_id == bindparam("member_id"), AutopayEnrollment.cancelled_at.is_(None)
+)
+_ACTIVE_ENROLLMENT_LOCKED = _ACTIVE_ENROLLMENT.with_for_update()
 
 
 def active_enrollment_members(uow: UnitOfWork) -> list[int]:

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from billing_core.adapters.models import (
@@ -92,28 +92,38 @@ def held_cents(uow: UnitOfWork, kind: ItemKind, item_ids: Sequence[int]) -> dict
     """What payments in progress have allocated to each bill or premium month."""
     if not item_ids:
         return {}
-    column = (
-        PaymentAllocation.bill_id if kind is ItemKind.BILL else PaymentAllocation.premium_invoice_id
-    )
-    rows = uow.session.execute(
-        select(column, func.sum(PaymentAllocation.amount_cents))
-        .join(Payment, Payment.id == PaymentAllocation.payment_id)
-        .where(column.in_(list(item_ids)), Payment.status.in_(IN_FLIGHT))
-        .group_by(column)
-    ).all()
+    rows = uow.session.execute(_HELD[kind], {"ids": list(item_ids)}).all()
     # PostgreSQL sums a bigint column as numeric: cents stay whole numbers here.
     return {item_id: int(total) for item_id, total in rows}
 
 
+def _held(column) -> Any:
+    return (
+        select(column, func.sum(PaymentAllocation.amount_cents))
+        .join(Payment, Payment.id == PaymentAllocation.payment_id)
+        .where(column.in_(bindparam("ids", expanding=True)), Payment.status.in_(IN_FLIGHT))
+        .group_by(column)
+    )
+
+
+# Built once: every quote and payment asks what payments in progress hold.
+_HELD = {
+    ItemKind.BILL: _held(PaymentAllocation.bill_id),
+    ItemKind.PREMIUM: _held(PaymentAllocation.premium_invoice_id),
+}
+
+
 def payment_by_key(uow: UnitOfWork, idempotency_key: str) -> Payment | None:
-    return uow.session.scalars(
-        select(Payment).where(Payment.idempotency_key == idempotency_key)
-    ).one_or_none()
+    return uow.session.scalars(_BY_KEY, {"key": idempotency_key}).one_or_none()
 
 
 def confirmation_number_taken(uow: UnitOfWork, number: str) -> bool:
-    taken = uow.session.scalar(select(Payment.id).where(Payment.confirmation_number == number))
-    return taken is not None
+    return uow.session.scalar(_NUMBER_TAKEN, {"number": number}) is not None
+
+
+# Built once: each payment taken runs them.
+_BY_KEY = select(Payment).where(Payment.idempotency_key == bindparam("key"))
+_NUMBER_TAKEN = select(Payment.id).where(Payment.confirmation_number == bindparam("number"))
 
 
 def add_payment(

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 
 from billing_core.adapters.models import (
     MedicalBill,
@@ -233,12 +233,18 @@ def missed_count(uow: UnitOfWork, plan_id: int) -> int:
 
 def latest_plan(uow: UnitOfWork, member_id: int) -> PaymentPlan | None:
     """The member's active plan, or else their latest lapsed one."""
-    return uow.session.scalars(
-        select(PaymentPlan)
-        .where(PaymentPlan.member_id == member_id, PaymentPlan.status.in_([ACTIVE, LAPSED]))
-        .order_by((PaymentPlan.status == ACTIVE).desc(), PaymentPlan.id.desc())
-        .limit(1)
-    ).one_or_none()
+    return uow.session.scalars(_LATEST_PLAN, {"member_id": member_id}).one_or_none()
+
+
+# Built once: read as each identified member is greeted.
+_LATEST_PLAN = (
+    select(PaymentPlan)
+    .where(
+        PaymentPlan.member_id == bindparam("member_id"), PaymentPlan.status.in_([ACTIVE, LAPSED])
+    )
+    .order_by((PaymentPlan.status == ACTIVE).desc(), PaymentPlan.id.desc())
+    .limit(1)
+)
 
 
 def open_installments(uow: UnitOfWork, plan_id: int) -> list[PlanInstallment]:

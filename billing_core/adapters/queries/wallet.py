@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from billing_core.adapters.models import SavedPaymentMethod
 from billing_core.adapters.unit_of_work import UnitOfWork
@@ -12,15 +12,18 @@ from billing_core.adapters.unit_of_work import UnitOfWork
 
 def saved_methods_newest_first(uow: UnitOfWork, member_id: int) -> list[SavedPaymentMethod]:
     """The member's saved methods not removed, newest first."""
-    return list(
-        uow.session.scalars(
-            select(SavedPaymentMethod)
-            .where(
-                SavedPaymentMethod.member_id == member_id, SavedPaymentMethod.removed_at.is_(None)
-            )
-            .order_by(SavedPaymentMethod.created_at.desc(), SavedPaymentMethod.id.desc())
-        ).all()
+    return list(uow.session.scalars(_SAVED_NEWEST_FIRST, {"member_id": member_id}).all())
+
+
+# Built once: read for the payment offered first and at every choice of method.
+_SAVED_NEWEST_FIRST = (
+    select(SavedPaymentMethod)
+    .where(
+        SavedPaymentMethod.member_id == bindparam("member_id"),
+        SavedPaymentMethod.removed_at.is_(None),
     )
+    .order_by(SavedPaymentMethod.created_at.desc(), SavedPaymentMethod.id.desc())
+)
 
 
 def saved_method_by_id(uow: UnitOfWork, method_id: int) -> SavedPaymentMethod | None:
