@@ -43,32 +43,39 @@ def member(uow: UnitOfWork, member_id: int) -> Member | None:
 
 def open_premiums(uow: UnitOfWork, member_id: int, *, lock: bool) -> list[PremiumInvoice]:
     """The member's premium months with a balance, by id; locked for update if asked."""
-    query = (
-        select(PremiumInvoice)
-        .where(
-            PremiumInvoice.member_id == member_id,
-            PremiumInvoice.amount_cents > PremiumInvoice.paid_cents,
-        )
-        .order_by(PremiumInvoice.id)
-    )
-    if lock:
-        query = query.with_for_update()
-    return list(uow.session.scalars(query).all())
+    query = _OPEN_PREMIUMS_LOCKED if lock else _OPEN_PREMIUMS
+    return list(uow.session.scalars(query, {"member_id": member_id}).all())
 
 
 def member_bills(
     uow: UnitOfWork, member_id: int, *, bill_number: str | None, lock: bool
 ) -> list[MedicalBill]:
     """One bill by number (paid or not), or else every bill with a balance, by id."""
-    query = select(MedicalBill).where(MedicalBill.member_id == member_id)
-    if bill_number is not None:
-        query = query.where(MedicalBill.bill_number == bill_number)
-    else:
-        query = query.where(MedicalBill.owes())
-    query = query.order_by(MedicalBill.id)
-    if lock:
-        query = query.with_for_update()
-    return list(uow.session.scalars(query).all())
+    query = _BILLS[bill_number is not None, lock]
+    values = {"member_id": member_id, "bill_number": bill_number}
+    return list(uow.session.scalars(query, values).all())
+
+
+# Built once: every quote and payment reads the bills or premium months it pays.
+_OPEN_PREMIUMS = (
+    select(PremiumInvoice)
+    .where(
+        PremiumInvoice.member_id == bindparam("member_id"),
+        PremiumInvoice.amount_cents > PremiumInvoice.paid_cents,
+    )
+    .order_by(PremiumInvoice.id)
+)
+_OPEN_PREMIUMS_LOCKED = _OPEN_PREMIUMS.with_for_update()
+_ALL_BILLS = select(MedicalBill).where(MedicalBill.member_id == bindparam("member_id"))
+_ONE_BILL = _ALL_BILLS.where(MedicalBill.bill_number == bindparam("bill_number"))
+_OWED_BILLS = _ALL_BILLS.where(MedicalBill.owes())
+# By (one bill by number, locked).
+_BILLS = {
+    (True, False): _ONE_BILL.order_by(MedicalBill.id),
+    (True, True): _ONE_BILL.order_by(MedicalBill.id).with_for_update(),
+    (False, False): _OWED_BILLS.order_by(MedicalBill.id),
+    (False, True): _OWED_BILLS.order_by(MedicalBill.id).with_for_update(),
+}
 
 
 def plan_bills(uow: UnitOfWork, member_id: int, plan_id: int, *, lock: bool) -> list[MedicalBill]:
