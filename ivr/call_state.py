@@ -13,9 +13,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
-from sqlalchemy import Connection, Engine, bindparam, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from billing_core.adapters.models import CallSession
 
@@ -355,39 +354,33 @@ _SAVE_UNLESS_ENDED = (
 _EXISTS = select(_COLUMNS.call_sid).where(_COLUMNS.call_sid == bindparam("sid"))
 
 
-def _inserts(engine: Engine) -> tuple[Any, Any]:
-    """The INSERTs of a call's first row and of its end, in the database's upsert dialect."""
-    insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
-    first = (
-        insert(_CALLS)
-        .values(
-            call_sid=bindparam("sid"),
-            created_at=bindparam("now", type_=_COLUMNS.created_at.type),
-            **_NEW_VALUES,
-        )
-        .on_conflict_do_nothing(index_elements=["call_sid"])
-        .returning(_COLUMNS.call_sid)
-    )
-    # The end of a call: its row, or a new one, becomes the marker; one statement.
-    ended = insert(_CALLS).values(
-        call_sid=bindparam("sid"),
+# A call's first row, and the marker of a call that ended before the app saw it. Plain
+# INSERTs, not the dialects' ON CONFLICT forms: SQLAlchemy caches these compiled, and a
+# conflict (another webhook of the call got there first) only makes the caller update.
+_INSERT = insert(_CALLS).values(
+    call_sid=bindparam("sid"),
+    created_at=bindparam("now", type_=_COLUMNS.created_at.type),
+    **_NEW_VALUES,
+)
+_END = (
+    update(_CALLS)
+    .where(_COLUMNS.call_sid == bindparam("sid"))
+    .values(
         data={},
-        created_at=bindparam("now", type_=_COLUMNS.created_at.type),
+        prompt_token=None,
         updated_at=bindparam("now", type_=_COLUMNS.updated_at.type),
         expires_at=bindparam("expires", type_=_COLUMNS.expires_at.type),
         ended_at=bindparam("now", type_=_COLUMNS.ended_at.type),
     )
-    marker = ended.on_conflict_do_update(
-        index_elements=["call_sid"],
-        set_={
-            "data": {},
-            "prompt_token": None,
-            "updated_at": ended.excluded.updated_at,
-            "expires_at": ended.excluded.expires_at,
-            "ended_at": ended.excluded.ended_at,
-        },
-    )
-    return first, marker
+)
+_INSERT_ENDED = insert(_CALLS).values(
+    call_sid=bindparam("sid"),
+    data={},
+    created_at=bindparam("now", type_=_COLUMNS.created_at.type),
+    updated_at=bindparam("now", type_=_COLUMNS.updated_at.type),
+    expires_at=bindparam("expires", type_=_COLUMNS.expires_at.type),
+    ended_at=bindparam("now", type_=_COLUMNS.ended_at.type),
+)
 
 
 class CallStore:
@@ -406,7 +399,6 @@ class CallStore:
         self._ttl = ttl
         # How long an ended call is remembered, so that its replayed webhooks are refused.
         self._end_marker_ttl = max(end_marker_ttl, ttl)
-        self._insert, self._end_marker = _inserts(engine)
 
     def load(self, call_sid: str, now: datetime) -> CallState:
         """Return the call's state; a new, empty one for an unknown, expired or ended call."""
@@ -473,7 +465,9 @@ class CallStore:
                 if connection.execute(_EXISTS, {"sid": state.call_sid}).first() is not None:
                     log.warning("call %s: a newer state was saved meanwhile; kept", state.call_sid)
                     return
-            if connection.execute(self._insert, values).first() is None:
+            try:
+                connection.execute(_INSERT, values)
+            except IntegrityError:
                 # Another webhook of the call created it first; an ended call stays ended.
                 connection.execute(_SAVE_UNLESS_ENDED, values)
 
@@ -481,7 +475,13 @@ class CallStore:
         """Forget the call: its state is wiped, leaving only a marker that it ended."""
         values = {"sid": call_sid, "now": now, "expires": now + self._end_marker_ttl}
         with self._statements() as connection:
-            connection.execute(self._end_marker, values)
+            if connection.execute(_END, values).rowcount:
+                return
+            try:
+                connection.execute(_INSERT_ENDED, values)
+            except IntegrityError:
+                # The call's first webhook saved its state meanwhile: it ends all the same.
+                connection.execute(_END, values)
 
     def purge_expired(self, now: datetime) -> int:
         """Delete expired states and end-of-call markers."""

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select, text, tuple_
 
-from billing_core.adapters.db import upsert_insert
 from billing_core.adapters.models import IdentityGuard
 from billing_core.adapters.unit_of_work import UnitOfWork
+
+# Written out rather than built with the dialects' insert(): SQLite and PostgreSQL read
+# this one text alike, and SQLAlchemy caches it compiled, which it does not for those.
+_CREATE = text(
+    "INSERT INTO identity_guards (kind, key_digest, failures, lockouts)"
+    " VALUES (:kind, :key_digest, 0, 0) ON CONFLICT DO NOTHING"
+)
 
 
 def guards_for_update(uow: UnitOfWork, keys: Sequence[tuple[str, str]]) -> list[IdentityGuard]:
@@ -20,12 +26,7 @@ def guards_for_update(uow: UnitOfWork, keys: Sequence[tuple[str, str]]) -> list[
     locked in one order, by kind and key, so concurrent identifications never deadlock.
     """
     session = uow.session
-    insert = upsert_insert(session)
-    session.execute(
-        insert(IdentityGuard)
-        .values([{"kind": k, "key_digest": d, "failures": 0, "lockouts": 0} for k, d in keys])
-        .on_conflict_do_nothing()
-    )
+    session.execute(_CREATE, [{"kind": kind, "key_digest": key} for kind, key in keys])
     found = session.scalars(
         select(IdentityGuard)
         .where(tuple_(IdentityGuard.kind, IdentityGuard.key_digest).in_(list(keys)))
