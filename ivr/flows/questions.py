@@ -22,6 +22,7 @@ from ivr.flows import balances, documents, paperless, pay, recent
 from ivr.kernel import (
     Step,
     Turn,
+    agreed,
     answered,
     ask,
     done,
@@ -134,8 +135,6 @@ OPTIONS = (
     Prompt.MENU_BACK,
 )
 KEYS = {str(key): name for key, name in enumerate(ANSWERS, start=1)}
-NEXT_KEY = "1"
-MORE_KEY = "2"
 
 
 @step(bp, "", member=True)
@@ -183,13 +182,8 @@ def after(turn: Turn) -> VoiceResponse:
     found = ANSWERS.get(turn.call.question or "")
     if found is None:
         return go(turn, menu)
-    digits = answered(turn)
-    if not digits:
-        return no_answer(turn, "question_answer", answer)
-    if digits in (NEXT_KEY, MORE_KEY):
-        done(turn, "question_answer")
-        turn.call.question = None
-        return go(turn, found.next_step if digits == NEXT_KEY else menu)
-    return global_key(turn, digits, answer) or retry(
-        turn, "question_answer", answer, Prompt.NOT_A_CHOICE
-    )
+    declined = agreed(turn, "question_answer", answer, declined=menu)
+    if declined is not None:
+        return declined  # another question (2), the answer again, silence, or a wrong key
+    turn.call.question = None
+    return go(turn, found.next_step)

@@ -34,14 +34,10 @@ from ivr.kernel import (
     SPOKEN_REQUEST,
     Step,
     Turn,
-    answered,
+    agreed,
     ask,
-    done,
-    global_key,
     go,
     goodbye,
-    no_answer,
-    retry,
     step,
     words_said,
 )
@@ -138,13 +134,8 @@ def confirm_answer(turn: Turn) -> VoiceResponse:
     heard = REQUESTS.get(turn.call.spoken or "")
     if heard is None:
         return go(turn, MAIN_MENU)
-    digits = answered(turn)
-    if not digits:
-        return no_answer(turn, "spoken_confirm", confirm)
-    if digits in ("1", "2"):
-        done(turn, "spoken_confirm")
-        turn.call.spoken = None
-        return lead_to(turn, heard) if digits == "1" else go(turn, MAIN_MENU)
-    return global_key(turn, digits, confirm) or retry(
-        turn, "spoken_confirm", confirm, Prompt.NOT_A_CHOICE
-    )
+    declined = agreed(turn, "spoken_confirm", confirm, declined=MAIN_MENU)
+    if declined is not None:
+        return declined  # no (2), silence, or another key
+    turn.call.spoken = None
+    return lead_to(turn, heard)
