@@ -120,7 +120,7 @@ class Prompt(enum.StrEnum):
     AMOUNT_DUE = N_("The balance is {amount}.")
     AMOUNT_HELD = N_("Another payment in progress already covers {amount} of it.")
     ASK_AMOUNT = N_(
-        "Enter the amount in dollars, then press star, then the cents, then press pound."
+        "Say the amount, or enter the dollars, then press star, then the cents, then press pound."
     )
     AMOUNT_EXAMPLE = N_("For example, for {example}, press {keys}.")
     AMOUNT_NOT_UNDERSTOOD = N_("Sorry, that is not an amount.")

@@ -101,7 +101,7 @@ def test_paying_part_of_a_bill_by_card_leaves_the_rest(twilio, core, member):
     call.pay_card("5555555555554444")
     call.press("2")  # another amount, at the read-back
     assert call.heard_since_input[0] == (
-        "Enter the amount in dollars, then press star, then the cents, then press pound."
+        "Say the amount, or enter the dollars, then press star, then the cents, then press pound."
     )
     call.press("75*25#")
     assert call.heard_since_input[-3].startswith("You are paying $75.25 for your 9/14 visit")
@@ -140,7 +140,7 @@ def test_a_wrong_amount_gets_its_reason_and_a_new_try(twilio, core, member, keys
     call.press(keys)
     assert call.heard_since_input[0].startswith(reason)
     assert call.heard_since_input[1] == (
-        "Enter the amount in dollars, then press star, then the cents, then press pound."
+        "Say the amount, or enter the dollars, then press star, then the cents, then press pound."
     )
     call.press("10#")
     assert call.heard_since_input[-3].startswith("You are paying $10.00 for your 9/14 visit")
