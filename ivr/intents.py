@@ -79,7 +79,7 @@ class Intents:
             self.words_of.setdefault(intent, set()).update(words)
         # Twilio's <Gather hints> at a menu: the commands every prompt takes, then the
         # phrases as written, which help recognition hear them.
-        self.hints = ", ".join([SPEECH_HINTS, *dict.fromkeys(written)])
+        self.hints = ", ".join(dict.fromkeys([*SPEECH_HINTS.split(", "), *written]))
 
     @property
     def names(self) -> frozenset[str]:

@@ -499,3 +499,13 @@ def test_the_longest_phrase_said_wins_and_equal_ones_tie():
 def test_a_phrase_of_fillers_only_is_refused():
     with pytest.raises(ValueError, match="all fillers"):
         Intents({"pay": ["the"]}, ["the"])
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_hints_twilio_gets_stay_within_its_limits(language):
+    # Twilio takes up to 500 hints of up to 100 characters each; past that it warns (13330)
+    # and recognition loses them.
+    hints = intents_for(language).hints.split(", ")
+    assert len(hints) <= 500
+    assert all(0 < len(hint) <= 100 for hint in hints)
+    assert len(set(hints)) == len(hints)  # no phrase twice
