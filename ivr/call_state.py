@@ -362,24 +362,19 @@ _INSERT = insert(_CALLS).values(
     created_at=bindparam("now", type_=_COLUMNS.created_at.type),
     **_NEW_VALUES,
 )
-_END = (
-    update(_CALLS)
-    .where(_COLUMNS.call_sid == bindparam("sid"))
-    .values(
-        data={},
-        prompt_token=None,
-        updated_at=bindparam("now", type_=_COLUMNS.updated_at.type),
-        expires_at=bindparam("expires", type_=_COLUMNS.expires_at.type),
-        ended_at=bindparam("now", type_=_COLUMNS.ended_at.type),
-    )
-)
+# What a call's end leaves of it: no state, no prompt, kept as long as an end marker is.
+_ENDED = {
+    "data": {},
+    "prompt_token": None,
+    "updated_at": bindparam("now", type_=_COLUMNS.updated_at.type),
+    "expires_at": bindparam("expires", type_=_COLUMNS.expires_at.type),
+    "ended_at": bindparam("now", type_=_COLUMNS.ended_at.type),
+}
+_END = update(_CALLS).where(_COLUMNS.call_sid == bindparam("sid")).values(**_ENDED)
 _INSERT_ENDED = insert(_CALLS).values(
     call_sid=bindparam("sid"),
-    data={},
     created_at=bindparam("now", type_=_COLUMNS.created_at.type),
-    updated_at=bindparam("now", type_=_COLUMNS.updated_at.type),
-    expires_at=bindparam("expires", type_=_COLUMNS.expires_at.type),
-    ended_at=bindparam("now", type_=_COLUMNS.ended_at.type),
+    **_ENDED,
 )
 
 

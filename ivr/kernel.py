@@ -555,9 +555,9 @@ def offer(turn: Turn, options: Iterable[Prompt], answer_step: Step) -> VoiceResp
 def choice(
     turn: Turn, choices: Mapping[str, Step | Exit], where: str, asked: Step
 ) -> VoiceResponse:
-    """Go where the key pressed (or the request said) at a menu leads: its choice, a key
-    that works everywhere, or the menu again (after silence, or "that is not one of the
-    choices")."""
+    """Go where the key pressed at a menu leads: its choice, a key that works everywhere,
+    or the menu again (after silence, or "that is not one of the choices"). A request said
+    instead never gets here: the kernel's view takes it first (spoken_request)."""
     digits = answered(turn)
     if not digits:
         return no_answer(turn, where, asked)

@@ -199,7 +199,6 @@ class Prompt(enum.StrEnum):
     REQUEST_WAYS_TO_PAY = N_("other ways to pay")
     REQUEST_SPECIALIST = N_("a billing specialist")
     REQUEST_GOODBYE = N_("to end the call")
-    NO_PREMIUM_TO_PAY = N_("You have no premium to pay right now.")
     REQUEST_QUESTIONS = N_("answers to questions about your bill")
     REQUEST_QUESTION_PREMIUM_CHANGE = N_("to hear why a premium changes")
     REQUEST_QUESTION_STATEMENTS = N_("to hear when statements come")
@@ -259,14 +258,12 @@ class Prompt(enum.StrEnum):
     )
     ANSWER_PAPERLESS_ON = N_("Paperless billing is on for you.")
     ANSWER_PAPERLESS_OFF = N_("Paperless billing is off for you.")
-    NEXT_PAY = N_("To make a payment, press 1.")
     NEXT_PAY_PREMIUM = N_("To pay your premium now, press 1.")
     NEXT_BALANCES = N_("To hear your balances, press 1.")
     NEXT_STATEMENT = N_("To have a statement sent, press 1.")
     NEXT_HISTORY = N_("To hear your recent payments, press 1.")
     NEXT_PAPERLESS = N_("To turn paperless billing on or off, press 1.")
     QUESTIONS_MORE = N_("For another question, press 2.")
-    ANSWER_AGAIN = N_("To hear this again, press star.")
     # The confirmation number in the sentence that says the payment went through.
     PAYMENT_SUCCEEDED = N_("Payment complete: your confirmation number is {number}.")
     PAYMENT_SUBMITTED = N_(
@@ -365,7 +362,7 @@ class Prompt(enum.StrEnum):
     CHECK_ADDRESS = N_("{address}.")
     CHECK_MRN_NOTE = N_("Please write your medical record number on your check.")
     PAY_ONLINE = N_("You can also pay online at {website}.")
-    WAYS_AGAIN = N_("To hear this again, press star.")
+    HEAR_AGAIN = N_("To hear this again, press star.")
 
     # Automatic payments
     AUTOPAY_ENROLLED = N_(

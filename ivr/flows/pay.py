@@ -161,7 +161,7 @@ def premium(turn: Turn) -> VoiceResponse:
     """Pay the premium, asked for by name: the other choices of what to pay are skipped."""
     chosen = next((target for target in targets_now(turn) if target.kind == "premium"), None)
     if chosen is None:
-        return go(turn, choose_target, turn.say(Prompt.NO_PREMIUM_TO_PAY))
+        return go(turn, choose_target, turn.say(Prompt.PREMIUM_PAID_UP))
     turn.call.pay = Draft(targets=[chosen])
     return chosen_target(turn, chosen)
 

@@ -117,7 +117,7 @@ ANSWERS: dict[str, Answer] = {
     ),
     "due": Answer(Prompt.ANSWER_DUE, due_facts, Prompt.NEXT_PAY_PREMIUM, pay.premium),
     "first_payment": Answer(
-        Prompt.ANSWER_FIRST_PAYMENT, first_payment_facts, Prompt.NEXT_PAY, pay.choose_target
+        Prompt.ANSWER_FIRST_PAYMENT, first_payment_facts, Prompt.MENU_PAY, pay.choose_target
     ),
     "history": Answer(Prompt.ANSWER_HISTORY, no_facts, Prompt.NEXT_HISTORY, recent.read),
     "paperless": Answer(
@@ -158,11 +158,11 @@ def choose(turn: Turn) -> VoiceResponse:
 @step(bp, "/answer", member=True)
 def answer(turn: Turn, question: str = "") -> VoiceResponse:
     """Answer one question, with the caller's facts, and offer the next step."""
-    found = ANSWERS.get(question or turn.call.question or "")
+    call = turn.call
+    call.question = question or call.question  # asked again (*, silence): the one before
+    found = ANSWERS.get(call.question or "")
     if found is None:
         return go(turn, menu)
-    turn.call.question = question or turn.call.question
-    call = turn.call
     summary = turn.billing.account_summary(call.member_id, channel="phone", call_sid=call.call_sid)
     says = [turn.say(found.says)]
     for fact in found.facts(turn, summary):
@@ -170,7 +170,7 @@ def answer(turn: Turn, question: str = "") -> VoiceResponse:
     options = [
         turn.say(found.next_prompt),
         turn.say(Prompt.QUESTIONS_MORE),
-        turn.say(Prompt.ANSWER_AGAIN),
+        turn.say(Prompt.HEAR_AGAIN),
         turn.say(Prompt.MENU_BACK),
     ]
     return ask(turn, options, after, num_digits=1, lead=says)

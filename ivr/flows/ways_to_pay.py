@@ -22,7 +22,7 @@ def read(turn: Turn) -> VoiceResponse:
         turn.say(Prompt.CHECK_MRN_NOTE),
         turn.say(Prompt.PAY_ONLINE, website=turn.settings["IVR_WEBSITE"]),
     ]
-    return page(turn, sentences, Prompt.WAYS_AGAIN, after)
+    return page(turn, sentences, Prompt.HEAR_AGAIN, after)
 
 
 @step(bp, "/after", member=True, answer=True)

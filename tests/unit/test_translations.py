@@ -86,6 +86,13 @@ def spanish_entries() -> list[tuple[str, str]]:
 # The catalogs are in step with the English prompts
 
 
+def test_every_prompt_of_the_catalog_has_its_own_text():
+    # Two members with one text make the second an alias of the first: it is never listed,
+    # so the coverage report and the recordings' prompt names would not know it.
+    aliases = [name for name, prompt in Prompt.__members__.items() if prompt.name != name]
+    assert not aliases, f"these repeat another prompt's text; use that prompt: {aliases}"
+
+
 def test_the_template_lists_exactly_the_prompts_of_the_catalog():
     template, extracted = msgids(read_catalog(TEMPLATE)), extracted_messages()
     assert not extracted - template, (

@@ -19,6 +19,12 @@ from billing_core.adapters.models import (
 )
 from billing_core.adapters.unit_of_work import UnitOfWork
 
+# Built once: read as each identified member is greeted.
+_ACTIVE_ENROLLMENT = select(AutopayEnrollment).where(
+    AutopayEnrollment.member_id == bindparam("member_id"), AutopayEnrollment.cancelled_at.is_(None)
+)
+_ACTIVE_ENROLLMENT_LOCKED = _ACTIVE_ENROLLMENT.with_for_update()
+
 
 def active_enrollment(
     uow: UnitOfWork, member_id: int, *, lock: bool = False
@@ -26,13 +32,6 @@ def active_enrollment(
     """The member's enrollment not cancelled, or None; locked for update if asked."""
     query = _ACTIVE_ENROLLMENT_LOCKED if lock else _ACTIVE_ENROLLMENT
     return uow.session.scalars(query, {"member_id": member_id}).one_or_none()
-
-
-# Built once: read as each identified member is greeted.
-_ACTIVE_ENROLLMENT = select(AutopayEnrollment).where(
-    AutopayEnrollment.member_id == bindparam("member_id"), AutopayEnrollment.cancelled_at.is_(None)
-)
-_ACTIVE_ENROLLMENT_LOCKED = _ACTIVE_ENROLLMENT.with_for_update()
 
 
 def active_enrollment_members(uow: UnitOfWork) -> list[int]:

@@ -41,21 +41,6 @@ def member(uow: UnitOfWork, member_id: int) -> Member | None:
     return uow.session.get(Member, member_id)
 
 
-def open_premiums(uow: UnitOfWork, member_id: int, *, lock: bool) -> list[PremiumInvoice]:
-    """The member's premium months with a balance, by id; locked for update if asked."""
-    query = _OPEN_PREMIUMS_LOCKED if lock else _OPEN_PREMIUMS
-    return list(uow.session.scalars(query, {"member_id": member_id}).all())
-
-
-def member_bills(
-    uow: UnitOfWork, member_id: int, *, bill_number: str | None, lock: bool
-) -> list[MedicalBill]:
-    """One bill by number (paid or not), or else every bill with a balance, by id."""
-    query = _BILLS[bill_number is not None, lock]
-    values = {"member_id": member_id, "bill_number": bill_number}
-    return list(uow.session.scalars(query, values).all())
-
-
 # Built once: every quote and payment reads the bills or premium months it pays.
 _OPEN_PREMIUMS = (
     select(PremiumInvoice)
@@ -78,6 +63,21 @@ _BILLS = {
 }
 
 
+def open_premiums(uow: UnitOfWork, member_id: int, *, lock: bool) -> list[PremiumInvoice]:
+    """The member's premium months with a balance, by id; locked for update if asked."""
+    query = _OPEN_PREMIUMS_LOCKED if lock else _OPEN_PREMIUMS
+    return list(uow.session.scalars(query, {"member_id": member_id}).all())
+
+
+def member_bills(
+    uow: UnitOfWork, member_id: int, *, bill_number: str | None, lock: bool
+) -> list[MedicalBill]:
+    """One bill by number (paid or not), or else every bill with a balance, by id."""
+    query = _BILLS[bill_number is not None, lock]
+    values = {"member_id": member_id, "bill_number": bill_number}
+    return list(uow.session.scalars(query, values).all())
+
+
 def plan_bills(uow: UnitOfWork, member_id: int, plan_id: int, *, lock: bool) -> list[MedicalBill]:
     """The bills of the member's plan that still have a balance, by id."""
     query = (
@@ -93,15 +93,6 @@ def plan_bills(uow: UnitOfWork, member_id: int, plan_id: int, *, lock: bool) -> 
     if lock:
         query = query.with_for_update(of=MedicalBill)
     return list(uow.session.scalars(query).all())
-
-
-def held_cents(uow: UnitOfWork, kind: ItemKind, item_ids: Sequence[int]) -> dict[int, int]:
-    """What payments in progress have allocated to each bill or premium month."""
-    if not item_ids:
-        return {}
-    rows = uow.session.execute(_HELD[kind], {"ids": list(item_ids)}).all()
-    # PostgreSQL sums a bigint column as numeric: cents stay whole numbers here.
-    return {item_id: int(total) for item_id, total in rows}
 
 
 def _held(column) -> Any:
@@ -120,17 +111,26 @@ _HELD = {
 }
 
 
+def held_cents(uow: UnitOfWork, kind: ItemKind, item_ids: Sequence[int]) -> dict[int, int]:
+    """What payments in progress have allocated to each bill or premium month."""
+    if not item_ids:
+        return {}
+    rows = uow.session.execute(_HELD[kind], {"ids": list(item_ids)}).all()
+    # PostgreSQL sums a bigint column as numeric: cents stay whole numbers here.
+    return {item_id: int(total) for item_id, total in rows}
+
+
+# Built once: each payment taken runs them.
+_BY_KEY = select(Payment).where(Payment.idempotency_key == bindparam("key"))
+_NUMBER_TAKEN = select(Payment.id).where(Payment.confirmation_number == bindparam("number"))
+
+
 def payment_by_key(uow: UnitOfWork, idempotency_key: str) -> Payment | None:
     return uow.session.scalars(_BY_KEY, {"key": idempotency_key}).one_or_none()
 
 
 def confirmation_number_taken(uow: UnitOfWork, number: str) -> bool:
     return uow.session.scalar(_NUMBER_TAKEN, {"number": number}) is not None
-
-
-# Built once: each payment taken runs them.
-_BY_KEY = select(Payment).where(Payment.idempotency_key == bindparam("key"))
-_NUMBER_TAKEN = select(Payment.id).where(Payment.confirmation_number == bindparam("number"))
 
 
 def add_payment(

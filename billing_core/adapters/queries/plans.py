@@ -231,11 +231,6 @@ def missed_count(uow: UnitOfWork, plan_id: int) -> int:
     )
 
 
-def latest_plan(uow: UnitOfWork, member_id: int) -> PaymentPlan | None:
-    """The member's active plan, or else their latest lapsed one."""
-    return uow.session.scalars(_LATEST_PLAN, {"member_id": member_id}).one_or_none()
-
-
 # Built once: read as each identified member is greeted.
 _LATEST_PLAN = (
     select(PaymentPlan)
@@ -245,6 +240,11 @@ _LATEST_PLAN = (
     .order_by((PaymentPlan.status == ACTIVE).desc(), PaymentPlan.id.desc())
     .limit(1)
 )
+
+
+def latest_plan(uow: UnitOfWork, member_id: int) -> PaymentPlan | None:
+    """The member's active plan, or else their latest lapsed one."""
+    return uow.session.scalars(_LATEST_PLAN, {"member_id": member_id}).one_or_none()
 
 
 def open_installments(uow: UnitOfWork, plan_id: int) -> list[PlanInstallment]:

@@ -9,12 +9,6 @@ from sqlalchemy import bindparam, select
 from billing_core.adapters.models import SavedPaymentMethod
 from billing_core.adapters.unit_of_work import UnitOfWork
 
-
-def saved_methods_newest_first(uow: UnitOfWork, member_id: int) -> list[SavedPaymentMethod]:
-    """The member's saved methods not removed, newest first."""
-    return list(uow.session.scalars(_SAVED_NEWEST_FIRST, {"member_id": member_id}).all())
-
-
 # Built once: read for the payment offered first and at every choice of method.
 _SAVED_NEWEST_FIRST = (
     select(SavedPaymentMethod)
@@ -24,6 +18,11 @@ _SAVED_NEWEST_FIRST = (
     )
     .order_by(SavedPaymentMethod.created_at.desc(), SavedPaymentMethod.id.desc())
 )
+
+
+def saved_methods_newest_first(uow: UnitOfWork, member_id: int) -> list[SavedPaymentMethod]:
+    """The member's saved methods not removed, newest first."""
+    return list(uow.session.scalars(_SAVED_NEWEST_FIRST, {"member_id": member_id}).all())
 
 
 def saved_method_by_id(uow: UnitOfWork, method_id: int) -> SavedPaymentMethod | None:
