@@ -190,10 +190,7 @@ def _refuse_development_secrets_in_production(app: Flask) -> None:
     ]
     if not defaults or app.testing:
         return
-    embedded = str(app.config["DATABASE_URL"]).startswith("sqlite") and (
-        app.config["IVR_GATEWAY"] == "sandbox"
-    )
-    if not embedded:
+    if not config.is_embedded(app.config):
         raise RuntimeError(f"set {' and '.join(defaults)}: the development values are public")
     log.warning(
         "%s not set: using the public development values (embedded set-up only)",

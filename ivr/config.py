@@ -262,5 +262,12 @@ def _above_zero(settings: Mapping[str, Any], name: str) -> int:
     return value
 
 
+def is_embedded(settings: Mapping[str, Any]) -> bool:
+    """The embedded set-up: SQLite and the sandbox gateway, where development secrets may do."""
+    return str(settings["DATABASE_URL"]).startswith("sqlite") and (
+        settings["IVR_GATEWAY"] == "sandbox"
+    )
+
+
 def current_environment() -> Mapping[str, str]:
     return os.environ

@@ -200,6 +200,11 @@ def endpoint_of(target: Step | Exit) -> str:
     return _ENDPOINTS[target.step if isinstance(target, Exit) else target]
 
 
+def all_steps() -> dict[str, Step]:
+    """Every step by endpoint (the staff console's flow map draws them)."""
+    return dict(_STEPS)
+
+
 def step_named(endpoint: str) -> Step | None:
     """Return the step a stored endpoint name stands for (call state keeps names, not code)."""
     return _STEPS.get(endpoint)

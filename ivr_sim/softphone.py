@@ -118,13 +118,8 @@ class Softphone:
     def run(self) -> Call:
         """Place the call and take the caller's lines until it ends."""
         call = self.call
-        try:
-            call.start()
-        except SimError as problem:
-            self.write(f"[the call failed: {problem}]")
+        if not self.start():
             return call
-        finally:
-            self._show()
         while not call.ended:
             try:
                 line = self.read(self._prompt())
@@ -136,9 +131,20 @@ class Softphone:
             except (ValueError, SimError) as problem:
                 self.write(f"  ({problem})")
             finally:
-                self._show()
+                self.show()
         self.write(f"[call ended: {call.end_reason}]")
         return call
+
+    def start(self) -> bool:
+        """Place the call; False (and the reason written) when it failed at once."""
+        try:
+            self.call.start()
+        except SimError as problem:
+            self.write(f"[the call failed: {problem}]")
+            return False
+        finally:
+            self.show()
+        return True
 
     def act(self, line: str) -> None:
         """Do what one typed line says."""
@@ -166,6 +172,7 @@ class Softphone:
             pass
 
     def _card(self, fields: list[str]) -> None:
+        """Type a card: the number, then MMYY, security code and ZIP, defaulted if left out."""
         if not fields:
             raise ValueError("card takes the number, then optionally MMYY, CVC and ZIP")
         number = fields[0]
@@ -179,7 +186,8 @@ class Softphone:
             return f"pay ({FIELD_NAMES.get(waiting.field, waiting.field)})> "
         return "keys> "
 
-    def _show(self) -> None:
+    def show(self) -> None:
+        """Write (and speak) what was heard since the last time, and record the turns."""
         call = self.call
         heard = call.heard
         language = "en-US"

@@ -755,3 +755,22 @@ class FeedPayment(Base):
     bill_number: Mapped[str | None] = mapped_column(String(40))
     coverage_month: Mapped[date | None] = mapped_column(Date)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StaffAccount(Base):
+    """Someone who signs in to the staff console: a password hash, never the password.
+
+    roles: comma-separated (qa, billing). After too many wrong passwords in a row the
+    account is locked until locked_until.
+    """
+
+    __tablename__ = "staff_accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    roles: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
