@@ -6,6 +6,8 @@ like the simulator's; the voice app itself never imports them.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,6 +16,15 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from staff_console.accounts import ROLES, StaffAccounts
+
+
+@contextmanager
+def _refused_as_usage() -> Iterator[None]:
+    """An account the store refuses (a taken name, a short password) ends the command, said."""
+    try:
+        yield
+    except ValueError as problem:
+        raise click.ClickException(str(problem)) from None
 
 
 def _accounts() -> StaffAccounts:
@@ -53,10 +64,8 @@ def staff_add(username: str, roles: tuple[str, ...], sso_only: bool) -> None:
     password = None
     if not sso_only:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    try:
+    with _refused_as_usage():
         made = _accounts().add(username, password, list(roles))
-    except ValueError as problem:
-        raise click.ClickException(str(problem)) from None
     click.echo(f"added {made.username} ({', '.join(sorted(made.roles))})")
 
 
@@ -66,10 +75,8 @@ def staff_add(username: str, roles: tuple[str, ...], sso_only: bool) -> None:
 def staff_password(username: str) -> None:
     """Set a new password (and lift a lock-out)."""
     password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
-    try:
+    with _refused_as_usage():
         _accounts().set_password(username, password)
-    except ValueError as problem:
-        raise click.ClickException(str(problem)) from None
     click.echo(f"password set for {username}")
 
 
@@ -79,10 +86,8 @@ def staff_password(username: str) -> None:
 @with_appcontext
 def staff_roles(username: str, roles: tuple[str, ...]) -> None:
     """Replace an account's roles."""
-    try:
+    with _refused_as_usage():
         changed = _accounts().set_roles(username, list(roles))
-    except ValueError as problem:
-        raise click.ClickException(str(problem)) from None
     click.echo(f"{changed.username}: {', '.join(sorted(changed.roles))}")
 
 
@@ -91,10 +96,8 @@ def staff_roles(username: str, roles: tuple[str, ...]) -> None:
 @with_appcontext
 def staff_unlock(username: str) -> None:
     """Lift a lock-out after too many wrong passwords."""
-    try:
+    with _refused_as_usage():
         _accounts().unlock(username)
-    except ValueError as problem:
-        raise click.ClickException(str(problem)) from None
     click.echo(f"unlocked {username}")
 
 
