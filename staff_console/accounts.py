@@ -124,8 +124,9 @@ class StaffAccounts:
     def set_roles(self, username: str, roles: list[str]) -> Staff:
         ordered = check_roles(roles)
         with self._sessions.begin() as session:
-            self._existing(session, username).roles = ",".join(ordered)
-        return Staff(username, frozenset(ordered))
+            account = self._existing(session, username)
+            account.roles = ",".join(ordered)
+            return Staff(account.username, frozenset(ordered))
 
     def unlock(self, username: str) -> None:
         with self._sessions.begin() as session:

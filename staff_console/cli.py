@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -29,9 +28,7 @@ def _refused_as_usage() -> Iterator[None]:
 
 def _accounts() -> StaffAccounts:
     core = current_app.extensions["billing"]
-    return StaffAccounts(
-        core.engine, core.clock, failures_to_lock=5, lock_for=timedelta(minutes=15)
-    )
+    return StaffAccounts(core.engine, core.clock)
 
 
 def _role_option(function):

@@ -67,9 +67,8 @@ def _bare(path: str) -> str:
 def flow_graph(app: Flask) -> FlowGraph:
     """Read the flow graph of the voice app (built by ivr.create_app)."""
     steps = kernel.all_steps()
+    # Flows, exits and tables hold what step() returned, so that object stands for a step.
     endpoints = {id(function): endpoint for endpoint, function in steps.items()}
-    for endpoint, function in steps.items():
-        endpoints[id(inspect.unwrap(function))] = endpoint
     paths = {rule.endpoint: rule.rule for rule in app.url_map.iter_rules()}
     edges: set[tuple[str, str]] = set()
     for endpoint, function in steps.items():

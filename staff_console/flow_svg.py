@@ -2,8 +2,8 @@
 
 Written here rather than with Graphviz: the console would need its binary on every host,
 and a lane per flow with the call moving left to right reads better for this graph than
-a general layered layout. Every step carries its endpoint (data-endpoint), so the live
-map marks the path taken and the current step by classes alone.
+a general layered layout. Every step carries its endpoint (data-endpoint), so a page can
+find and mark a step by it.
 """
 
 from __future__ import annotations
@@ -102,7 +102,6 @@ def render(graph: FlowGraph) -> str:
                 "d": _curve(places[source], places[target]),
             },
         )
-    ET.SubElement(svg, "g", {"class": "taken-path", "id": "taken-path"})
     steps = ET.SubElement(svg, "g", {"class": "steps"})
     for node in graph.nodes:
         _step(steps, node, places[node.endpoint])
@@ -204,8 +203,8 @@ def standalone_page(graph: FlowGraph) -> str:
         f"<style>\n{css}</style>\n</head>\n<body>\n<main>\n"
         "<h1>Flow map of the pay line</h1>\n"
         "<p>Generated from the code of the voice app's steps "
-        "(<code>ivr console flow-map</code>); the staff console shows it live, "
-        "with the path of a call marked.</p>\n"
+        "(<code>ivr console flow-map</code>). A dashed box takes the caller's answer "
+        "to a prompt; an arrow goes where a step leads.</p>\n"
         f'<div class="map-frame" tabindex="0" role="region" aria-label="Flow map">'
         f"{render(graph)}</div>\n"
         f"{steps_list_html(graph)}\n</main>\n</body>\n</html>\n"

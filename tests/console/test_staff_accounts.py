@@ -115,3 +115,20 @@ def _script_info(app):
     from flask.cli import ScriptInfo
 
     return ScriptInfo(create_app=lambda: app)
+
+
+def test_by_default_the_fifth_wrong_password_in_a_row_locks_for_fifteen_minutes(clean_db, clock):
+    accounts = StaffAccounts(clean_db, clock)
+    accounts.add("dana", PASSWORD, ["qa"])
+    for _ in range(4):
+        with pytest.raises(SignInRefused) as refused:
+            accounts.sign_in("dana", "guess")
+        assert not isinstance(refused.value, LockedOut)
+    with pytest.raises(LockedOut) as locked:
+        accounts.sign_in("dana", "guess")
+    assert locked.value.until == clock.now() + timedelta(minutes=15)
+
+
+def test_new_roles_are_answered_under_the_stored_name(accounts):
+    accounts.add("dana", PASSWORD, ["qa"])
+    assert accounts.set_roles(" Dana", ["billing", "qa"]).username == "dana"
