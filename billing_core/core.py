@@ -40,6 +40,7 @@ from billing_core.services import (
     history,
     identification,
     ledger,
+    outbox,
     payment_lifecycle,
     payments,
     plan_export,
@@ -228,6 +229,10 @@ class BillingCore:
         return servicing.member_activity(
             self.unit_of_work(), self.hasher.mrn(mrn), by=by, now=self.clock.now(), days=days
         )
+
+    def outbox_state(self) -> outbox.OutboxState:
+        """How the outbox of texts and emails stands: counts, the oldest wait, failures."""
+        return outbox.outbox_state(self.reading())
 
     def recent_payments(self, member_id: int, **options) -> tuple[payments.PaymentLine, ...]:
         return payments.recent_payments(

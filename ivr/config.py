@@ -132,6 +132,15 @@ class IvrSettings(BaseSettings):
     IVR_QUIET_HOURS: str = "21:00-08:00"
     # Recorded on a returned bank debit for the billing system to post; 0.00: none.
     IVR_RETURNED_ITEM_FEE: str = "0.00"
+    # The staff console (staff_console): the key that signs its sessions; empty: the console
+    # starts only on the embedded set-up, with a new key each start.
+    IVR_CONSOLE_SECRET_KEY: str = ""
+    # The header an SSO proxy in front of the console sets to the signed-in staff member's
+    # name; empty: staff sign in with their passwords.
+    IVR_CONSOLE_TRUSTED_HEADER: str = ""
+    IVR_CONSOLE_SESSION_MINUTES: int = 480
+    IVR_CONSOLE_LOCKOUT_FAILURES: int = 5
+    IVR_CONSOLE_LOCKOUT_MINUTES: int = 15
 
     @classmethod
     def settings_customise_sources(

@@ -135,6 +135,7 @@ class Call:
         self._parsers.update(verb_parsers or {})
         self._time = 0.0
         self._heard: list[str] = []
+        self._heard_languages: list[str] = []
         self._input_mark = 0
         self._transcript: list[Turn] = []
         self._log: list[str] = []
@@ -154,6 +155,11 @@ class Call:
     def heard(self) -> list[str]:
         """Every line spoken to the caller, in order, over the whole call."""
         return list(self._heard)
+
+    @property
+    def heard_languages(self) -> list[str]:
+        """The language each line of `heard` was spoken in (<Say language>, en-US unset)."""
+        return list(self._heard_languages)
 
     @property
     def heard_since_input(self) -> list[str]:
@@ -276,10 +282,12 @@ class Call:
             self.picked_up = True
         handler(self, verb)
 
-    def speak(self, text: str, extra_seconds: float = 0.0) -> None:
+    def speak(self, text: str, extra_seconds: float = 0.0, language: str | None = None) -> None:
         """Say `text` to the caller, taking the time it takes to speak."""
         if text:
             self._heard.append(text)
+            # Twilio's <Say> speaks en-US when no language is given.
+            self._heard_languages.append(language or "en-US")
             self.note(f'caller hears "{text}"')
         self.advance(speaking_seconds(text) + extra_seconds)
 

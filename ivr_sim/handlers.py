@@ -15,7 +15,7 @@ _ANSWERED = ("completed", "answered")
 def handle_say(call: Call, verb: Say) -> None:
     """Speak the text, once per loop."""
     for _ in range(verb.loop):
-        call.speak(verb.text, verb.break_seconds)
+        call.speak(verb.text, verb.break_seconds, verb.language)
 
 
 def handle_play(call: Call, verb: Play) -> None:

@@ -27,7 +27,6 @@ from pathlib import Path
 from billing_core.domain.clock import ManualClock
 from ivr_sim.call import Call
 from ivr_sim.errors import CallEnded, SimError
-from ivr_sim.gather import GatherState
 from ivr_sim.ids import new_sid
 from ivr_sim.pay import PayField
 from ivr_sim.recorded import ClientRecorder
@@ -190,10 +189,9 @@ class Softphone:
         """Write (and speak) what was heard since the last time, and record the turns."""
         call = self.call
         heard = call.heard
-        language = "en-US"
-        if isinstance(call.waiting, GatherState):
-            language = call.waiting.language
-        for line in heard[self._shown :]:
+        for line, language in zip(
+            heard[self._shown :], call.heard_languages[self._shown :], strict=True
+        ):
             self.write(f"  {line}")
             if self.speak is not None:
                 self.speak(line, language)

@@ -27,8 +27,9 @@ def _refused_as_usage() -> Iterator[None]:
 
 
 def _accounts() -> StaffAccounts:
-    core = current_app.extensions["billing"]
-    return StaffAccounts(core.engine, core.clock)
+    from staff_console import accounts_for
+
+    return accounts_for(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
 def _role_option(function):
@@ -145,3 +146,14 @@ def flow_map(output: Path | None) -> None:
     else:
         output.write_text(page, encoding="utf-8")
         click.echo(f"wrote {output}")
+
+
+@console.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5006, show_default=True, type=int)
+def console_run(host: str, port: int) -> None:
+    """Serve the staff console (development server; see README for production)."""
+    from staff_console import create_app
+
+    # One process, many threads: the softphone's calls live in this process's memory.
+    create_app().run(host=host, port=port, threaded=True, use_reloader=False)

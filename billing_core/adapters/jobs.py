@@ -29,7 +29,9 @@ from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.schema import SchemaManager
 from procrastinate.testing import InMemoryConnector
 from procrastinate.worker import Worker
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ProgrammingError
 
 from billing_core.domain.clock import Clock
 
@@ -353,3 +355,22 @@ def _migrations_after(applied: str, current: str):
         if _version(applied) < version <= _version(current):
             found.append(path)
     return found
+
+
+def job_counts(engine: Engine) -> list[tuple[str, str, int]] | None:
+    """The jobs in procrastinate's table, by task and status; None where there is no table.
+
+    On SQLite (the embedded set-up) jobs live in the memory of the serving process, which
+    another process cannot read.
+    """
+    if engine.dialect.name != "postgresql":
+        return None
+    query = text(
+        "SELECT task_name, status::text, count(*) FROM procrastinate_jobs"
+        " GROUP BY task_name, status ORDER BY task_name, status"
+    )
+    try:
+        with engine.connect() as connection:
+            return [(task, status, n) for task, status, n in connection.execute(query)]
+    except ProgrammingError:  # the job schema is not applied (`ivr db upgrade` does)
+        return None

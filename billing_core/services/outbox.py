@@ -410,3 +410,49 @@ def _finish(uow: UnitOfWork, claim: _Claim, **values) -> None:
         log.warning(
             "outbox message %s: claim lapsed before its result was recorded", claim.message_id
         )
+
+
+@dataclass(frozen=True)
+class TroubledMessage:
+    """A message that failed or waits on a retry; no recipient or text, only what went wrong."""
+
+    id: int
+    kind: str
+    status: str
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class OutboxState:
+    """The outbox at a glance, for staff: counts, the oldest wait, what went wrong."""
+
+    counts: tuple[tuple[str, str, int], ...]  # (kind, status, messages)
+    oldest_due: datetime | None
+    troubled: tuple[TroubledMessage, ...]
+
+    def waiting(self) -> int:
+        return sum(n for _kind, status, n in self.counts if status in ("pending", "sending"))
+
+
+def outbox_state(uow: UnitOfWork, *, most_troubled: int = 20) -> OutboxState:
+    """Read how the outbox stands (a read: nothing is claimed or changed)."""
+    with uow:
+        return OutboxState(
+            counts=tuple((kind, str(status), n) for kind, status, n in queries.status_counts(uow)),
+            oldest_due=queries.oldest_due(uow),
+            troubled=tuple(
+                TroubledMessage(
+                    row.id,
+                    row.kind,
+                    str(row.status),
+                    row.attempts,
+                    row.created_at,
+                    row.next_attempt_at,
+                    row.last_error,
+                )
+                for row in queries.troubled_messages(uow, most_troubled)
+            ),
+        )

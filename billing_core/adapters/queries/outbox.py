@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from billing_core.adapters.db import upsert_insert
 from billing_core.adapters.models import DocumentRequest, OutboxMessage, OutboxStatus
@@ -88,3 +88,39 @@ def document_file(uow: UnitOfWork, document_id: int) -> tuple[str, bytes]:
         )
     ).one()
     return row.file_name, bytes(row.pdf)
+
+
+def status_counts(uow: UnitOfWork) -> list[tuple[str, OutboxStatus, int]]:
+    """How many messages of each kind are in each status."""
+    return [
+        (kind, status, count)
+        for kind, status, count in uow.session.execute(
+            select(OutboxMessage.kind, OutboxMessage.status, func.count())
+            .group_by(OutboxMessage.kind, OutboxMessage.status)
+            .order_by(OutboxMessage.kind, OutboxMessage.status)
+        )
+    ]
+
+
+def oldest_due(uow: UnitOfWork) -> datetime | None:
+    """When the longest-waiting message still to send became due."""
+    return uow.session.scalar(
+        select(func.min(OutboxMessage.next_attempt_at)).where(
+            OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING))
+        )
+    )
+
+
+def troubled_messages(uow: UnitOfWork, limit: int) -> list[OutboxMessage]:
+    """The newest messages that failed, may have gone unanswered, or were retried."""
+    return list(
+        uow.session.scalars(
+            select(OutboxMessage)
+            .where(
+                (OutboxMessage.status.in_((OutboxStatus.FAILED, OutboxStatus.UNKNOWN)))
+                | ((OutboxMessage.status == OutboxStatus.PENDING) & (OutboxMessage.attempts > 0))
+            )
+            .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+            .limit(limit)
+        )
+    )
