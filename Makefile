@@ -1,13 +1,15 @@
-# make install: virtualenv + dependencies; make run: demo data + serve (webhooks and the local
-# job worker, in one process: Ctrl-C stops both); make test: the suite.
+# make install: virtualenv + dependencies; make run: demo data + serve (the webhooks with the
+# local job worker on PORT, the staff console on CONSOLE_PORT: Ctrl-C stops all); make test:
+# the suite (its browser tests need Debian's chromium: make browser).
 VENV   ?= .venv
 PYTHON ?= python3
 PY     := $(VENV)/bin/python
 IVR    := $(VENV)/bin/ivr
 HOST   ?= 127.0.0.1
 PORT   ?= 5005
+CONSOLE_PORT ?= 5006
 
-.PHONY: install run demo serve test lint format bench bench-setup bench-caller-time catalog clean
+.PHONY: install run demo serve test lint format bench bench-setup bench-caller-time catalog clean browser
 
 install: $(VENV)/.installed
 
@@ -20,7 +22,10 @@ $(VENV)/.installed: pyproject.toml
 demo: install
 	$(IVR) demo
 
+# The console runs beside the webhooks and stops with them (the trap ends the whole group).
 serve: install
+	trap 'kill 0' INT TERM EXIT; \
+	$(IVR) console run --host $(HOST) --port $(CONSOLE_PORT) & \
 	IVR_JOBS_LOCAL_WORKER=1 $(IVR) run --host $(HOST) --port $(PORT)
 
 run: demo serve
@@ -55,6 +60,10 @@ bench: install
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 bench-setup: install
 	command -v espeak-ng >/dev/null || $(SUDO) apt-get install -y espeak-ng
+
+# Debian's chromium, for the staff console's browser tests (.ci/run installs it too).
+browser:
+	command -v chromium >/dev/null || $(SUDO) apt-get install -y chromium
 
 bench-caller-time: install
 	$(PY) -m bench.caller_time

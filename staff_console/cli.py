@@ -153,7 +153,10 @@ def flow_map(output: Path | None) -> None:
 @click.option("--port", default=5006, show_default=True, type=int)
 def console_run(host: str, port: int) -> None:
     """Serve the staff console (development server; see README for production)."""
+    from werkzeug.serving import run_simple
+
     from staff_console import create_app
 
     # One process, many threads: the softphone's calls live in this process's memory.
-    create_app().run(host=host, port=port, threaded=True, use_reloader=False)
+    # (Flask's app.run() declines to serve from inside a flask command.)
+    run_simple(host, port, create_app(), threaded=True)

@@ -14,7 +14,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +65,7 @@ class LiveCall:
     channel: AppChannel
     app: Flask
     folder: Path
+    zone: tzinfo
     lines: list[Line] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     touched: float = field(default_factory=time.monotonic)
@@ -141,7 +142,8 @@ class LiveCall:
             "id": self.id,
             "to": call.to,
             "from": call.from_,
-            "at": self.phone.clock.now().isoformat() if self.phone.clock else None,
+            # The call's time as the line's region tells it.
+            "at": self.phone.clock.now().astimezone(self.zone).strftime("%a %Y-%m-%d %H:%M %Z"),
             "lines": [{"text": line.text, "language": line.language} for line in self.lines],
             "waiting": _waiting(call.waiting),
             "dialed": list(call.dialed),
@@ -194,7 +196,8 @@ class LiveCalls:
         )
         channel = AppChannel(app)
         phone = Softphone(channel, to=to, from_=from_, clock=clock, write=lambda _text: None)
-        live = LiveCall(secrets.token_urlsafe(12), owner, phone, channel, app, folder)
+        zone = core.regions.for_dialed_number(to)[0].time_zone
+        live = LiveCall(secrets.token_urlsafe(12), owner, phone, channel, app, folder, zone)
         with live.lock:
             phone.start()
             live._take_lines()

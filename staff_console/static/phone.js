@@ -42,7 +42,9 @@
     }
     const parts = [];
     if (waiting.input.includes("dtmf")) {
-      let what = waiting.num_digits ? "up to " + waiting.num_digits + " keys" : "keys";
+      let what = "keys";
+      if (waiting.num_digits === 1) what = "a key";
+      else if (waiting.num_digits) what = "up to " + waiting.num_digits + " keys";
       if (waiting.finish_on_key) what += ", ended with " + waiting.finish_on_key;
       parts.push(what);
     }
@@ -73,7 +75,11 @@
       const current = map.querySelector('g.step[data-endpoint="' + state.current + '"]');
       if (current) {
         current.classList.add("current");
-        current.scrollIntoView({ block: "nearest", inline: "nearest" });
+        // Scroll the map's frame (not the page) to bring the step into the middle.
+        const box = current.getBoundingClientRect();
+        const frame = map.getBoundingClientRect();
+        map.scrollLeft += box.left - frame.left - (frame.width - box.width) / 2;
+        map.scrollTop += box.top - frame.top - (frame.height - box.height) / 2;
       }
     }
   }
@@ -100,6 +106,7 @@
         $("heard").appendChild(item);
       }
     });
+    $("heard").scrollTop = $("heard").scrollHeight; // the newest line in view
     showProblem(state.problem);
     const waiting = state.waiting;
     $("waiting").textContent = describeWaiting(waiting, state);
