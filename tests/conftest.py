@@ -9,14 +9,17 @@ tests are skipped, except under CI (CI=1), where its absence is an error.
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from werkzeug.serving import make_server
 
 from billing_core.adapters.db import Base, make_engine
 from billing_core.adapters.migrate import upgrade as migrate
@@ -107,17 +110,35 @@ PUBLIC_BASE_URL = "https://ivr.example.test"
 AUTH_TOKEN = "test-twilio-auth-token"
 
 
+def app_settings(core: BillingCore, clock: ManualClock, **changes) -> dict:
+    """The test configuration of an app on the test database and clock, with changes."""
+    return {
+        "TESTING": True,
+        "ENGINE": core.engine,
+        "CLOCK": clock,
+        "IVR_PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+        "IVR_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "IVR_IDENTITY_KEY": IDENTITY_KEY,
+        **changes,
+    }
+
+
+@contextmanager
+def served(app, *, threaded: bool = False) -> Iterator[str]:
+    """The app served over HTTP on a free local port, for as long as the block runs."""
+    http = make_server("127.0.0.1", 0, app, threaded=threaded)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{http.server_port}"
+    finally:
+        http.shutdown()
+        thread.join()
+        http.server_close()
+
+
 @pytest.fixture
 def app(core: BillingCore, clock: ManualClock):
     from ivr import create_app
 
-    return create_app(
-        {
-            "TESTING": True,
-            "ENGINE": core.engine,
-            "CLOCK": clock,
-            "IVR_PUBLIC_BASE_URL": PUBLIC_BASE_URL,
-            "IVR_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-            "IVR_IDENTITY_KEY": IDENTITY_KEY,
-        }
-    )
+    return create_app(app_settings(core, clock))

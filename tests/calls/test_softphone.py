@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from ivr_sim.recorded import recording_to_script, replay
 from ivr_sim.script import AppChannel, ScriptRunner
 from ivr_sim.softphone import Softphone
 from tests.calls.conftest import PLAN_MEMBERS, add_sim_commands, passes, reword
+from tests.conftest import served
 
 NCAL = "1-877-365-9900"
 CALLER = "+14155550123"
@@ -171,15 +170,8 @@ def test_a_reworded_prompt_shows_in_the_replay_of_a_softphone_recording(
 @pytest.fixture
 def server(app) -> Iterator[str]:
     """The app served over HTTP on a free local port."""
-    http = make_server("127.0.0.1", 0, app)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{http.server_port}"
-    finally:
-        http.shutdown()
-        thread.join()
-        http.server_close()
+    with served(app) as url:
+        yield url
 
 
 def test_ivr_call_url_calls_a_running_server_and_records_from_the_callers_side(

@@ -8,7 +8,7 @@ import pytest
 
 from ivr_sim.demo import load_demo
 from staff_console import accounts_for, create_app
-from tests.conftest import AUTH_TOKEN, IDENTITY_KEY, PUBLIC_BASE_URL
+from tests.conftest import app_settings
 
 PASSWORD = "correct horse battery"
 # The demo's Ana Lopez, on the Northern California line, on the demo's Friday noon.
@@ -17,22 +17,10 @@ NCAL_LINE = "+18773659900"
 CALL_AT = "2026-11-27T12:00"
 
 
-def console_settings(core, clock, **changes):
-    return {
-        "TESTING": True,
-        "ENGINE": core.engine,
-        "CLOCK": clock,
-        "IVR_PUBLIC_BASE_URL": PUBLIC_BASE_URL,
-        "IVR_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "IVR_IDENTITY_KEY": IDENTITY_KEY,
-        **changes,
-    }
-
-
 @pytest.fixture
 def console(core, clock):
     load_demo(core)
-    app = create_app(console_settings(core, clock))
+    app = create_app(app_settings(core, clock))
     accounts = accounts_for(app)
     accounts.add("quinn", PASSWORD, ["qa"])
     accounts.add("bea", PASSWORD, ["billing"])

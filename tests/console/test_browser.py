@@ -9,20 +9,29 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import threading
 from collections.abc import Iterator
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect, sync_playwright
-from werkzeug.serving import make_server
 
+from tests.conftest import served
 from tests.console.conftest import ANA_BIRTH, ANA_MRN, PASSWORD
 
 CHROMIUM = os.environ.get("IVR_TEST_CHROMIUM") or shutil.which("chromium")
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 # 200% zoom of a 1280-pixel-wide window: a page 640 CSS pixels wide.
 ZOOMED = {"width": 640, "height": 900}
+# No network beyond localhost here: Chromium's own background connections are turned off.
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")
@@ -32,21 +41,16 @@ def browser() -> Iterator[Browser]:
             raise RuntimeError("CI must install chromium (Debian package) for the browser tests")
         pytest.skip("no chromium installed (apt-get install chromium)")
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield launched
         launched.close()
 
 
 @pytest.fixture
 def base_url(console) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, console, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    # Threaded, as a browser asks for a page's stylesheet and script at once.
+    with served(console, threaded=True) as url:
+        yield url
 
 
 @pytest.fixture

@@ -8,18 +8,19 @@ import re
 import pytest
 import yaml
 from flask.sessions import SecureCookieSessionInterface
+from sqlalchemy import text
 
 from billing_core.adapters.gateways.sandbox import SandboxGateway
 from billing_core.adapters.models import OutboxMessage, OutboxStatus
 from ivr_sim.script import ScriptRunner, load_script, scratch_app
 from staff_console import create_app
 from staff_console.accounts import StaffAccounts
+from tests.conftest import app_settings
 from tests.console.conftest import (
     ANA_BIRTH,
     ANA_MRN,
     PASSWORD,
     Phone,
-    console_settings,
     csrf_token,
     sign_in,
 )
@@ -149,7 +150,7 @@ def test_every_page_is_kept_by_no_browser_and_runs_no_script_but_its_own(console
 
 
 def test_behind_an_sso_proxy_the_header_names_who_is_signed_in(core, clock):
-    app = create_app(console_settings(core, clock, IVR_CONSOLE_TRUSTED_HEADER="X-Forwarded-User"))
+    app = create_app(app_settings(core, clock, IVR_CONSOLE_TRUSTED_HEADER="X-Forwarded-User"))
     StaffAccounts(core.engine, clock).add("sam", None, ["billing"])
     client = app.test_client()
     assert client.get("/payments", headers={"X-Forwarded-User": "sam"}).status_code == 200
@@ -159,7 +160,7 @@ def test_behind_an_sso_proxy_the_header_names_who_is_signed_in(core, clock):
 
 
 def test_the_console_will_not_start_outside_the_embedded_set_up_without_its_key(core, clock):
-    production = console_settings(
+    production = app_settings(
         core,
         clock,
         TESTING=False,
@@ -276,9 +277,7 @@ def test_the_call_downloads_as_a_call_script_that_plays_the_same(console, tmp_pa
 
 def test_the_softphone_is_off_where_the_gateway_is_not_the_sandbox(core, clock):
     app = create_app(
-        console_settings(
-            core, clock, IVR_GATEWAY="stripe", GATEWAY=SandboxGateway(core.engine, clock)
-        )
+        app_settings(core, clock, IVR_GATEWAY="stripe", GATEWAY=SandboxGateway(core.engine, clock))
     )
     StaffAccounts(core.engine, clock).add("quinn", PASSWORD, ["qa"])
     client = app.test_client()
@@ -290,11 +289,17 @@ def test_the_softphone_is_off_where_the_gateway_is_not_the_sandbox(core, clock):
 # -- servicing --------------------------------------------------------------------------------
 
 
-def test_billing_staff_find_a_payment_by_its_confirmation_number(console):
+@pytest.fixture
+def paid(console):
+    """A billing staff member's browser, and a card payment QA made on the softphone."""
     qa, billing = console.test_client(), console.test_client()
     sign_in(qa, "quinn")
     sign_in(billing, "bea")
-    number = paid_by_card(Phone(qa))
+    return billing, paid_by_card(Phone(qa))
+
+
+def test_billing_staff_find_a_payment_by_its_confirmation_number(console, paid):
+    billing, number = paid
     page = billing.get(f"/payments?confirmation={number}").get_data(as_text=True)
     assert f"Payment {number}" in page
     assert "$200.00" in page and "Ana L. (MRN ending 0001)" in page
@@ -303,11 +308,8 @@ def test_billing_staff_find_a_payment_by_its_confirmation_number(console):
     assert missing.status_code == 404 and "no payment has" in missing.get_data(as_text=True)
 
 
-def test_a_refund_is_made_once_and_only_when_confirmed(console):
-    qa, billing = console.test_client(), console.test_client()
-    sign_in(qa, "quinn")
-    sign_in(billing, "bea")
-    number = paid_by_card(Phone(qa))
+def test_a_refund_is_made_once_and_only_when_confirmed(console, paid):
+    billing, number = paid
     asked = billing.get(f"/payments/{number}/refund")
     token = csrf_token(asked.get_data(as_text=True))
     unconfirmed = billing.post(
@@ -325,11 +327,8 @@ def test_a_refund_is_made_once_and_only_when_confirmed(console):
     assert details.refunds[0].requested_by == "bea"
 
 
-def test_a_members_activity_is_found_by_a_posted_mrn_and_shown_masked(console):
-    qa, billing = console.test_client(), console.test_client()
-    sign_in(qa, "quinn")
-    sign_in(billing, "bea")
-    number = paid_by_card(Phone(qa))
+def test_a_members_activity_is_found_by_a_posted_mrn_and_shown_masked(console, paid):
+    billing, number = paid
     token = csrf_token(billing.get("/members").get_data(as_text=True))
     answer = billing.post("/members", data={"csrf_token": token, "mrn": ANA_MRN, "do": "show"})
     page = answer.get_data(as_text=True)
@@ -390,3 +389,28 @@ def test_the_outbox_page_counts_messages_and_names_failures_without_their_recipi
     assert "1 waiting to be sent" in page and "carrier refused" in page
     assert "+14155550123" not in page and "Your receipt" not in page
     assert "reconcile" in page  # a scheduled task, with its schedule
+
+
+def test_the_jobs_page_counts_postgresqls_jobs_and_says_where_sqlites_are(console):
+    core = console.extensions["billing"]
+    client = console.test_client()
+    sign_in(client, "bea")
+    if core.engine.dialect.name != "postgresql":
+        page = client.get("/outbox").get_data(as_text=True)
+        assert "in the memory of the process serving the webhooks" in page
+        return
+    with core.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO procrastinate_jobs (queue_name, task_name, args, status, attempts)"
+                " VALUES ('default', 'console_check', '{}', 'failed', 3)"
+            )
+        )
+    try:
+        page = client.get("/outbox").get_data(as_text=True)
+        assert "<td>console_check</td><td>failed</td><td>1</td>" in page
+    finally:
+        with core.engine.begin() as connection:
+            connection.execute(
+                text("DELETE FROM procrastinate_jobs WHERE task_name = 'console_check'")
+            )

@@ -17,7 +17,7 @@ from billing_core.adapters.models import AuditEvent, TextAutoReply, TextConsent
 from billing_core.domain.text_keywords import ConsentChannel, ConsentStatus
 from ivr import create_app
 from ivr_sim.signing import SIGNATURE_HEADER, sign
-from tests.conftest import AUTH_TOKEN, IDENTITY_KEY, PUBLIC_BASE_URL
+from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL, app_settings
 
 SENDER = "+15105550123"
 NCAL_LINE = "+18773659900"  # Northern California's pay line
@@ -63,17 +63,7 @@ def client(app):
 @pytest.fixture
 def app_replying(core, clock):
     """The app configured to send the STOP and START confirmations itself."""
-    return create_app(
-        {
-            "TESTING": True,
-            "ENGINE": core.engine,
-            "CLOCK": clock,
-            "IVR_PUBLIC_BASE_URL": PUBLIC_BASE_URL,
-            "IVR_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-            "IVR_IDENTITY_KEY": IDENTITY_KEY,
-            "IVR_SMS_OPT_OUT_REPLIES": "app",
-        }
-    )
+    return create_app(app_settings(core, clock, IVR_SMS_OPT_OUT_REPLIES="app"))
 
 
 def test_stop_opts_the_number_out_and_leaves_the_confirmation_to_twilio(client, core, clock):

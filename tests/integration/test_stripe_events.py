@@ -16,7 +16,7 @@ from billing_core.adapters.gateways.sandbox import fixed_token
 from billing_core.adapters.models import OutboxMessage, Payment
 from billing_core.domain.payments import AchAuthorization, PaymentStatus, PaymentTarget
 from billing_core.services.payments import PaymentRequest
-from tests.conftest import AUTH_TOKEN, IDENTITY_KEY, PUBLIC_BASE_URL
+from tests.conftest import app_settings
 from tests.members import add_member
 
 SECRET = "whsec_test_secret"
@@ -27,17 +27,7 @@ TUESDAY = datetime(2026, 12, 1, 20, tzinfo=UTC)
 def stripe_app(core, clock):
     from ivr import create_app
 
-    return create_app(
-        {
-            "TESTING": True,
-            "ENGINE": core.engine,
-            "CLOCK": clock,
-            "IVR_PUBLIC_BASE_URL": PUBLIC_BASE_URL,
-            "IVR_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-            "IVR_IDENTITY_KEY": IDENTITY_KEY,
-            "IVR_STRIPE_WEBHOOK_SECRET": SECRET,
-        }
-    )
+    return create_app(app_settings(core, clock, IVR_STRIPE_WEBHOOK_SECRET=SECRET))
 
 
 def signed(event: dict, secret: str = SECRET, at: int | None = None) -> tuple[bytes, str]:
