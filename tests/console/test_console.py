@@ -414,3 +414,19 @@ def test_the_jobs_page_counts_postgresqls_jobs_and_says_where_sqlites_are(consol
             connection.execute(
                 text("DELETE FROM procrastinate_jobs WHERE task_name = 'console_check'")
             )
+
+
+def test_a_call_left_idle_for_half_an_hour_is_hung_up_and_forgotten(console, monkeypatch):
+    from staff_console import live_calls
+
+    client = console.test_client()
+    sign_in(client, "quinn")
+    phone = Phone(client)
+    state = phone.dial()
+    calls = console.extensions["live_calls"]
+    live = calls.get(state["id"], "quinn")
+    later = live.touched + live_calls.IDLE_SECONDS + 1
+    monkeypatch.setattr(live_calls.time, "monotonic", lambda: later)
+    calls.sweep()
+    assert live.call.ended and not live.folder.exists()
+    assert client.get(f"/phone/calls/{state['id']}").status_code == 404
