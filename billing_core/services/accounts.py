@@ -76,9 +76,10 @@ def account_summary(
 ) -> AccountSummary:
     """Return the member's open medical bills (oldest first) and unpaid premiums, and audit it."""
     with uow:
-        member = queries.member_with_bills_and_premiums(uow, member_id)
-        if member is None:
+        found = queries.open_account(uow, member_id)
+        if found is None:
             raise MemberNotFound(member_id)
+        member, bill_rows, premium_rows = found
         region = regions.get(member.region_key)
         today = region.local_time(now).date()
         bills = tuple(
@@ -88,14 +89,13 @@ def account_summary(
                 b.facility,
                 b.provider,
                 b.amount_cents,
-                b.balance_cents,
+                max(b.amount_cents - b.adjustments_cents - b.paid_cents, 0),
                 b.due_date,
                 adjustments_cents=b.adjustments_cents,
                 paid_cents=b.paid_cents,
                 past_due=b.due_date < today,
             )
-            for b in sorted(member.bills, key=lambda b: (b.due_date, b.date_of_service))
-            if b.balance_cents > 0
+            for b in bill_rows
         )
         premiums = ()
         if member.coverage_type.pays_premium_here:
@@ -103,11 +103,10 @@ def account_summary(
                 PremiumLine(
                     p.coverage_month,
                     p.amount_cents,
-                    p.balance_cents,
+                    p.amount_cents - p.paid_cents,
                     region.premium_due.due_date(p.coverage_month, member.state),
                 )
-                for p in member.premiums
-                if p.balance_cents > 0
+                for p in premium_rows
             )
         audit.record(
             uow,

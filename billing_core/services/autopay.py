@@ -302,10 +302,11 @@ def status(
 ) -> AutopayStatus:
     """The member's enrollment, its method, and the next premium it will pay."""
     with uow:
-        member = _member(uow, member_id)
+        # The enrollment first: most members have none, and then the member is not read.
         row = queries.active_enrollment(uow, member_id)
         if row is None:
             return AutopayStatus(enrolled=False)
+        member = _member(uow, member_id)
         method = queries.saved_method(uow, row.saved_method_id)
         month, due, amount = _next_premium(uow, member, regions, row.accepted_at)
         charge_on = due

@@ -78,10 +78,11 @@ class PlanStatus:
 def status(uow: UnitOfWork, member_id: int, regions: RegionCatalog) -> PlanStatus | None:
     """The member's active plan, or their latest lapsed one with a balance left; else None."""
     with uow:
-        member = member_of(uow, member_id)
-        plan = queries.latest_plan(uow, member.id)
+        # The plan first: most members have none, and then the member is not read.
+        plan = queries.latest_plan(uow, member_id)
         if plan is None:
             return None
+        member = member_of(uow, member_id)
         quote = payments.quote_in(uow, member.id, PaymentTarget.plan(plan.id))
         if plan.status == LAPSED and quote.balance_cents <= 0:
             return None
