@@ -219,7 +219,7 @@ def identify(
             uow.commit()
             raise IdentityNotVerified()
 
-        member = queries.member_by_mrn_digest(uow, mrn_digest)
+        member = queries.identity_by_mrn_digest(uow, mrn_digest)
         if member is None or member.birth_digest != hasher.birth(mrn_digest, birth_date):
             for guard in guards:
                 _count_failure(guard, policy.throttle(guard.kind), now)

@@ -14,11 +14,13 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from billing_core.adapters.gateways.base import GatewayError, GatewayTimeout, PaymentGateway
 from billing_core.adapters.ledger_csv import ledger_csv
-from billing_core.adapters.models import Member, Payment
+from billing_core.adapters.models import Payment
 from billing_core.adapters.queries import consent as consent_queries
 from billing_core.adapters.queries import payments as queries
 from billing_core.adapters.queries import plans as plan_queries
 from billing_core.adapters.unit_of_work import UnitOfWork
+from billing_core.domain.exceptions import MemberNotFound
+from billing_core.domain.members import CoverageType
 from billing_core.domain.payments import (
     IdempotencyKeyReused,
     ItemKind,
@@ -90,8 +92,7 @@ def quote(uow: UnitOfWork, member_id: int, target: PaymentTarget) -> PayableBala
 
 def quote_in(uow: UnitOfWork, member_id: int, target: PaymentTarget) -> PayableBalance:
     """quote, in a unit of work already open."""
-    member = member_of(uow, member_id)
-    items, balance = _open_items(uow, member, target, lock=False)
+    items, balance = _open_items(uow, member_id, _coverage_of(uow, member_id), target, lock=False)
     payable = sum(item.payable_cents for item in items)
     return PayableBalance(target, balance, balance - payable, payable)
 
@@ -165,7 +166,7 @@ def recent_payments(
     """
     since = _months_before(now, months)
     with uow:
-        member_of(uow, member_id)
+        _coverage_of(uow, member_id)  # MemberNotFound for no such member
         payments = queries.member_payments_since(uow, member_id, since)
         lines = tuple(
             PaymentLine(
@@ -208,10 +209,11 @@ def _start(
     existing = queries.payment_by_key(uow, request.idempotency_key)
     if existing is not None:
         return StartedPayment(_existing_outcome(existing, request), None)
-    member = member_of(uow, request.member_id)
+    member_id = request.member_id
+    coverage = _coverage_of(uow, member_id)
     # Locking the target's rows serializes every payment on them, so the balance read
     # below already counts any payment that committed while this one waited.
-    items, balance = _open_items(uow, member, request.target, lock=True)
+    items, balance = _open_items(uow, member_id, coverage, request.target, lock=True)
     existing = queries.payment_by_key(uow, request.idempotency_key)
     if existing is not None:
         return StartedPayment(_existing_outcome(existing, request), None)
@@ -223,7 +225,7 @@ def _start(
     payment = queries.add_payment(
         uow,
         dict(
-            member_id=member.id,
+            member_id=member_id,
             idempotency_key=request.idempotency_key,
             confirmation_number=confirmation,
             status=PaymentStatus.PENDING,
@@ -250,7 +252,7 @@ def _start(
         action="payment_started",
         channel=request.channel,
         call_sid=request.call_sid,
-        member_id=member.id,
+        member_id=member_id,
         detail={"payment_id": payment.id, "target": request.target.kind.value},
     )
     uow.commit()
@@ -268,25 +270,32 @@ def _start(
     )
 
 
+def _coverage_of(uow: UnitOfWork, member_id: int) -> CoverageType:
+    coverage = queries.member_coverage(uow, member_id)
+    if coverage is None:
+        raise MemberNotFound(member_id)
+    return coverage
+
+
 def _open_items(
-    uow: UnitOfWork, member: Member, target: PaymentTarget, *, lock: bool
+    uow: UnitOfWork, member_id: int, coverage: CoverageType, target: PaymentTarget, *, lock: bool
 ) -> tuple[list[OpenItem], int]:
     """The target's bills or premium months with what each can take now, and the total balance."""
     if target.kind is TargetKind.PREMIUM:
-        if not member.coverage_type.pays_premium_here:
+        if not coverage.pays_premium_here:
             raise TargetNotPayable("premium_not_billed_here")
         kind = ItemKind.PREMIUM
-        rows = queries.open_premiums(uow, member.id, lock=lock)
+        rows = queries.open_premiums(uow, member_id, lock=lock)
     elif target.kind is TargetKind.PLAN:
         kind = ItemKind.BILL
-        rows = queries.plan_bills(uow, member.id, target.plan_id, lock=lock)
+        rows = queries.plan_bills(uow, member_id, target.plan_id, lock=lock)
     else:
         kind = ItemKind.BILL
         number = target.bill_number if target.kind is TargetKind.BILL else None
-        rows = queries.member_bills(uow, member.id, bill_number=number, lock=lock)
+        rows = queries.member_bills(uow, member_id, bill_number=number, lock=lock)
         if target.kind is TargetKind.ALL_BILLS:
             # Bills in an active payment plan are paid through the plan, on its schedule.
-            in_plan = plan_queries.bill_ids_in_active_plans(uow, member.id)
+            in_plan = plan_queries.bill_ids_in_active_plans(uow, member_id)
             rows = [row for row in rows if row.id not in in_plan]
     if target.kind is TargetKind.BILL and not rows:
         raise TargetNotPayable("no_such_bill")

@@ -17,6 +17,15 @@ _WITH_BILLS_AND_PREMIUMS = (
     .options(selectinload(Member.bills), selectinload(Member.premiums))
 )
 _BY_MRN_DIGEST = select(Member).where(Member.mrn_digest == bindparam("mrn_digest"))
+# Who an MRN is, as identification checks it: one plain row.
+_IDENTITY = select(
+    Member.id,
+    Member.birth_digest,
+    Member.first_name,
+    Member.last_name,
+    Member.region_key,
+    Member.language,
+).where(Member.mrn_digest == bindparam("mrn_digest"))
 # What a member owes, as plain rows (Core): the summary is read on nearly every call, and
 # loading ORM objects for it cost more than the statements themselves.
 _SUMMARY_MEMBER = select(
@@ -51,6 +60,11 @@ _OPEN_PREMIUMS = (
     )
     .order_by(PremiumInvoice.coverage_month)
 )
+
+
+def identity_by_mrn_digest(uow: UnitOfWork, mrn_digest: str) -> Row[Any] | None:
+    """The member's id, birth date digest and names, by MRN digest; or None."""
+    return uow.session.connection().execute(_IDENTITY, {"mrn_digest": mrn_digest}).one_or_none()
 
 
 def open_account(

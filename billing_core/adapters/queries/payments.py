@@ -27,6 +27,7 @@ from billing_core.adapters.models import (
     Refund,
 )
 from billing_core.adapters.unit_of_work import UnitOfWork
+from billing_core.domain.members import CoverageType
 from billing_core.domain.payments import AchAuthorization, Allocation, ItemKind, PaymentStatus
 
 # What a commit raises when a concurrent insert won a unique key (idempotency key, number).
@@ -34,6 +35,15 @@ UniqueKeyTaken = IntegrityError
 
 # Payments whose money may still move: their allocations hold the balance they target.
 IN_FLIGHT = (PaymentStatus.PENDING, PaymentStatus.UNKNOWN)
+
+
+# Built once: a quote and a payment need only this of the member, on nearly every call.
+_COVERAGE = select(Member.coverage_type).where(Member.id == bindparam("member_id"))
+
+
+def member_coverage(uow: UnitOfWork, member_id: int) -> CoverageType | None:
+    """The member's coverage type (which says whether premiums are paid here), or None."""
+    return uow.session.connection().execute(_COVERAGE, {"member_id": member_id}).scalar()
 
 
 def member(uow: UnitOfWork, member_id: int) -> Member | None:
