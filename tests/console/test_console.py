@@ -130,7 +130,6 @@ def test_each_role_opens_only_its_own_pages(console):
     sign_in(billing, "bea")
     assert qa.get("/phone").status_code == 200
     assert qa.get("/payments").status_code == 403
-    assert qa.post("/members", data={}).status_code in (400, 403)
     assert billing.get("/payments").status_code == 200
     assert billing.get("/outbox").status_code == 200
     refused = billing.get("/phone")
