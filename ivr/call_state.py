@@ -7,6 +7,7 @@ card data, a full MRN or a birth date: only digests and what the flow needs next
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
@@ -241,6 +242,8 @@ class CallState(_Part):
     _is_new: bool = PrivateAttr(default=True)
     _has_ended: bool = PrivateAttr(default=False)
     _stored_token: str | None = PrivateAttr(default=None)
+    # The token of the prompt whose answer load() took for this webhook, if it did.
+    _claimed_token: str | None = PrivateAttr(default=None)
     _loaded: dict[str, Any] = PrivateAttr(default_factory=dict)
     ended: bool = Field(default=False, exclude=True)  # the call is over: nothing more is saved
 
@@ -275,6 +278,12 @@ class CallState(_Part):
     def took_answer(self) -> None:
         """This webhook took the answer to the prompt: the database now holds no token."""
         self._stored_token = None
+        self._claimed_token = None
+
+    @property
+    def claimed_token(self) -> str | None:
+        """The token of the prompt whose answer was taken as the state was loaded."""
+        return self._claimed_token
 
     @property
     def stored_token(self) -> str | None:
@@ -327,6 +336,21 @@ _CLAIM = (
         _COLUMNS.ended_at.is_(None),
     )
     .values(prompt_token=None)
+)
+# An answer's load and claim in one statement: the state of a live call still waiting on
+# the prompt with this token, which it then no longer waits on.
+_LOAD_CLAIMING = _CLAIM.where(
+    _COLUMNS.expires_at > bindparam("now", type_=_COLUMNS.expires_at.type)
+).returning(_COLUMNS.data)
+# Given back when the answer turns out not to be the one the prompt waits on.
+_UNCLAIM = (
+    update(_CALLS)
+    .where(
+        _COLUMNS.call_sid == bindparam("sid"),
+        _COLUMNS.prompt_token.is_(None),
+        _COLUMNS.ended_at.is_(None),
+    )
+    .values(prompt_token=bindparam("token"))
 )
 _NEW_VALUES = {
     "data": bindparam("new_data", type_=_COLUMNS.data.type),
@@ -384,7 +408,8 @@ class CallStore:
     SQLAlchemy Core on the engine's own connections, each statement its own transaction
     (autocommit): a read, a claim or a save is one round trip to the database, with no
     BEGIN and COMMIT around it. Each statement is atomic, and each says in its WHERE what
-    it may overwrite, so none needs a transaction around it.
+    it may overwrite, so none needs a transaction around it. A webhook holds one
+    connection for all of them (hold() and release()), not one per statement.
     """
 
     def __init__(
@@ -394,20 +419,60 @@ class CallStore:
         self._ttl = ttl
         # How long an ended call is remembered, so that its replayed webhooks are refused.
         self._end_marker_ttl = max(end_marker_ttl, ttl)
+        # The connection the webhook on this thread holds, if any.
+        self._held = threading.local()
+        self._claims_in_load = engine.dialect.update_returning
 
-    def load(self, call_sid: str, now: datetime) -> CallState:
-        """Return the call's state; a new, empty one for an unknown, expired or ended call."""
+    def hold(self) -> None:
+        """Keep one connection for this thread's statements until release()."""
+        self.release()
+        self._held.connection = self._connect()
+
+    def release(self) -> None:
+        """Give back the connection hold() kept, if any."""
+        connection = getattr(self._held, "connection", None)
+        self._held.connection = None
+        if connection is not None:
+            connection.close()
+
+    def _connect(self) -> Connection:
+        connection = self._engine.connect()
+        connection.execution_options(isolation_level="AUTOCOMMIT")
+        return connection
+
+    @contextmanager
+    def _statements(self) -> Iterator[Connection]:
+        """A connection whose every statement commits on its own."""
+        held = getattr(self._held, "connection", None)
+        if held is not None:
+            yield held
+            return
+        with self._connect() as connection:
+            yield connection
+
+    def load(self, call_sid: str, now: datetime, *, claiming: str | None = None) -> CallState:
+        """Return the call's state; a new, empty one for an unknown, expired or ended call.
+
+        claiming: the token of the prompt this webhook answers. When the call waits on it,
+        the answer is taken in the same statement (see claim()), and the state says so.
+        """
         if not call_sid:
             return CallState.restore("", {}, is_new=True)
-        try:
-            row = self._read(call_sid)
-        except DBAPIError as error:
-            if not error.connection_invalidated:
-                raise
-            # A pooled connection the database dropped (a restart, an idle timeout): the
-            # pool has now let go of every connection older than this one; read again.
-            log.warning("call %s: the database connection was lost; reconnected", call_sid)
-            row = self._read(call_sid)
+        if claiming is not None and self._claims_in_load:
+            claimed = self._retrying(
+                call_sid,
+                lambda connection: connection.execute(
+                    _LOAD_CLAIMING, {"sid": call_sid, "token": claiming, "now": now}
+                ).first(),
+            )
+            if claimed is not None:
+                state = CallState.restore(call_sid, dict(claimed.data), is_new=False)
+                state._stored_token = claiming
+                state._claimed_token = claiming
+                return state
+        row = self._retrying(
+            call_sid, lambda connection: connection.execute(_LOAD, {"sid": call_sid}).first()
+        )
         if row is not None and row.ended_at is not None and row.expires_at > now:
             return CallState.ended_call(call_sid)
         if row is None or row.ended_at is not None or row.expires_at <= now:
@@ -416,16 +481,21 @@ class CallStore:
         state._stored_token = row.prompt_token
         return state
 
-    def _read(self, call_sid: str):
-        with self._statements() as connection:
-            return connection.execute(_LOAD, {"sid": call_sid}).first()
-
-    @contextmanager
-    def _statements(self) -> Iterator[Connection]:
-        """A connection whose every statement commits on its own."""
-        with self._engine.connect() as connection:
-            connection.execution_options(isolation_level="AUTOCOMMIT")
-            yield connection
+    def _retrying(self, call_sid: str, read):
+        """Run a webhook's first statement; once more if the connection was found dropped."""
+        try:
+            with self._statements() as connection:
+                return read(connection)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            # A pooled connection the database dropped (a restart, an idle timeout): the
+            # pool has now let go of every connection older than this one; read again.
+            log.warning("call %s: the database connection was lost; reconnected", call_sid)
+            if getattr(self._held, "connection", None) is not None:
+                self.hold()
+            with self._statements() as connection:
+                return read(connection)
 
     def claim(self, call_sid: str, token: str) -> bool:
         """Take the answer to the prompt with this token; False if it was taken or is stale.
@@ -436,6 +506,11 @@ class CallStore:
         with self._statements() as connection:
             taken = connection.execute(_CLAIM, {"sid": call_sid, "token": token})
             return bool(taken.rowcount)
+
+    def unclaim(self, call_sid: str, token: str) -> None:
+        """Give back an answer load() took that was not this prompt's after all."""
+        with self._statements() as connection:
+            connection.execute(_UNCLAIM, {"sid": call_sid, "token": token})
 
     def save(self, state: CallState, now: datetime) -> None:
         """Keep the call's state, unless the call has already ended.

@@ -11,7 +11,16 @@ from werkzeug.exceptions import HTTPException
 
 from ivr.call_state import CallState
 from ivr.flows.fallback import apology, place_by_dialed_number
-from ivr.kernel import CALL_START, NEW_CALL_ENDPOINTS, Services, Turn, endpoint_of, reply
+from ivr.kernel import (
+    ANSWER_ENDPOINTS,
+    CALL_START,
+    NEW_CALL_ENDPOINTS,
+    TOKEN,
+    Services,
+    Turn,
+    endpoint_of,
+    reply,
+)
 from ivr.metrics import metrics
 from ivr.prompts import Prompt
 from ivr.security import require_twilio_signature
@@ -33,6 +42,7 @@ def install(app: Flask, services: Services) -> None:
     app.extensions["ivr"] = services
     app.before_request(_before_webhook)
     app.after_request(_after_webhook)
+    app.teardown_request(_release_call_store)
     app.register_error_handler(Exception, _on_failure)
 
 
@@ -48,7 +58,10 @@ def _before_webhook():
         return None
     services = _services()
     call_sid = call_sid_of(request.form)
-    state = services.call_store.load(call_sid, services.billing.clock.now())
+    # An answer to a prompt is taken as the state is read: one statement, not two.
+    claiming = request.args.get(TOKEN) if request.endpoint in ANSWER_ENDPOINTS else None
+    services.call_store.hold()
+    state = services.call_store.load(call_sid, services.billing.clock.now(), claiming=claiming)
     g.call = state
     g.turn = turn = Turn(state, request.form, services)
     if state.has_ended and request.endpoint != STATUS_ENDPOINT:
@@ -103,6 +116,11 @@ def _after_webhook(response):
                     "call %s: could not save the call's state (attempt %d)", state.call_sid, attempt
                 )
     return response
+
+
+def _release_call_store(_error: BaseException | None) -> None:
+    if request.blueprint not in NOT_WEBHOOKS:
+        _services().call_store.release()
 
 
 def _on_failure(error: Exception):

@@ -343,10 +343,13 @@ def takes_answer(turn: Turn, endpoint: str) -> bool:
         if state.asking == endpoint or (legacy is not None and legacy(state)):
             state.asking = None
             return True
+    store = turn.services.call_store
     if waiting is None or token != waiting.token or endpoint != waiting.answer:
+        if state.claimed_token is not None:
+            store.unclaim(state.call_sid, state.claimed_token)  # the prompt still waits
         log.warning("call %s: an answer to a prompt it is not waiting on", state.call_sid)
         return False
-    if not turn.services.call_store.claim(state.call_sid, token):
+    if state.claimed_token != token and not store.claim(state.call_sid, token):
         log.warning("call %s: the answer to this prompt was already taken", state.call_sid)
         return False
     turn.taken, state.waiting = waiting, None  # taken: the same answer again is refused

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import NoReturn
 
 import phonenumbers
 
@@ -202,25 +203,22 @@ def identify(
         (source.kind, source.key_digest),
     ]
     with uow:
-        guards = guard_queries.guards_for_update(uow, keys)
-        locked = [g.kind for g in guards if _is_locked(g, now)]
-        if locked:
-            # Attempts during a lock-out are not read and do not extend it: the owner is
-            # not punished for someone else's guessing, and the lock still holds.
-            audit.record(
-                uow,
-                at=now,
-                action="identification_refused_locked",
-                channel=channel,
-                call_sid=call_sid,
-                detail={"locked": locked},
-            )
-            uow.publish(IdentificationAttempted(LOCKED_OUT, channel))
-            uow.commit()
-            raise IdentityNotVerified()
+        # Most attempts find no record yet (no failures of this MRN or from this number):
+        # only the records that exist are read and locked, and a match changes none.
+        guards = guard_queries.existing_guards_for_update(uow, keys)
+        if any(_is_locked(g, now) for g in guards):
+            _refuse_locked(uow, guards, now=now, channel=channel, call_sid=call_sid)
 
         member = queries.identity_by_mrn_digest(uow, mrn_digest)
         if member is None or member.birth_digest != hasher.birth(mrn_digest, birth_date):
+            if len(guards) < len(keys):
+                # A first failure for some record, whose row is made now. Begun again with
+                # every row locked in one order, none held from before: concurrent attempts
+                # never deadlock, and a lock-out another attempt set meanwhile still holds.
+                uow.rollback()
+                guards = guard_queries.guards_for_update(uow, keys)
+                if any(_is_locked(g, now) for g in guards):
+                    _refuse_locked(uow, guards, now=now, channel=channel, call_sid=call_sid)
             for guard in guards:
                 _count_failure(guard, policy.throttle(guard.kind), now)
             audit.record(
@@ -241,7 +239,7 @@ def identify(
             # it by identifying once), and so does the MRN's record from the withheld
             # bucket: whoever else withholds their number may be guessing at it.
             if guard.kind == MRN or (guard.kind == MRN_SOURCE and source.kind == CALLER):
-                guard_queries.delete_identity_guard(uow, guard)
+                guard_queries.delete_identity_guards(uow, [guard])
         audit.record(
             uow,
             at=now,
@@ -255,6 +253,31 @@ def identify(
         return IdentifiedMember(
             member.id, member.first_name, member.region_key, member.language, member.last_name
         )
+
+
+def _refuse_locked(
+    uow: UnitOfWork,
+    guards: list[IdentityGuard],
+    *,
+    now: datetime,
+    channel: str,
+    call_sid: str | None,
+) -> NoReturn:
+    """Refuse an attempt while a record is locked: it is not read and does not extend it.
+
+    The owner is not punished for someone else's guessing, and the lock still holds.
+    """
+    audit.record(
+        uow,
+        at=now,
+        action="identification_refused_locked",
+        channel=channel,
+        call_sid=call_sid,
+        detail={"locked": [g.kind for g in guards if _is_locked(g, now)]},
+    )
+    uow.publish(IdentificationAttempted(LOCKED_OUT, channel))
+    uow.commit()
+    raise IdentityNotVerified()
 
 
 def _is_locked(guard: IdentityGuard, now: datetime) -> bool:

@@ -139,6 +139,20 @@ def test_an_answer_sent_twice_is_taken_once(twilio, app, core, member):
     assert "could not take that answer" in second and "Thank you, Rosa." not in second
 
 
+def test_a_prompts_token_sent_to_another_answer_leaves_the_prompt_answerable(
+    twilio, app, member
+):
+    call = twilio.call(to=NCAL, from_=CALLER)
+    call.press("70000007#")
+    action = call.waiting.action.replace(PUBLIC_BASE_URL, "")
+    assert action.startswith("/voice/identify/birth-date/answer?")
+    elsewhere = action.replace("/voice/identify/birth-date/answer", "/voice/identify/mrn/answer")
+    params = {"CallSid": call.call_sid, "Digits": "70000007#", "From": CALLER, "To": NCAL}
+    assert "could not take that answer" in replay(app, elsewhere, params)
+    call.press("03091982")  # the prompt the caller hears still takes their answer
+    assert call.heard_since_input[0].startswith("Thank you, Rosa.")
+
+
 @pytest.mark.parametrize(
     "digits",
     ["１２３４５６７８#", "١٢٣٤", "12\u00a034", "7" * 5000, "1\n2", "𝟗"],

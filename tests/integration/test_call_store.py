@@ -55,3 +55,45 @@ def test_a_state_read_before_an_answer_was_taken_is_not_written_back(clean_db):
     assert (kept.relay, kept.language) == (True, "en")
     assert calls.claim(SID, "bcdfghjkmnpqrstv") is True
     assert calls.claim(SID, "bcdfghjkmnpqrstv") is False  # the answer is taken once
+
+
+TOKEN = "bcdfghjkmnpqrstv"
+
+
+def waiting_call(calls: CallStore) -> None:
+    state = calls.load(SID, NOW)
+    state.waiting = Waiting(token=TOKEN, step="menu.main", answer="menu.choose")
+    calls.save(state, NOW)
+
+
+def test_an_answer_is_taken_as_its_call_is_loaded_and_only_once(clean_db):
+    calls = store(clean_db)
+    waiting_call(calls)
+    calls.hold()  # as a webhook does: one connection for all its statements
+    try:
+        first = calls.load(SID, NOW, claiming=TOKEN)
+        second = calls.load(SID, NOW, claiming=TOKEN)  # a double press, a replay
+    finally:
+        calls.release()
+    assert first.claimed_token == TOKEN
+    assert first.waiting is not None and first.waiting.token == TOKEN
+    assert second.claimed_token is None and not second.is_new  # read, but not taken
+    assert calls.claim(SID, TOKEN) is False
+
+
+def test_an_answer_given_back_can_be_taken_by_the_prompts_own_answer(clean_db):
+    calls = store(clean_db)
+    waiting_call(calls)
+    assert calls.load(SID, NOW, claiming=TOKEN).claimed_token == TOKEN
+    calls.unclaim(SID, TOKEN)
+    assert calls.load(SID, NOW, claiming=TOKEN).claimed_token == TOKEN
+
+
+def test_an_expired_or_ended_call_gives_no_answer_to_take(clean_db):
+    calls = store(clean_db)
+    waiting_call(calls)
+    expired = calls.load(SID, NOW + timedelta(hours=1), claiming=TOKEN)
+    assert expired.is_new and expired.claimed_token is None
+    calls.end(SID, NOW)
+    ended = calls.load(SID, NOW, claiming=TOKEN)
+    assert ended.has_ended and ended.claimed_token is None

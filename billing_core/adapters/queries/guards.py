@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select, text, tuple_
+from sqlalchemy import bindparam, select, text, tuple_
 
 from billing_core.adapters.models import IdentityGuard
 from billing_core.adapters.unit_of_work import UnitOfWork
@@ -17,28 +17,41 @@ _CREATE = text(
 )
 
 
+# The rows of some (kind, key digest) pairs, locked in one order (by kind and key), so
+# concurrent identifications never deadlock. Built once: each attempt runs it.
+_LOCK = (
+    select(IdentityGuard)
+    .where(
+        tuple_(IdentityGuard.kind, IdentityGuard.key_digest).in_(bindparam("keys", expanding=True))
+    )
+    .order_by(IdentityGuard.kind, IdentityGuard.key_digest)
+    .with_for_update()
+)
+
+
+def existing_guards_for_update(
+    uow: UnitOfWork, keys: Sequence[tuple[str, str]]
+) -> list[IdentityGuard]:
+    """Return the guard rows of these (kind, key digest) pairs that exist, locked for update."""
+    return list(uow.session.scalars(_LOCK, {"keys": list(keys)}))
+
+
 def guards_for_update(uow: UnitOfWork, keys: Sequence[tuple[str, str]]) -> list[IdentityGuard]:
     """Return the guard rows of these (kind, key digest) pairs, in that order, locked for
     update; the ones used for the first time are created.
 
     Two statements whatever the number of guards: insert-or-ignore them all (so two calls
-    racing on a new MRN both end up locking one row), then lock them all. The rows are
-    locked in one order, by kind and key, so concurrent identifications never deadlock.
+    racing on a new MRN both end up locking one row), then lock them all.
     """
     session = uow.session
     session.execute(_CREATE, [{"kind": kind, "key_digest": key} for kind, key in keys])
-    found = session.scalars(
-        select(IdentityGuard)
-        .where(tuple_(IdentityGuard.kind, IdentityGuard.key_digest).in_(list(keys)))
-        .order_by(IdentityGuard.kind, IdentityGuard.key_digest)
-        .with_for_update()
-    ).all()
-    by_key = {(guard.kind, guard.key_digest): guard for guard in found}
+    by_key = {(g.kind, g.key_digest): g for g in existing_guards_for_update(uow, keys)}
     return [by_key[key] for key in keys]
 
 
-def delete_identity_guard(uow: UnitOfWork, guard: IdentityGuard) -> None:
-    uow.session.delete(guard)
+def delete_identity_guards(uow: UnitOfWork, guards: list[IdentityGuard]) -> None:
+    for guard in guards:
+        uow.session.delete(guard)
 
 
 def identity_guards_for_update(
@@ -52,8 +65,3 @@ def identity_guards_for_update(
         # Keys are hex digests: no LIKE wildcard can be in the prefix.
         query = query.where(IdentityGuard.key_digest.startswith(key_prefix, autoescape=True))
     return list(uow.session.scalars(query.order_by(IdentityGuard.key_digest).with_for_update()))
-
-
-def delete_identity_guards(uow: UnitOfWork, guards: list[IdentityGuard]) -> None:
-    for guard in guards:
-        uow.session.delete(guard)
