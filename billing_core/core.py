@@ -14,7 +14,7 @@ from billing_core.adapters.db import make_session_factory
 from billing_core.adapters.gateways.base import PaymentGateway
 from billing_core.adapters.gateways.deadline import DeadlineGateway
 from billing_core.adapters.ledger_entries import entries_csv, entries_json
-from billing_core.adapters.unit_of_work import UnitOfWork
+from billing_core.adapters.unit_of_work import SharedReads, UnitOfWork
 from billing_core.domain.autopay import (
     DEFAULT_CHANGE_NOTICE_DAYS,
     AutopayAuthorization,
@@ -81,9 +81,11 @@ class BillingCore:
     # Told of each payment settled and each identification, once committed (domain.events).
     observers: list[Observer] = field(default_factory=list)
     session_factory: sessionmaker = field(init=False)
+    shared_reads: SharedReads = field(init=False)
 
     def __post_init__(self) -> None:
         self.session_factory = make_session_factory(self.engine)
+        self.shared_reads = SharedReads(self.session_factory)
         # The receipts' catalogs, read now so a broken one shows at start-up.
         translations.load_all(tuple(LOCALES))
         if self.gateway is None:
@@ -98,7 +100,14 @@ class BillingCore:
 
     def reading(self) -> UnitOfWork:
         """A unit of work for a service that only reads: no write lock, no BEGIN round trip."""
-        return UnitOfWork(self.session_factory, read_only=True)
+        return UnitOfWork(self.session_factory, read_only=True, shared=self.shared_reads)
+
+    def share_reads(self) -> None:
+        """Run this thread's reads in one session until stop_sharing_reads() (a webhook's)."""
+        self.shared_reads.open()
+
+    def stop_sharing_reads(self) -> None:
+        self.shared_reads.close()
 
     def observe(self, observer: Observer) -> None:
         """Tell the observer of every event from now on: payments settled, identifications."""

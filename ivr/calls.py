@@ -42,7 +42,7 @@ def install(app: Flask, services: Services) -> None:
     app.extensions["ivr"] = services
     app.before_request(_before_webhook)
     app.after_request(_after_webhook)
-    app.teardown_request(_release_call_store)
+    app.teardown_request(_release_connections)
     app.register_error_handler(Exception, _on_failure)
 
 
@@ -61,6 +61,7 @@ def _before_webhook():
     # An answer to a prompt is taken as the state is read: one statement, not two.
     claiming = request.args.get(TOKEN) if request.endpoint in ANSWER_ENDPOINTS else None
     services.call_store.hold()
+    services.billing.share_reads()
     state = services.call_store.load(call_sid, services.billing.clock.now(), claiming=claiming)
     g.call = state
     g.turn = turn = Turn(state, request.form, services)
@@ -118,9 +119,11 @@ def _after_webhook(response):
     return response
 
 
-def _release_call_store(_error: BaseException | None) -> None:
+def _release_connections(_error: BaseException | None) -> None:
     if request.blueprint not in NOT_WEBHOOKS:
-        _services().call_store.release()
+        services = _services()
+        services.billing.stop_sharing_reads()
+        services.call_store.release()
 
 
 def _on_failure(error: Exception):

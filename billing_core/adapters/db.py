@@ -47,7 +47,8 @@ def make_engine(
             options = connection.get_execution_options()
             if options.get("isolation_level") == "AUTOCOMMIT":
                 return  # each statement its own transaction, as SQLite runs it unasked
-            # Read-only work (marked sqlite_read_only) reads a WAL snapshot without waiting.
+            # A read that wants one snapshot across its statements (marked sqlite_read_only)
+            # reads the WAL without waiting for, or taking, the write lock.
             if options.get("sqlite_read_only"):
                 connection.exec_driver_sql("BEGIN")
             else:

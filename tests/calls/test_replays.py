@@ -139,9 +139,7 @@ def test_an_answer_sent_twice_is_taken_once(twilio, app, core, member):
     assert "could not take that answer" in second and "Thank you, Rosa." not in second
 
 
-def test_a_prompts_token_sent_to_another_answer_leaves_the_prompt_answerable(
-    twilio, app, member
-):
+def test_a_prompts_token_sent_to_another_answer_leaves_the_prompt_answerable(twilio, app, member):
     call = twilio.call(to=NCAL, from_=CALLER)
     call.press("70000007#")
     action = call.waiting.action.replace(PUBLIC_BASE_URL, "")
