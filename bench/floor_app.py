@@ -4,7 +4,8 @@ It checks the Twilio signature as the app does (twilio's RequestValidator over t
 URL and the form), reads the call's state row with one SQLAlchemy Core statement, writes it
 back with one upsert, and answers a fixed <Gather>. Same engine set-up as the app
 (billing_core.adapters.db.make_engine: WAL and a busy timeout on SQLite, timeouts on
-PostgreSQL), same database, its own table. What the app spends beyond it is the product:
+PostgreSQL), same database, its own table; on SQLite its commits skip the fsync, as the
+app's call-state writes do. What the app spends beyond it is the product:
 the prompts, the flows, the billing core, exactly-once.
 
 `gunicorn bench.floor_app:app` with DATABASE_URL set; bench._support.create_floor_table first.
@@ -17,7 +18,7 @@ import os
 from datetime import UTC, datetime
 
 from flask import Flask, Response, abort, request
-from sqlalchemy import Engine, bindparam, select
+from sqlalchemy import Engine, bindparam, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from twilio.request_validator import RequestValidator
 
@@ -39,11 +40,18 @@ def _upsert(engine: Engine):
     )
 
 
+def _relaxed_sync(dbapi_connection, _record) -> None:
+    dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+
+
 def create_floor_app(url: str) -> Flask:
     app = Flask(__name__, static_folder=None)
     validator = RequestValidator(os.environ.get("IVR_TWILIO_AUTH_TOKEN", "dev-twilio-auth-token"))
     base = os.environ.get("IVR_PUBLIC_BASE_URL", "").rstrip("/")
     engine = make_engine(url)
+    if engine.dialect.name == "sqlite":
+        # As the app's call state: a state row's commit waits for no fsync.
+        event.listen(engine, "connect", _relaxed_sync)
     upsert = _upsert(engine)
 
     @app.post("/", defaults={"path": ""})

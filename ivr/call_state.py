@@ -306,7 +306,12 @@ class CallState(_Part):
     @property
     def changed(self) -> bool:
         """Whether there is anything to write: a webhook that changes nothing writes nothing."""
-        return self._is_new or self.to_json() != self._loaded
+        return self.unsaved() is not None
+
+    def unsaved(self) -> dict[str, Any] | None:
+        """The state as it is to be written, or None when there is nothing to write."""
+        data = self.to_json()
+        return data if self._is_new or data != self._loaded else None
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_defaults=True)
@@ -402,6 +407,11 @@ _INSERT_ENDED = insert(_CALLS).values(
 )
 
 
+def _sqlite_connection(connection: Connection):
+    # The driver's own connection: a PRAGMA needs none of SQLAlchemy's statement handling.
+    return connection.connection.driver_connection
+
+
 class CallStore:
     """Load and save call states; expired and ended ones are treated as gone.
 
@@ -422,6 +432,7 @@ class CallStore:
         # The connection the webhook on this thread holds, if any.
         self._held = threading.local()
         self._claims_in_load = engine.dialect.update_returning
+        self._sqlite = engine.dialect.name == "sqlite"
 
     def hold(self) -> None:
         """Keep one connection for this thread's statements until release()."""
@@ -433,12 +444,28 @@ class CallStore:
         connection = getattr(self._held, "connection", None)
         self._held.connection = None
         if connection is not None:
-            connection.close()
+            self._close(connection)
 
     def _connect(self) -> Connection:
         connection = self._engine.connect()
         connection.execution_options(isolation_level="AUTOCOMMIT")
+        if self._sqlite:
+            # A call's state need not outlive a power cut (the call would not either): its
+            # writes skip the fsync of each commit, which SQLite in WAL mode then makes at
+            # the next full commit or checkpoint; the database stays whole either way.
+            # The billing core's commits, on connections as they come, keep the full sync.
+            _sqlite_connection(connection).execute("PRAGMA synchronous=NORMAL")
         return connection
+
+    def _close(self, connection: Connection) -> None:
+        try:
+            if self._sqlite and not connection.invalidated:
+                _sqlite_connection(connection).execute("PRAGMA synchronous=FULL")
+        except Exception:
+            connection.invalidate()  # never back in the pool with the relaxed sync
+            raise
+        finally:
+            connection.close()
 
     @contextmanager
     def _statements(self) -> Iterator[Connection]:
@@ -447,8 +474,11 @@ class CallStore:
         if held is not None:
             yield held
             return
-        with self._connect() as connection:
+        connection = self._connect()
+        try:
             yield connection
+        finally:
+            self._close(connection)
 
     def load(self, call_sid: str, now: datetime, *, claiming: str | None = None) -> CallState:
         """Return the call's state; a new, empty one for an unknown, expired or ended call.
@@ -512,15 +542,16 @@ class CallStore:
         with self._statements() as connection:
             connection.execute(_UNCLAIM, {"sid": call_sid, "token": token})
 
-    def save(self, state: CallState, now: datetime) -> None:
+    def save(self, state: CallState, now: datetime, *, data: dict[str, Any] | None = None) -> None:
         """Keep the call's state, unless the call has already ended.
 
         The status callback can arrive while another webhook of the call is still
         running; the ended row must win, or the state would outlive the call.
+        data: the state as to_json() or unsaved() gave it already.
         """
         values = {
             "sid": state.call_sid,
-            "new_data": state.to_json(),
+            "new_data": data if data is not None else state.to_json(),
             "new_token": state.waiting.token if state.waiting is not None else None,
             "now": now,
             "expires": now + self._ttl,

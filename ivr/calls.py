@@ -101,12 +101,12 @@ def _after_webhook(response):
         and state.call_sid
         and response.status_code == 200
         and not state.ended
-        and state.changed
+        and (data := state.unsaved()) is not None
     ):
         services = _services()
         for attempt in (1, 2):
             try:
-                services.call_store.save(state, services.billing.clock.now())
+                services.call_store.save(state, services.billing.clock.now(), data=data)
                 break
             except Exception:  # noqa: BLE001 - the caller must still hear this answer
                 # The answer (maybe a confirmation number) is already built: let the caller

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from ivr.call_state import CallStore, Waiting
 
 NOW = datetime(2026, 11, 27, 20, 0, tzinfo=UTC)
@@ -97,3 +99,29 @@ def test_an_expired_or_ended_call_gives_no_answer_to_take(clean_db):
     calls.end(SID, NOW)
     ended = calls.load(SID, NOW, claiming=TOKEN)
     assert ended.has_ended and ended.claimed_token is None
+
+
+def synchronous(connection) -> int:
+    # On the driver's connection: through SQLAlchemy it would begin a write transaction.
+    return connection.connection.driver_connection.execute("PRAGMA synchronous").fetchone()[0]
+
+
+def test_on_sqlite_call_state_writes_skip_the_fsync_and_billing_connections_keep_it(clean_db):
+    if clean_db.dialect.name != "sqlite":
+        pytest.skip("SQLite's own setting")
+    calls = store(clean_db)
+    calls.hold()
+    try:
+        held = calls._held.connection
+        assert synchronous(held) == 1  # NORMAL: the state's writes wait for no fsync
+        waiting_call(calls)
+    finally:
+        calls.release()
+    # Every connection back in the pool syncs each commit in full again (FULL), as the
+    # billing core's transactions need.
+    connections = [clean_db.connect() for _ in range(3)]
+    try:
+        assert [synchronous(c) for c in connections] == [2, 2, 2]
+    finally:
+        for connection in connections:
+            connection.close()
