@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, bindparam, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from billing_core.adapters.db import make_session_factory, upsert_insert
@@ -99,6 +99,15 @@ UNKNOWN_BANK_OUTCOME = "no-account"
 # The values Twilio <Pay> accepts for bankAccountType.
 BANK_ACCOUNT_TYPES = ("consumer-checking", "consumer-savings", "commercial-checking")
 
+# One charge per idempotency key; the loser of a race inserts nothing. Written out: SQLite
+# and PostgreSQL read this one text alike, and SQLAlchemy caches it compiled, which it
+# does not for the dialects' own ON CONFLICT inserts.
+_CHARGE = text(
+    "INSERT INTO sandbox_charges (idempotency_key, reference, token, amount_cents,"
+    " description, outcome, decline_code, created_at) VALUES (:idempotency_key, :reference,"
+    " :token, :amount_cents, :description, :outcome, :decline_code, :created_at)"
+    " ON CONFLICT (idempotency_key) DO NOTHING"
+).bindparams(bindparam("created_at", type_=SandboxCharge.__table__.c.created_at.type))
 _TOKEN = re.compile(
     r"(?P<kind>b?tok)_sandbox_(?P<slug>[a-z0-9-]+?)_(?P<last4>\d{4})(?:_[a-z0-9]+)?"
 )
@@ -241,18 +250,17 @@ class SandboxGateway:
                 # Refused before any money moved: nothing to remember, like a processor's 500.
                 raise GatewayError("sandbox processing error")
             inserted = session.execute(
-                upsert_insert(session)(SandboxCharge)
-                .values(
-                    idempotency_key=idempotency_key,
-                    reference=f"ch_sandbox_{secrets.token_hex(8)}",
-                    token=token,
-                    amount_cents=amount_cents,
-                    description=description[:200],
-                    outcome=DECLINED if outcome.kind == DECLINED else SUCCEEDED,
-                    decline_code=outcome.decline_code,
-                    created_at=self._clock.now(),
-                )
-                .on_conflict_do_nothing(index_elements=["idempotency_key"])
+                _CHARGE,
+                {
+                    "idempotency_key": idempotency_key,
+                    "reference": f"ch_sandbox_{secrets.token_hex(8)}",
+                    "token": token,
+                    "amount_cents": amount_cents,
+                    "description": description[:200],
+                    "outcome": DECLINED if outcome.kind == DECLINED else SUCCEEDED,
+                    "decline_code": outcome.decline_code,
+                    "created_at": self._clock.now(),
+                },
             )
             if inserted.rowcount == 0:
                 # Another process charged this key a moment ago: answer as it did.
