@@ -206,8 +206,10 @@ def identify(
         # Most attempts find no record yet (no failures of this MRN or from this number):
         # only the records that exist are read and locked, and a match changes none.
         guards = guard_queries.existing_guards_for_update(uow, keys)
+        # While a record is locked, attempts are not read and do not extend it: the owner
+        # is not punished for someone else's guessing, and the lock still holds.
         if any(_is_locked(g, now) for g in guards):
-            _refuse_locked(uow, guards, now=now, channel=channel, call_sid=call_sid)
+            _refuse(uow, guards, LOCKED_OUT, now=now, channel=channel, call_sid=call_sid)
 
         member = queries.identity_by_mrn_digest(uow, mrn_digest)
         if member is None or member.birth_digest != hasher.birth(mrn_digest, birth_date):
@@ -218,20 +220,10 @@ def identify(
                 uow.rollback()
                 guards = guard_queries.guards_for_update(uow, keys)
                 if any(_is_locked(g, now) for g in guards):
-                    _refuse_locked(uow, guards, now=now, channel=channel, call_sid=call_sid)
+                    _refuse(uow, guards, LOCKED_OUT, now=now, channel=channel, call_sid=call_sid)
             for guard in guards:
                 _count_failure(guard, policy.throttle(guard.kind), now)
-            audit.record(
-                uow,
-                at=now,
-                action="identification_failed",
-                channel=channel,
-                call_sid=call_sid,
-                detail={"locked": [g.kind for g in guards if _is_locked(g, now)]},
-            )
-            uow.publish(IdentificationAttempted(NOT_MATCHED, channel))
-            uow.commit()
-            raise IdentityNotVerified()
+            _refuse(uow, guards, NOT_MATCHED, now=now, channel=channel, call_sid=call_sid)
 
         for guard in guards:
             # A proven identity clears the MRN's record and its record from this number.
@@ -255,29 +247,30 @@ def identify(
         )
 
 
-def _refuse_locked(
+def _refuse(
     uow: UnitOfWork,
     guards: list[IdentityGuard],
+    outcome: str,
     *,
     now: datetime,
     channel: str,
     call_sid: str | None,
 ) -> NoReturn:
-    """Refuse an attempt while a record is locked: it is not read and does not extend it.
-
-    The owner is not punished for someone else's guessing, and the lock still holds.
-    """
+    """Record a refused attempt (NOT_MATCHED, or LOCKED_OUT) and the records it locked."""
     audit.record(
         uow,
         at=now,
-        action="identification_refused_locked",
+        action=_REFUSALS[outcome],
         channel=channel,
         call_sid=call_sid,
         detail={"locked": [g.kind for g in guards if _is_locked(g, now)]},
     )
-    uow.publish(IdentificationAttempted(LOCKED_OUT, channel))
+    uow.publish(IdentificationAttempted(outcome, channel))
     uow.commit()
     raise IdentityNotVerified()
+
+
+_REFUSALS = {NOT_MATCHED: "identification_failed", LOCKED_OUT: "identification_refused_locked"}
 
 
 def _is_locked(guard: IdentityGuard, now: datetime) -> bool:
