@@ -303,13 +303,11 @@ class CallState(_Part):
         """Twilio said this call ended: a webhook for it now is a replay or very late."""
         return self._has_ended
 
-    @property
-    def changed(self) -> bool:
-        """Whether there is anything to write: a webhook that changes nothing writes nothing."""
-        return self.unsaved() is not None
-
     def unsaved(self) -> dict[str, Any] | None:
-        """The state as it is to be written, or None when there is nothing to write."""
+        """The state as it is to be written, or None when there is nothing to write.
+
+        A webhook that changes nothing writes nothing.
+        """
         data = self.to_json()
         return data if self._is_new or data != self._loaded else None
 

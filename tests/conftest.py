@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
@@ -104,6 +104,19 @@ def core(clean_db: Engine, clock: ManualClock, regions) -> BillingCore:
     return BillingCore(
         engine=clean_db, hasher=IdentityHasher(IDENTITY_KEY), regions=regions, clock=clock
     )
+
+
+@pytest.fixture
+def checkouts(clean_db: Engine) -> Iterator[list[int]]:
+    """The database connections taken from the pool during the test, one entry each."""
+    taken: list[int] = []
+
+    def count(*_args) -> None:
+        taken.append(1)
+
+    event.listen(clean_db, "checkout", count)
+    yield taken
+    event.remove(clean_db, "checkout", count)
 
 
 PUBLIC_BASE_URL = "https://ivr.example.test"

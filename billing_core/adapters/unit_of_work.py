@@ -89,12 +89,13 @@ class UnitOfWork:
         self._events: list[Event] = []
         self.read_only = read_only
         self._shared = shared if read_only else None
-        self._in_shared = False
+        # The shared reads this unit of work runs in, while it does.
+        self._sharing: SharedReads | None = None
 
     def __enter__(self) -> UnitOfWork:
         self._events = []
         shared = self._shared.session() if self._shared is not None else None
-        self._in_shared = shared is not None
+        self._sharing = self._shared if shared is not None else None
         if shared is not None:
             self.session = shared
         elif self.read_only:
@@ -110,11 +111,11 @@ class UnitOfWork:
         traceback: TracebackType | None,
     ) -> None:
         self._events = []
-        if self._in_shared and self._shared is not None:
+        if self._sharing is not None:
             if exc_type is None:
                 self.session.expunge_all()  # the next read reads afresh
             else:
-                self._shared.discard(self.session)
+                self._sharing.discard(self.session)
             return
         try:
             self.session.rollback()

@@ -225,13 +225,14 @@ def identify(
                 _count_failure(guard, policy.throttle(guard.kind), now)
             _refuse(uow, guards, NOT_MATCHED, now=now, channel=channel, call_sid=call_sid)
 
-        for guard in guards:
-            # A proven identity clears the MRN's record and its record from this number.
-            # The number's own record stays (one phone guessing at many MRNs must not wipe
-            # it by identifying once), and so does the MRN's record from the withheld
-            # bucket: whoever else withholds their number may be guessing at it.
-            if guard.kind == MRN or (guard.kind == MRN_SOURCE and source.kind == CALLER):
-                guard_queries.delete_identity_guards(uow, [guard])
+        # A proven identity clears the MRN's record and its record from this number. The
+        # number's own record stays (one phone guessing at many MRNs must not wipe it by
+        # identifying once), and so does the MRN's record from the withheld bucket:
+        # whoever else withholds their number may be guessing at it.
+        cleared = [
+            g for g in guards if g.kind == MRN or (g.kind == MRN_SOURCE and source.kind == CALLER)
+        ]
+        guard_queries.delete_identity_guards(uow, cleared)
         audit.record(
             uow,
             at=now,

@@ -139,6 +139,21 @@ def test_an_answer_sent_twice_is_taken_once(twilio, app, core, member):
     assert "could not take that answer" in second and "Thank you, Rosa." not in second
 
 
+def test_an_answer_takes_one_connection_for_its_call_state_and_one_for_all_its_reads(
+    twilio, member, checkouts
+):
+    call = twilio.call(to=NCAL, from_=CALLER)
+    checkouts.clear()
+    call.press("70000007#")  # read, taken and saved: the billing core is not asked
+    assert len(checkouts) == 1
+    checkouts.clear()
+    # The call state's; identification's transaction; the account summary's (it is
+    # audited); and one for the greeting's reads, the quote and the saved methods.
+    call.press("03091982")
+    assert call.heard_since_input[0].startswith("Thank you, Rosa.")
+    assert len(checkouts) == 4
+
+
 def test_a_prompts_token_sent_to_another_answer_leaves_the_prompt_answerable(twilio, app, member):
     call = twilio.call(to=NCAL, from_=CALLER)
     call.press("70000007#")

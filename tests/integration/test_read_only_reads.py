@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from billing_core.domain.exceptions import MemberNotFound
 from billing_core.domain.payments import PaymentTarget
@@ -32,20 +32,14 @@ def test_a_read_goes_on_while_another_writer_holds_sqlite_s_write_lock(core, dat
         writer.rollback()
 
 
-def checkouts(engine) -> list[int]:
-    taken: list[int] = []
-    event.listen(engine, "checkout", lambda *_args: taken.append(1))
-    return taken
-
-
-def test_a_webhooks_reads_share_one_connection_and_each_sees_what_was_committed(core):
+def test_a_webhooks_reads_share_one_connection_and_each_sees_what_was_committed(core, checkouts):
     member_id = add_member(core, mrn="30000004", birth_date=date(1990, 1, 31))
-    taken = checkouts(core.engine)
+    checkouts.clear()  # the member's adding
     core.share_reads()
     try:
         assert core.saved_methods(member_id) == []
         assert core.plan_status(member_id) is None
-        shared = len(taken)
+        shared = len(checkouts)
         core.save_method(
             member_id,
             kind="card",
@@ -55,13 +49,13 @@ def test_a_webhooks_reads_share_one_connection_and_each_sees_what_was_committed(
             exp="1230",
             account_type=None,
         )  # a write in its own transaction, between two reads
-        written = len(taken)
+        written = len(checkouts)
         assert [m.last4 for m in core.saved_methods(member_id)] == ["4242"]
         assert not core.autopay_status(member_id).enrolled
     finally:
         core.stop_sharing_reads()
     assert shared == 1  # two reads, one connection
-    assert len(taken) == written  # the reads after the write took no other
+    assert len(checkouts) == written  # the reads after the write took no other
 
 
 def test_a_read_that_fails_leaves_the_next_read_a_working_session(core):

@@ -52,7 +52,7 @@ def test_a_call_in_progress_during_a_deploy_reads_every_value_it_stored():
         kind="bank", token="tok_bank", last4="6789", account_type="consumer-savings"
     )
     assert state.resume is not None and state.resume.endpoint == "pay.confirm"
-    assert not state.changed
+    assert state.unsaved() is None
 
 
 def test_the_state_is_written_back_under_the_same_keys_leaving_out_defaults():
@@ -66,10 +66,9 @@ def test_the_state_is_written_back_under_the_same_keys_leaving_out_defaults():
 
 def test_a_change_is_seen_and_an_unchanged_state_is_not_written():
     state = CallState.restore("CA1", {"region": "ncal"}, is_new=False)
-    assert not state.changed
+    assert state.unsaved() is None
     state.pay.target = PayTarget(kind="premium", balance=100)
-    assert state.changed
-    assert state.to_json() == {
+    assert state.unsaved() == {
         "region": "ncal",
         "pay": {"target": {"kind": "premium", "balance": 100}},
     }
